@@ -1,0 +1,160 @@
+"""Rate limit: ``limit`` generate-reply calls per window per token, then a documented 429.
+
+One burst of ``limit + 1`` calls on a fresh bucket is judged by several rules; the recovery
+and per-token checks reuse the throttled state it leaves, so a paid target spends
+``limit + 3`` calls here.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from dataclasses import dataclass
+
+import pytest
+
+from replyguard.suite.exchange import Exchange
+from replyguard.suite.expect import expect, expect_status, short
+from replyguard.suite.session import ApiSession, retry_after_of
+from replyguard.target import Target
+
+rule = pytest.mark.rule
+
+
+@dataclass(slots=True)
+class Burst:
+    answers: list[Exchange]
+    ended: float
+    limit: int
+
+    @property
+    def served(self) -> list[Exchange]:
+        return [a for a in self.answers[: self.limit] if a.status != 429]
+
+    @property
+    def throttled(self) -> Exchange:
+        return self.answers[self.limit]
+
+
+def _payload(target: Target, tag: str) -> dict:
+    return {"assistant_id": target.assistants.own,
+            "customer_identifier": f"rl-{tag}-{uuid.uuid4().hex[:8]}", "message": "Hello"}
+
+
+@pytest.fixture(scope="module")
+def burst(api: ApiSession, target: Target) -> Burst:
+    limit = target.rate_limit.limit
+    api.budget.reserve("generate_reply", limit + 1)
+    api.fresh_window("primary")
+    if target.tokens.secondary:
+        api.fresh_window("secondary")
+    answers = [api.generate_reply(_payload(target, "burst"), paced=False)
+               for _ in range(limit + 1)]
+    return Burst(answers, time.monotonic(), limit)
+
+
+def _retry_after(burst: Burst) -> object:
+    body = burst.throttled.json()
+    return body.get("retry_after") if isinstance(body, dict) else None
+
+
+@rule("ratelimit.limit")
+def test_exactly_limit_served_then_refused(burst: Burst) -> None:
+    statuses = [a.status for a in burst.answers]
+    first_throttled = next((i for i, s in enumerate(statuses) if s == 429), None)
+    expect("ratelimit.limit", first_throttled is None or first_throttled >= burst.limit,
+           f"the first {burst.limit} calls of a fresh window served",
+           f"call #{(first_throttled or 0) + 1} throttled; statuses {statuses}",
+           burst.answers[first_throttled or 0])
+    expect("ratelimit.limit", not 200 <= statuses[-1] < 300,
+           f"call #{burst.limit + 1} within the window refused",
+           f"statuses {statuses}: the limit is not enforced at {burst.limit}", burst.throttled)
+
+
+@rule("ratelimit.status-429")
+def test_refusal_is_429(burst: Burst) -> None:
+    if 200 <= burst.throttled.status < 300:
+        pytest.skip("inconclusive: the burst was never refused (see ratelimit.limit)")
+    expect_status("ratelimit.status-429", burst.throttled, 429)
+
+
+@rule("ratelimit.body")
+def test_429_body_as_documented(burst: Burst) -> None:
+    if burst.throttled.status != 429:
+        pytest.skip("inconclusive: no 429 to judge (see ratelimit.limit, ratelimit.status-429)")
+    body = burst.throttled.json()
+    expect("ratelimit.body", isinstance(body, dict) and isinstance(body.get("message"), str),
+           "a JSON body with a string 'message'", burst.throttled.text[:200], burst.throttled)
+    expect("ratelimit.body", "retry_after" in body, "a 'retry_after' field", short(body),
+           burst.throttled)
+
+
+@rule("ratelimit.retry-after.range")
+def test_retry_after_is_an_integer_within_the_window(burst: Burst, target: Target) -> None:
+    if burst.throttled.status != 429:
+        pytest.skip("inconclusive: no 429 to judge")
+    value = _retry_after(burst)
+    window = math.ceil(target.rate_limit.window_seconds)
+    ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= window
+    expect("ratelimit.retry-after.range", ok, f"retry_after an integer in 1..{window}",
+           f"retry_after {value!r}", burst.throttled)
+
+
+@rule("ratelimit.retry-after.header-agrees")
+def test_retry_after_header_agrees(burst: Burst) -> None:
+    if burst.throttled.status != 429:
+        pytest.skip("inconclusive: no 429 to judge")
+    header = burst.throttled.headers.get("retry-after")
+    if header is None:
+        pytest.skip("the target sends no Retry-After header (allowed: it is not documented)")
+    value = _retry_after(burst)
+    expect("ratelimit.retry-after.header-agrees", header.strip() == str(value),
+           f"Retry-After equal to retry_after ({value!r})", f"Retry-After: {header}",
+           burst.throttled)
+
+
+@rule("ratelimit.per-token")
+def test_second_token_not_throttled_by_first(api: ApiSession, target: Target,
+                                             burst: Burst) -> None:
+    if not target.tokens.secondary:
+        pytest.skip("the profile has no tokens.secondary (a second token of the same account)")
+    if burst.throttled.status == 200:
+        pytest.skip("inconclusive: the first token was never throttled")
+    exchange = api.generate_reply(_payload(target, "other-token"), token="secondary",
+                                  paced=False)
+    expect("ratelimit.per-token", exchange.status != 429,
+           "the second token of the account served while the first is throttled "
+           "(the documents say 5 per minute per API token)",
+           f"HTTP {exchange.status}: the limit is shared between tokens (Laravel's default "
+           "throttle keys by user, not by token)", exchange)
+
+
+@rule("ratelimit.recovers")
+def test_served_again_after_retry_after(api: ApiSession, target: Target, burst: Burst) -> None:
+    if burst.throttled.status != 429:
+        pytest.skip("inconclusive: no 429 to recover from")
+    value = retry_after_of(burst.throttled)
+    window = target.rate_limit.window_seconds
+    if value is None or value <= 0 or value > window + 1:
+        pytest.skip("inconclusive: no usable retry_after (see ratelimit.retry-after.range)")
+    # Honour exactly what the server said, from when it said it, plus a little network slack.
+    time.sleep(max(0.0, burst.ended + value + 0.25 - time.monotonic()))
+    exchange = api.generate_reply(_payload(target, "recover"), paced=False)
+    expect("ratelimit.recovers", exchange.status == 200,
+           f"served after waiting retry_after ({value:g}s)", exchange.summary(limit=160),
+           exchange)
+
+
+@rule("ratelimit.counts-failed-validation")
+def test_failed_validation_counts(api: ApiSession, target: Target) -> None:
+    limit = target.rate_limit.limit
+    api.budget.reserve("generate_reply", limit + 1)
+    api.fresh_window("primary")
+    rejected = [api.generate_reply({}, paced=False) for _ in range(limit)]
+    expect("ratelimit.counts-failed-validation", all(r.status == 422 for r in rejected),
+           f"{limit} invalid calls answered 422", [r.status for r in rejected], rejected[-1])
+    exchange = api.generate_reply(_payload(target, "after-422"), paced=False)
+    expect("ratelimit.counts-failed-validation", exchange.status == 429,
+           f"a valid call refused after {limit} failed validations in the window "
+           "(the throttle runs before validation)", f"HTTP {exchange.status}", exchange)

@@ -1,0 +1,136 @@
+"""Schemathesis, driven by the contract narrowed to the target: positive and negative data.
+
+Each generated case goes through the suite's paced, budgeted session (schemathesis's own
+429 handling exists only in its CLI), and each schemathesis check maps to one rule, so a
+failure names the rule and carries a masked curl.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, assume, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import Failure, FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from replyguard.suite.schemas import narrowed_spec, request_validator, schemathesis_schema
+from replyguard.suite.session import NO_BODY, ApiSession
+from replyguard.suite.verdicts import Violation
+from replyguard.target import Target
+
+CHECKS = {
+    "contract.no-server-error": not_a_server_error,
+    "contract.status-code-documented": status_code_conformance,
+    "contract.content-type": content_type_conformance,
+    "contract.response-schema": response_schema_conformance,
+    "contract.negative-data-rejected": negative_data_rejection,
+    "contract.positive-data-accepted": positive_data_acceptance,
+}
+POSITIVE_RULES = ("contract.no-server-error", "contract.status-code-documented",
+                  "contract.content-type", "contract.response-schema",
+                  "contract.positive-data-accepted")
+NEGATIVE_RULES = ("contract.no-server-error", "contract.status-code-documented",
+                  "contract.content-type", "contract.response-schema",
+                  "contract.negative-data-rejected")
+
+# Examples per run: exhaustive against the free reference, a handful against a paid target.
+EXAMPLES = {
+    ("create_assistant", "positive"): (120, 10),
+    ("create_assistant", "negative"): (120, 15),
+    ("generate_reply", "positive"): (25, 2),
+    ("generate_reply", "negative"): (25, 3),
+}
+
+
+REQUEST_SCHEMAS = {"create_assistant": "CreateAssistantRequest",
+                   "generate_reply": "GenerateReplyRequest"}
+
+
+@pytest.fixture(scope="module")
+def st_schema(target: Target) -> Any:
+    return schemathesis_schema(target)
+
+
+def _operation(st_schema: Any, target: Target, operation: str) -> Any:
+    return st_schema[getattr(target.paths, operation)]["POST"]
+
+
+def _case_cost_allowed(target: Target, operation: str, mode: str) -> str | None:
+    if operation == "create_assistant" and mode == "positive" and not target.safety.allow_writes:
+        return "valid create-assistant payloads would create assistants (safety.allow_writes)"
+    return None
+
+
+def _judge(case: Any, exchange: Any, rules: tuple[str, ...]) -> None:
+    for rule_id in rules:
+        try:
+            case.validate_response(exchange.response, checks=[CHECKS[rule_id]])
+        except (FailureGroup, Failure, AssertionError) as exc:
+            failures = exc.exceptions if isinstance(exc, FailureGroup) else [exc]
+            titles = "; ".join(str(getattr(f, "title", "") or f).splitlines()[0]
+                               for f in failures)
+            raise Violation(rule_id, f"schemathesis check {CHECKS[rule_id].__name__} to hold",
+                            f"{titles} ({exchange.summary(limit=160)})", exchange) from None
+
+
+@pytest.mark.parametrize("operation", ["create_assistant", "generate_reply"])
+@pytest.mark.parametrize(
+    ("mode", "rules"),
+    [pytest.param("positive", POSITIVE_RULES, marks=pytest.mark.rule(*POSITIVE_RULES)),
+     pytest.param("negative", NEGATIVE_RULES, marks=pytest.mark.rule(*NEGATIVE_RULES))])
+def test_generated_data(api: ApiSession, target: Target, st_schema: Any, operation: str,
+                        mode: str, rules: tuple[str, ...]) -> None:
+    reason = _case_cost_allowed(target, operation, mode)
+    if reason:
+        pytest.skip(reason)
+    exhaustive = target.safety.exhaustive
+    examples = EXAMPLES[(operation, mode)][0 if exhaustive else 1]
+    if not exhaustive:
+        examples = int(min(examples, api.budget.remaining(operation)))
+        if examples <= 0:
+            pytest.skip(f"the request budget for {operation} is spent")
+    generation = GenerationMode.POSITIVE if mode == "positive" else GenerationMode.NEGATIVE
+    strategy = _operation(st_schema, target, operation).as_strategy(generation_mode=generation)
+    tokens = ["primary", "secondary"] if target.tokens.secondary else ["primary"]
+    sent = [0]
+
+    # A paid target gets no shrinking: each shrink step would be another request.
+    phases = (Phase.explicit, Phase.generate, Phase.shrink) if exhaustive else (
+        Phase.explicit, Phase.generate)
+
+    @settings(max_examples=examples, phases=phases, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(case=strategy)
+    def run(case: Any) -> None:
+        # Schemathesis rewrites if/then into anyOf, and its negation of those is approximate:
+        # a "negative" case can be valid. Judge each case by the contract itself and drop the
+        # ones whose mode does not match, so a correct server is never blamed for them.
+        if case.body is not None and not _is_unset(case.body):
+            assume(validator.is_valid(case.body) == (mode == "positive"))
+        # Alternate tokens so paced generate-reply calls use two buckets.
+        token = tokens[sent[0] % len(tokens)]
+        sent[0] += 1
+        body = case.body if case.body is not None and not _is_unset(case.body) else NO_BODY
+        if isinstance(body, bytes | str):
+            # Schemathesis sends some negative bodies raw (not JSON-encoded).
+            raw = body.encode() if isinstance(body, str) else body
+            exchange = api.send(operation, content=raw, token=token)
+        else:
+            exchange = api.send(operation, body, token=token)
+        _judge(case, exchange, rules)
+
+    validator = request_validator(narrowed_spec(target), REQUEST_SCHEMAS[operation])
+    run()
+
+
+def _is_unset(value: Any) -> bool:
+    return type(value).__name__ == "NotSet"

@@ -1,0 +1,164 @@
+"""Hypothesis strategies and boundary values for create-assistant payloads.
+
+Everything here is derived from the contract (``replyguard.spec``) and a target's catalogue,
+so the same strategies serve the contract suite, fault-injection tests and users' own tests.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from hypothesis import strategies as st
+
+from replyguard import spec
+from replyguard.target import MODES, Catalog
+
+__all__ = [
+    "REALTIME_MODES",
+    "boundary_values",
+    "field_type",
+    "minimal_assistant",
+    "outside_values",
+    "overlong_value",
+    "type_confusions",
+    "valid_assistant",
+]
+
+REALTIME_MODES = ("multimodal", "dualplex")
+_TIMEZONES = ("America/New_York", "Europe/Bucharest", "Europe/Berlin", "UTC")
+
+
+def field_type(name: str) -> str:
+    """The JSON type the contract gives a create-assistant field."""
+    return str(spec.field_schema(name)["type"])
+
+
+def boundary_values(name: str) -> tuple[int | float, int | float]:
+    """The inclusive bounds of a ranged field: both must be accepted."""
+    field = spec.ranged_fields()[name]
+    return field.minimum, field.maximum
+
+
+def outside_values(name: str) -> tuple[int | float, int | float]:
+    """The nearest values outside a ranged field's bounds: both must be rejected."""
+    field = spec.ranged_fields()[name]
+    if field.kind == "int":
+        return int(field.minimum) - 1, int(field.maximum) + 1
+    return (math.nextafter(float(field.minimum), -math.inf),
+            math.nextafter(float(field.maximum), math.inf))
+
+
+def overlong_value(name: str) -> str:
+    """A string one character longer than the field's documented maximum."""
+    return "x" * (spec.max_length_fields()[name] + 1)
+
+
+# Values of the wrong JSON type for each contract type: the documents' "integer" and "number"
+# are strict (a boolean, a float or a numeric string is not an integer).
+_CONFUSIONS: Mapping[str, tuple[Any, ...]] = {
+    "integer": (True, 1.5, "1"),
+    "number": (True, "0.5"),
+    "boolean": ("true", 1),
+    "string": (12345, True),
+    "array": ("1", {"0": 1}),
+    "object": ("x", [1, 2]),
+}
+
+
+def type_confusions(name: str) -> tuple[Any, ...]:
+    """Values of the wrong type for a field, most telling first."""
+    return _CONFUSIONS[field_type(name)]
+
+
+def minimal_assistant(catalog: Catalog, mode: str = "pipeline", *,
+                      name: str = "replyguard probe") -> dict[str, Any]:
+    """The smallest valid payload for ``mode`` that the catalogue allows."""
+    voices = catalog.voices_for(mode)
+    if not (catalog.languages and voices):
+        raise ValueError(f"the catalogue has no language or no voice for {mode}")
+    payload: dict[str, Any] = {
+        "name": name, "voice_id": voices[0], "language_id": catalog.languages[0],
+        "type": "outbound", "mode": mode, "timezone": "Europe/Bucharest",
+        "initial_message": "Hello! How can I help you today?",
+        "system_prompt": "You are a professional assistant.",
+    }
+    if mode == "pipeline":
+        if not catalog.llm_models:
+            raise ValueError("the catalogue has no LLM model for pipeline mode")
+        payload["llm_model_id"] = catalog.llm_models[0]
+    else:
+        if not catalog.multimodal_models:
+            raise ValueError(f"the catalogue has no multimodal model for {mode} mode")
+        payload["multimodal_model_id"] = catalog.multimodal_models[0]
+    return payload
+
+
+def _ranged(name: str) -> st.SearchStrategy[Any]:
+    field = spec.ranged_fields()[name]
+    if field.kind == "int":
+        return st.integers(int(field.minimum), int(field.maximum))
+    # Bounds themselves are drawn often: they are where off-by-one bugs live.
+    return st.one_of(st.sampled_from([field.minimum, field.maximum]),
+                     st.floats(float(field.minimum), float(field.maximum),
+                               allow_nan=False, allow_infinity=False))
+
+
+def _short_text(max_size: int) -> st.SearchStrategy[str]:
+    return st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
+                   min_size=1, max_size=max_size).filter(lambda s: s.strip() != "")
+
+
+@st.composite
+def valid_assistant(draw: st.DrawFn, catalog: Catalog, mode: str | None = None) -> dict[str, Any]:
+    """A payload the contract says must be accepted (201) for a target with ``catalog``."""
+    modes = [m for m in MODES if catalog.can_build(m)]
+    mode = mode or draw(st.sampled_from(modes))
+    payload = minimal_assistant(catalog, mode)
+    payload["voice_id"] = draw(st.sampled_from(catalog.voices_for(mode)))
+    payload["language_id"] = draw(st.sampled_from(catalog.languages))
+    lengths = spec.max_length_fields()
+    payload["name"] = draw(_short_text(lengths["name"]))
+    payload["initial_message"] = draw(_short_text(lengths["initial_message"]))
+    payload["timezone"] = draw(st.sampled_from(_TIMEZONES))
+    realtime = mode in REALTIME_MODES
+    optional: dict[str, st.SearchStrategy[Any]] = {
+        name: _ranged(name) for name in spec.ranged_fields()
+        if name != "turn_detection_threshold" or realtime
+    }
+    optional.update({
+        "record": st.booleans(), "tts_emotion_enabled": st.booleans(),
+        "enable_noise_cancellation": st.booleans(), "wait_for_customer": st.booleans(),
+        "end_call_on_voicemail": st.booleans(), "post_call_evaluation": st.booleans(),
+        "endpoint_type": st.sampled_from(spec.enum_fields()["endpoint_type"]),
+        "ambient_sound": st.sampled_from(spec.enum_fields()["ambient_sound"]),
+        "reengagement_prompt": _short_text(lengths["reengagement_prompt"]),
+        "voice_mail_message": _short_text(lengths["voice_mail_message"]),
+        "allow_interruptions": st.just(True) if realtime else st.booleans(),
+        "fillers": st.just(False) if realtime else st.booleans(),
+        "variables": st.dictionaries(st.from_regex(r"[a-z_]{1,12}", fullmatch=True),
+                                     st.text(max_size=20), max_size=3),
+    })
+    if catalog.languages:
+        optional["secondary_language_ids"] = st.lists(st.sampled_from(catalog.languages),
+                                                      max_size=3, unique=True)
+    if catalog.knowledgebases:
+        optional["knowledgebase_id"] = st.sampled_from(catalog.knowledgebases)
+        kb_modes = ("function_call",) if realtime else spec.enum_fields()["knowledgebase_mode"]
+        optional["knowledgebase_mode"] = st.sampled_from(kb_modes)
+    if catalog.tools:
+        optional["tool_ids"] = st.lists(st.sampled_from(catalog.tools), max_size=2, unique=True)
+    if catalog.synthesizer_providers:
+        optional["synthesizer_provider_id"] = st.sampled_from(catalog.synthesizer_providers)
+    if catalog.transcriber_providers and not realtime:
+        optional["transcriber_provider_id"] = st.sampled_from(catalog.transcriber_providers)
+    if realtime and catalog.llm_models:
+        optional["chat_llm_fallback_id"] = st.sampled_from(catalog.llm_models)
+    chosen = draw(st.sets(st.sampled_from(sorted(optional)), max_size=8))
+    for name in sorted(chosen):
+        payload[name] = draw(optional[name])
+    if draw(st.booleans()):
+        payload["is_webhook_active"] = True
+        payload["webhook_url"] = "https://hooks.example.com/replyguard"
+    return payload

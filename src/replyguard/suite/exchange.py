@@ -1,0 +1,64 @@
+"""One request and its answer, as the suite saw it: what a failure report reproduces."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from replyguard.masking import mask_secrets, masked_curl
+
+__all__ = ["Exchange"]
+
+
+@dataclass(slots=True)
+class Exchange:
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: bytes
+    status: int
+    headers: dict[str, str]
+    text: str
+    elapsed: float = 0.0
+    response: httpx.Response | None = field(default=None, repr=False)
+    _json: Any = field(default=None, repr=False)
+    _parsed: bool = field(default=False, repr=False)
+
+    @classmethod
+    def from_response(cls, response: httpx.Response) -> Exchange:
+        """Record an httpx response together with the request that produced it."""
+        request = response.request
+        return cls(
+            method=request.method,
+            url=str(request.url),
+            request_headers=dict(request.headers),
+            request_body=request.content,
+            status=response.status_code,
+            headers={k.lower(): v for k, v in response.headers.items()},
+            text=response.text,
+            elapsed=response.elapsed.total_seconds() if response.is_closed else 0.0,
+            response=response,
+        )
+
+    def json(self) -> Any:
+        """The answer's JSON body, or None when it is not JSON."""
+        if not self._parsed:
+            self._parsed = True
+            try:
+                self._json = json.loads(self.text)
+            except ValueError:
+                self._json = None
+        return self._json
+
+    def curl(self, secrets: tuple[str, ...] = ()) -> str:
+        """A curl command reproducing the request, tokens masked."""
+        return masked_curl(self.method, self.url, self.request_headers, self.request_body,
+                           secrets)
+
+    def summary(self, secrets: tuple[str, ...] = (), limit: int = 300) -> str:
+        """``HTTP 422 {...}``, shortened, tokens masked."""
+        body = self.text if len(self.text) <= limit else self.text[:limit] + "…"
+        return mask_secrets(f"HTTP {self.status} {body}", secrets)

@@ -1,0 +1,131 @@
+"""The suite's only way to reach a target: paced, budgeted, recorded HTTP."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import httpx
+
+from replyguard.suite.budget import Budget
+from replyguard.suite.exchange import Exchange
+from replyguard.suite.pacing import Pacer
+from replyguard.target import Target
+
+__all__ = ["NO_BODY", "ApiSession", "TargetUnreachable", "retry_after_of"]
+
+NO_BODY: Any = object()
+_TOKEN_NAMES = ("primary", "secondary", "low_balance", "other_account")
+
+
+class TargetUnreachable(ConnectionError):
+    """The target did not answer at all; the message is one line."""
+
+
+def retry_after_of(exchange: Exchange) -> float | None:
+    """The wait a 429 asks for: body ``retry_after``, else the ``Retry-After`` header."""
+    body = exchange.json()
+    value: Any = body.get("retry_after") if isinstance(body, dict) else None
+    if value is None:
+        value = exchange.headers.get("retry-after")
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return seconds if math.isfinite(seconds) else None
+
+
+class ApiSession:
+    """Sends the suite's requests; knows the rate limit so its own calls are never throttled."""
+
+    def __init__(self, target: Target, budget: Budget, *,
+                 pacer: Pacer | None = None, transport: httpx.BaseTransport | None = None,
+                 timeout: float = 30.0) -> None:
+        self.target = target
+        self.budget = budget
+        self.pacer = pacer or Pacer(target.rate_limit.limit, target.rate_limit.window_seconds)
+        self._http = httpx.Client(timeout=timeout, transport=transport)
+        self.exchanges: list[Exchange] = []
+
+    def close(self) -> None:
+        self._http.close()
+
+    @property
+    def last(self) -> Exchange | None:
+        """The latest exchange of the current test."""
+        return self.exchanges[-1] if self.exchanges else None
+
+    def begin_test(self) -> None:
+        """Forget the previous test's exchanges."""
+        self.exchanges.clear()
+
+    def token(self, name: str) -> str | None:
+        """A token of the profile by role name (primary, secondary, low_balance, other_account)."""
+        if name not in _TOKEN_NAMES:
+            raise ValueError(f"unknown token role {name!r}")
+        value: str | None = getattr(self.target.tokens, name)
+        return value
+
+    def send(self, operation: str, body: Any = NO_BODY, *, token: str | None = "primary",
+             raw_token: str | None = None, content: bytes | None = None,
+             headers: dict[str, str] | None = None, paced: bool = True,
+             retry_throttled: bool = True) -> Exchange:
+        """Send one request to ``generate_reply`` or ``create_assistant`` and record it.
+
+        ``token`` names a profile token (None sends none); ``raw_token`` sends a literal one.
+        Paced generate-reply calls wait for room under the limit, and if the target throttles
+        them anyway they wait ``retry_after`` and try again, so that only the rate-limit tests
+        ever see a 429 on purpose.
+        """
+        secret = raw_token if raw_token is not None else (self.token(token) if token else None)
+        request_headers = {"Accept": "application/json"}
+        if content is not None or body is not NO_BODY:
+            request_headers["Content-Type"] = "application/json"
+        if secret is not None:
+            request_headers["Authorization"] = f"Bearer {secret}"
+        request_headers.update(headers or {})
+        payload = content if content is not None else (
+            b"" if body is NO_BODY else json.dumps(body, ensure_ascii=False).encode())
+        key = secret or ""
+        limited = operation == "generate_reply"
+        for _attempt in range(3):
+            self.budget.spend(operation)
+            if limited and paced:
+                self.pacer.acquire(key)
+            elif limited:
+                self.pacer.record(key)
+            exchange = self._post(self.target.url(operation), payload, request_headers)
+            self.exchanges.append(exchange)
+            if not (limited and paced and retry_throttled and exchange.status == 429):
+                return exchange
+            wait = retry_after_of(exchange) or self.target.rate_limit.window_seconds
+            self.pacer.penalise(key, min(wait, self.target.rate_limit.window_seconds) + 0.05)
+        return exchange
+
+    def generate_reply(self, body: Any = NO_BODY, **kwargs: Any) -> Exchange:
+        """POST generate-reply."""
+        return self.send("generate_reply", body, **kwargs)
+
+    def create_assistant(self, body: Any = NO_BODY, **kwargs: Any) -> Exchange:
+        """POST create-assistant."""
+        return self.send("create_assistant", body, **kwargs)
+
+    def fresh_window(self, token: str = "primary") -> None:
+        """Wait until the token's bucket is certainly empty (no send within a window)."""
+        secret = self.token(token) or ""
+        self.pacer.quiet(secret)
+
+    def _post(self, url: str, content: bytes, headers: dict[str, str]) -> Exchange:
+        try:
+            response = self._http.post(url, content=content, headers=headers)
+        except httpx.TransportError as exc:
+            raise TargetUnreachable(describe_transport_error(url, exc)) from None
+        return Exchange.from_response(response)
+
+
+def describe_transport_error(url: str, exc: httpx.TransportError) -> str:
+    """One line that says why a URL could not be reached."""
+    reason = str(exc).strip() or type(exc).__name__
+    reason = reason.splitlines()[-1]
+    return f"cannot reach {url}: {reason}"
