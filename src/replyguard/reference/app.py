@@ -1,0 +1,214 @@
+"""The reference server's routes (base ``/api``).
+
+Generate-reply (``POST /api/user/ai/generate-reply`` and ``POST /api/ai/generate-reply``) answers
+200 with a deterministic reply whose text makes the variable merge observable::
+
+    Reply #<n> to: <message>
+    Variables: <json.dumps(merged_variables, sort_keys=True, ensure_ascii=False)>
+
+``n`` counts the replies in the conversation (1 for a new one) and the ``Variables:`` line is
+always the last line. Create-assistant is ``POST /api/user/assistant``.
+
+Order of checks, as with Laravel's middleware stack: route (404/405), auth (401), body size
+(413), throttle (429, generate-reply only), validation (422), ownership (404), balance (402).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .assistant_rules import validate_assistant
+from .config import ServerConfig
+from .payload import PayloadTooLarge, parse_input, read_body
+from .ratelimit import RateLimiter, make_limiter
+from .store import Catalogue, Principal, Store, open_database
+from .validation import validate_reply
+
+__all__ = ["create_app", "reply_text"]
+
+UNAUTHENTICATED = {"message": "Unauthenticated."}
+TOO_LARGE = {"message": "Payload too large."}
+NOT_FOUND = {
+    "success": False,
+    "error": "Assistant not found or does not belong to you",
+    "error_code": "ASSISTANT_NOT_FOUND",
+}
+NO_BALANCE = {
+    "success": False,
+    "error": "Insufficient balance. Please top up your account.",
+    "error_code": "INSUFFICIENT_BALANCE",
+}
+
+
+def reply_text(number: int, variables: dict[str, Any], message: str) -> str:
+    """The deterministic reply: a numbered echo, then the merged variables on the last line."""
+    shown = json.dumps(variables, sort_keys=True, ensure_ascii=False)
+    return f"Reply #{number} to: {message}\nVariables: {shown}"
+
+
+@dataclass(slots=True)
+class State:
+    """Per-process application state."""
+
+    config: ServerConfig
+    store: Store
+    limiter: RateLimiter
+    principals: dict[str, Principal] = field(default_factory=dict)
+    catalogue: Catalogue = field(default_factory=Catalogue)
+
+
+def _principal(state: State, request: Request) -> Principal | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return state.principals.get(token.strip())
+
+
+async def _input(state: State, request: Request) -> dict[str, Any]:
+    body = await read_body(request, state.config.max_body_bytes)
+    return parse_input(body, request.headers.get("content-type"))
+
+
+def create_app(config: ServerConfig) -> Starlette:
+    """Build the ASGI app for ``config``; opens (and if needed seeds) the database at startup."""
+    if config.fault is not None:
+        raise ValueError(f"unknown fault {config.fault!r}: no faults are implemented yet")
+    state = State(
+        config=config,
+        store=Store(config.db_path),
+        limiter=make_limiter(config.rate_limiter, config.limit, config.window),
+    )
+
+    async def generate_reply(request: Request) -> Response:
+        principal = _principal(state, request)
+        if principal is None:
+            return JSONResponse(UNAUTHENTICATED, status_code=401)
+        data = await _input(state, request)
+        parsed, errors = validate_reply(data)
+        key = "generate-reply:" + principal.token
+        with state.store.transaction() as conn:
+            # Throttle before validation: with Laravel's throttle middleware a request that then
+            # fails validation (or ownership, or balance) has still been counted.
+            decision = state.limiter.hit(conn, key, time.time())
+            headers = decision.headers()
+            if not decision.allowed:
+                body: dict[str, Any] = {
+                    "message": "Too Many Attempts.",
+                    "retry_after": decision.retry_after,
+                }
+                return JSONResponse(body, status_code=429, headers=headers)
+            if parsed is None:
+                return JSONResponse(errors.body(), status_code=422, headers=headers)
+            owner = state.store.assistant_owner(conn, parsed.assistant_id)
+            if owner != principal.account_id:
+                # "Assistant not found or does not belong to you": one answer for both cases.
+                return JSONResponse(NOT_FOUND, status_code=404, headers=headers)
+            if principal.balance_cents <= 0:
+                return JSONResponse(NO_BALANCE, status_code=402, headers=headers)
+            record, reply = state.store.record_reply(
+                conn,
+                parsed.assistant_id,
+                parsed.customer_identifier,
+                parsed.message,
+                parsed.variables,
+                reply_text,
+            )
+        body = {
+            "success": True,
+            "conversation_id": record.conversation_id,
+            # "The customer identifier provided in the request": echoed exactly as sent.
+            "customer_identifier": parsed.customer_identifier,
+            "reply": reply,
+            "function_calls": [],
+            "ai_disabled": False,
+        }
+        return JSONResponse(body, headers=headers)
+
+    async def create_assistant(request: Request) -> Response:
+        principal = _principal(state, request)
+        if principal is None:
+            return JSONResponse(UNAUTHENTICATED, status_code=401)
+        data = await _input(state, request)
+        with state.store.transaction() as conn:
+
+            def phone_taken(phone_id: int) -> bool:
+                return state.store.phone_inbound_assistant(conn, phone_id) is not None
+
+            config, errors = validate_assistant(
+                data, state.catalogue, principal.account_id, phone_taken
+            )
+            if config is None:
+                # The document's 422 example: {"message": "Validation failed", "errors": {...}}
+                return JSONResponse(errors.body("Validation failed"), status_code=422)
+            new_id = state.store.insert_assistant(conn, principal.account_id, config)
+        data_out = {
+            "id": new_id,
+            "name": config["name"],
+            # "The assistant is created with inactive status"
+            "status": "inactive",
+            "type": config["type"],
+            "mode": config["mode"],
+        }
+        return JSONResponse(
+            {"message": "Assistant created successfully", "data": data_out}, status_code=201
+        )
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        path = request.url.path.lstrip("/")
+        if exc.status_code == 404:
+            message = f"The route {path} could not be found."
+        elif exc.status_code == 405:
+            message = (
+                f"The {request.method} method is not supported for route {path}."
+                " Supported methods: POST."
+            )
+        else:
+            message = exc.detail
+        return JSONResponse({"message": message}, exc.status_code, headers=exc.headers)
+
+    async def too_large(request: Request, exc: Exception) -> Response:
+        return JSONResponse(TOO_LARGE, status_code=413, headers={"Connection": "close"})
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"message": "Server Error"}, status_code=500)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        open_database(config.db_path).close()
+        state.principals = state.store.principals()
+        state.catalogue = state.store.catalogue()
+        try:
+            yield
+        finally:
+            state.store.close()
+
+    routes = [
+        Route("/api/user/ai/generate-reply", generate_reply, methods=["POST"]),
+        # Autocalls / Famulor: "POST https://app.autocalls.ai/api/ai/generate-reply"
+        Route("/api/ai/generate-reply", generate_reply, methods=["POST"]),
+        Route("/api/user/assistant", create_assistant, methods=["POST"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            HTTPException: http_error,
+            PayloadTooLarge: too_large,
+            Exception: server_error,
+        },
+    )
+    app.state.reference = state
+    return app

@@ -1,0 +1,212 @@
+"""The load suite's conformance judge on synthetic traces (no locust, no server)."""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable
+
+import pytest
+
+from load import judge as j
+from load.judge import Observation, Settings
+
+LIMIT, WINDOW, LATENCY = 5, 2.0, 0.01
+
+Server = Callable[[str, float], tuple[int, int | None]]
+
+
+class FixedWindow:
+    """Laravel's throttle: a window opens at the first hit; 429s are not counted."""
+
+    def __init__(self, limit: int = LIMIT, retry_after: Callable[[float], int] | None = None,
+                 shared: bool = False) -> None:
+        self.limit = limit
+        self.state: dict[str, tuple[float, int]] = {}
+        self.retry_after = retry_after or (lambda left: min(int(WINDOW), max(1, math.ceil(left))))
+        self.shared = shared
+
+    def __call__(self, token: str, now: float) -> tuple[int, int | None]:
+        key = "account" if self.shared else token
+        start, hits = self.state.get(key, (now, 0))
+        if now >= start + WINDOW:
+            start, hits = now, 0
+        if hits >= self.limit:
+            return 429, self.retry_after(start + WINDOW - now)
+        self.state[key] = (start, hits + 1)
+        return 200, None
+
+
+class SlidingWindow:
+    """A sliding log: at most limit hits in any window-length interval."""
+
+    def __init__(self) -> None:
+        self.hits: dict[str, list[float]] = {}
+
+    def __call__(self, token: str, now: float) -> tuple[int, int | None]:
+        log = [t for t in self.hits.get(token, []) if t > now - WINDOW]
+        self.hits[token] = log
+        if len(log) >= LIMIT:
+            return 429, max(1, math.ceil(log[0] + WINDOW - now))
+        log.append(now)
+        return 200, None
+
+
+def simulate(server: Server, tokens: dict[str, int], duration: float = 6.0,
+             gap: float = 0.05) -> list[Observation]:
+    """Clients that honour retry_after, ``tokens`` maps a token label to its client count."""
+    queue: list[tuple[float, int, str]] = []
+    n = 0
+    for token, clients in tokens.items():
+        for c in range(clients):
+            heapq.heappush(queue, (0.013 * c + 0.001 * n, n, token))
+            n += 1
+    out: list[Observation] = []
+    for _ in range(100_000):
+        if not queue:
+            break
+        sent, ident, token = heapq.heappop(queue)
+        if sent > duration:
+            continue
+        status, retry_after = server(token, sent + LATENCY / 2)
+        received = sent + LATENCY
+        if status == 429:
+            out.append(Observation(token, sent, received, 429, retry_after,
+                                   "Too Many Attempts.", str(retry_after)))
+            nxt = received + (retry_after or 1)
+        else:
+            out.append(Observation(token, sent, received, status))
+            nxt = received + gap
+        heapq.heappush(queue, (nxt, ident, token))
+    return out
+
+
+SETTINGS = Settings(limit=LIMIT, window=WINDOW, require_overload=("primary",))
+ISOLATION = Settings(limit=LIMIT, window=WINDOW, require_overload=("primary", "secondary"),
+                     account_tokens=("primary", "secondary"))
+
+
+def test_fixed_window_server_passes() -> None:
+    verdict = j.judge(simulate(FixedWindow(), {"primary": 10}), SETTINGS)
+    assert verdict.passed, verdict.lines()
+    assert verdict.figures["primary: served"] >= 3 * LIMIT
+
+
+def test_sliding_window_server_passes() -> None:
+    verdict = j.judge(simulate(SlidingWindow(), {"primary": 10}, gap=0.3), SETTINGS)
+    assert verdict.passed, verdict.lines()
+
+
+def test_two_tokens_with_own_buckets_pass() -> None:
+    verdict = j.judge(simulate(FixedWindow(), {"primary": 6, "secondary": 6}), ISOLATION)
+    assert verdict.passed, verdict.lines()
+
+
+def test_limit_plus_one_is_over_limit() -> None:
+    verdict = j.judge(simulate(FixedWindow(limit=LIMIT + 1), {"primary": 10}), SETTINGS)
+    assert j.OVER_LIMIT in verdict.counts
+    assert "6 served" in verdict.examples[j.OVER_LIMIT]
+
+
+def test_no_limit_is_over_limit_and_inconclusive() -> None:
+    verdict = j.judge(simulate(FixedWindow(limit=10**9), {"primary": 4}), SETTINGS)
+    assert j.OVER_LIMIT in verdict.counts
+    assert j.NOT_OVERLOADED in verdict.counts
+
+
+def test_too_few_served() -> None:
+    verdict = j.judge(simulate(FixedWindow(limit=LIMIT - 2), {"primary": 10}), SETTINGS)
+    assert j.TOO_FEW in verdict.counts
+    assert j.OVER_LIMIT not in verdict.counts
+
+
+def test_shared_bucket_is_named() -> None:
+    obs = simulate(FixedWindow(shared=True), {"primary": 6, "secondary": 6})
+    verdict = j.judge(obs, ISOLATION)
+    assert j.SHARED in verdict.counts, verdict.lines()
+    assert "another token" in verdict.examples[j.SHARED]
+
+
+@pytest.mark.parametrize(
+    ("body", "header"),
+    [({"retry_after": "2", "message": "x"}, None), ({"retry_after": 0, "message": "x"}, None),
+     ({"retry_after": 99, "message": "x"}, None), ({"retry_after": 2, "message": None}, None),
+     ({"retry_after": True, "message": "x"}, None)],
+)
+def test_bad_429_body(body: dict[str, object], header: str | None) -> None:
+    obs = [Observation("primary", 0.0, 0.01, 200)] * 0 + [
+        Observation("primary", i * 0.01, i * 0.01 + 0.005, 200) for i in range(LIMIT)]
+    obs.append(Observation("primary", 0.1, 0.11, 429, body["retry_after"], body["message"],
+                           header))
+    verdict = j.judge(obs, SETTINGS)
+    assert j.BAD_BODY in verdict.counts
+
+
+def test_header_disagreeing_with_body() -> None:
+    obs = [Observation("primary", i * 0.01, i * 0.01 + 0.005, 200) for i in range(LIMIT)]
+    obs.append(Observation("primary", 0.1, 0.11, 429, 2, "Too Many Attempts.", "60"))
+    verdict = j.judge(obs, SETTINGS)
+    assert set(verdict.counts) == {j.HEADER_MISMATCH}
+
+
+def test_retry_after_too_short_is_dishonest() -> None:
+    verdict = j.judge(simulate(FixedWindow(retry_after=lambda left: 1), {"primary": 10}),
+                      SETTINGS)
+    assert j.DISHONEST in verdict.counts, verdict.lines()
+    assert j.OVER_LIMIT not in verdict.counts
+
+
+def test_retry_after_too_long_is_named() -> None:
+    # Clients that ignore the (too long) retry_after show the window reset much earlier.
+    obs = simulate(FixedWindow(retry_after=lambda left: 2), {"primary": 10}, duration=6.0)
+    honest = j.judge(obs, SETTINGS)
+    assert j.TOO_LONG not in honest.counts  # ceil(left) <= 2 anyway: nothing provable
+    srv = FixedWindow(retry_after=lambda left: int(WINDOW))
+    obs = []
+    for i in range(40):  # one client polling every 0.3 s regardless of retry_after
+        status, ra = srv("primary", i * 0.3)
+        obs.append(Observation("primary", i * 0.3, i * 0.3 + 0.01, status, ra,
+                               "Too Many Attempts." if ra else None, None))
+    verdict = j.judge(obs, SETTINGS)
+    assert j.TOO_LONG in verdict.counts, verdict.lines()
+
+
+def test_cut_and_failed_requests() -> None:
+    obs = simulate(FixedWindow(), {"primary": 10}, duration=3.0)
+    obs.append(Observation("primary", 3.0, 3.1, j.CUT))
+    assert j.judge(obs, SETTINGS).passed
+    obs.append(Observation("primary", 3.0, 3.1, j.NO_ANSWER))
+    obs.append(Observation("primary", 3.0, 3.1, 500))
+    verdict = j.judge(obs, SETTINGS)
+    assert {j.NO_RESPONSE, j.UNEXPECTED} <= set(verdict.counts)
+
+
+def test_ambiguous_boundary_is_not_judged() -> None:
+    # A request whose interval straddles the window end may belong to either window.
+    obs = [Observation("primary", 0.0, 0.01, 200) for _ in range(LIMIT)]
+    obs.append(Observation("primary", 1.9, 2.2, 200))
+    obs += [Observation("primary", 2.3, 2.31, 200) for _ in range(LIMIT - 1)]
+    obs.append(Observation("primary", 2.4, 2.41, 429, 2, "Too Many Attempts.", "2"))
+    verdict = j.judge(obs, SETTINGS)
+    assert verdict.passed, verdict.lines()
+
+
+def test_well_behaved_checks() -> None:
+    settings = Settings(limit=LIMIT, window=WINDOW, min_efficiency=0.6,
+                        efficiency_tokens=("primary",))
+    obs = simulate(FixedWindow(), {"primary": 3}, duration=6.0)
+    good = j.judge(obs, settings, messages=30)
+    assert good.passed, good.lines()
+    assert good.figures["primary: served/ideal"] >= 0.6
+    sparse = [o for o in obs if o.status == 429 or o.sent < 1.0]
+    bad = j.judge(sparse, settings, gave_up=3, messages=30)
+    assert {j.INEFFICIENT, j.GAVE_UP} <= set(bad.counts)
+
+
+def test_rows_round_trip_and_lines_name_violations() -> None:
+    o = Observation("secondary", 1.0, 2.0, 429, 2, "Too Many Attempts.", "2", True, "isolation")
+    assert Observation.from_row(o.to_row()) == o
+    verdict = j.judge(simulate(FixedWindow(limit=LIMIT + 1), {"primary": 10}), SETTINGS)
+    text = "\n".join(verdict.lines())
+    assert "FAIL" in text
+    assert j.OVER_LIMIT in text

@@ -1,0 +1,66 @@
+"""The pacer keeps any window's sends within the limit; the budget refuses overspending."""
+
+from __future__ import annotations
+
+import pytest
+
+from replyguard.suite.budget import REAL_TARGET_GENERATE_REPLY_CAP, Budget, BudgetExhausted
+from replyguard.suite.pacing import Pacer
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_pacer_never_puts_more_than_limit_sends_in_a_window() -> None:
+    clock = FakeClock()
+    pacer = Pacer(5, 60, margin=1, clock=clock, sleep=clock.sleep)
+    times = []
+    for _ in range(17):
+        pacer.acquire("t")
+        times.append(clock.now)
+        clock.now += 0.1
+    for start in times:
+        assert sum(1 for t in times if start <= t < start + 60) <= 5
+    assert times[5] >= times[0] + 61  # the sixth waits for the first to leave the window
+
+
+def test_tokens_are_paced_separately() -> None:
+    clock = FakeClock()
+    pacer = Pacer(1, 10, margin=0, clock=clock, sleep=clock.sleep)
+    pacer.acquire("a")
+    pacer.acquire("b")
+    assert clock.now == 0
+
+
+def test_quiet_waits_a_full_window_after_the_last_send() -> None:
+    clock = FakeClock()
+    pacer = Pacer(5, 2, margin=0.1, clock=clock, sleep=clock.sleep)
+    pacer.record("t")
+    clock.now = 1.0
+    pacer.quiet("t")
+    assert clock.now == pytest.approx(2.1)
+
+
+def test_budget_caps_generate_reply_on_real_targets() -> None:
+    budget = Budget.for_target(max_requests=0, exhaustive=False)
+    for _ in range(REAL_TARGET_GENERATE_REPLY_CAP):
+        budget.spend("generate_reply")
+    with pytest.raises(BudgetExhausted):
+        budget.spend("generate_reply")
+    budget.spend("create_assistant")  # other operations only obey max_requests
+
+
+def test_budget_overall_cap_and_reservation() -> None:
+    budget = Budget.for_target(max_requests=3, exhaustive=True)
+    budget.reserve("create_assistant", 3)
+    with pytest.raises(BudgetExhausted):
+        budget.reserve("create_assistant", 4)
+    assert Budget.for_target(0, exhaustive=True).remaining("generate_reply") == float("inf")

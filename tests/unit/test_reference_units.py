@@ -1,0 +1,236 @@
+"""Fast checks of the reference server's pure parts (no sockets)."""
+
+from __future__ import annotations
+
+import ast
+import sqlite3
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import replyguard.reference as reference
+from replyguard.reference.assistant_rules import FIELDS, validate_assistant
+from replyguard.reference.config import ServerConfig
+from replyguard.reference.payload import parse_input
+from replyguard.reference.profile import render_profile, write_profile
+from replyguard.reference.ratelimit import FixedWindowLimiter, make_limiter
+from replyguard.reference.store import SCHEMA, Store, open_database
+from replyguard.reference.validation import Errors, as_integer, as_number, validate_reply
+
+PACKAGE = Path(reference.__file__).parent
+ALLOWED_THIRD_PARTY = {"starlette", "uvicorn"}
+
+
+def test_imports_only_stdlib_starlette_uvicorn_and_itself() -> None:
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level > 0:
+                    continue  # relative: its own modules
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                assert top in sys.stdlib_module_names or top in ALLOWED_THIRD_PARTY, (path, name)
+
+
+def test_no_openapi_reads() -> None:
+    # No code string names the contract (the docstrings may say it is not read).
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+        }
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in docstrings
+            ):
+                assert "openapi" not in node.value.lower(), (path, node.value)
+
+
+def test_fifty_five_fields() -> None:
+    assert len(FIELDS) == 55
+    assert len({f.name for f in FIELDS}) == 55
+    assert sum(f.required for f in FIELDS) == 8
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (5, 5),
+        (5.0, 5),
+        (-3, -3),
+        (True, None),
+        (5.5, None),
+        ("5", None),
+        (None, None),
+        (float("inf"), None),
+        (2**63, None),
+        (2**63 - 1, 2**63 - 1),
+        (1e20, None),
+    ],
+)
+def test_as_integer(value: Any, expected: int | None) -> None:
+    assert as_integer(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"), [(0, True), (0.5, True), (False, False), ("1", False), (float("nan"), False)]
+)
+def test_as_number(value: Any, ok: bool) -> None:
+    assert (as_number(value) is not None) is ok
+
+
+def test_error_summary_laravel_style() -> None:
+    errors = Errors()
+    errors.add("a_b", "The {a} field is required.")
+    assert errors.summary() == "The a b field is required."
+    errors.add("c", "The {a} field is required.")
+    assert errors.summary() == "The a b field is required. (and 1 more error)"
+    errors.add("d", "The {a} field is required.")
+    assert errors.summary().endswith("(and 2 more errors)")
+    errors.add("d", "ignored {a}")
+    assert errors.fields["d"] == ["The d field is required."]
+
+
+def test_validate_reply_keeps_identifier_exactly() -> None:
+    parsed, errors = validate_reply(
+        {"assistant_id": 7.0, "customer_identifier": " A+b ", "message": "m", "x": 1}
+    )
+    assert not errors
+    assert parsed is not None
+    assert parsed.assistant_id == 7
+    assert parsed.customer_identifier == " A+b "
+    assert parsed.variables is None
+
+
+def test_validate_reply_rejects() -> None:
+    _, errors = validate_reply(
+        {"assistant_id": False, "customer_identifier": "x" * 256, "message": " ", "variables": []}
+    )
+    assert list(errors.fields) == ["assistant_id", "customer_identifier", "message", "variables"]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        (b'{"a": 1}', "application/json", {"a": 1}),
+        (b'{"a": 1}', "application/vnd.api+json; charset=utf-8", {"a": 1}),
+        (b'{"a": 1}', "text/plain", {}),
+        (b'{"a": 1}', None, {}),
+        (b"[1]", "application/json", {}),
+        (b'{"a": NaN}', "application/json", {}),
+        (b"\xff", "application/json", {}),
+        (b"[" * 50_000, "application/json", {}),
+    ],
+)
+def test_parse_input(body: bytes, content_type: str | None, expected: dict[str, Any]) -> None:
+    assert parse_input(body, content_type) == expected
+
+
+def _throttle_conn() -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.executescript(SCHEMA)
+    return conn
+
+
+def test_fixed_window_limiter() -> None:
+    conn = _throttle_conn()
+    limiter = FixedWindowLimiter(limit=3, window=10)
+    decisions = [limiter.hit(conn, "k", 100.0 + i) for i in range(3)]
+    assert [d.remaining for d in decisions] == [2, 1, 0]
+    refused = limiter.hit(conn, "k", 105.2)
+    assert not refused.allowed
+    assert refused.retry_after == 5  # ceil(110 - 105.2)
+    assert refused.headers()["Retry-After"] == "5"
+    assert refused.headers()["X-RateLimit-Remaining"] == "0"
+    # A refused hit is not counted, and the window is fixed from the first hit.
+    assert limiter.hit(conn, "k", 109.999).retry_after == 1
+    assert limiter.hit(conn, "other", 109.0).allowed
+    assert limiter.hit(conn, "k", 110.0).allowed
+    assert limiter.hit(conn, "k", 110.0).remaining == 1
+
+
+def test_retry_after_never_exceeds_window() -> None:
+    conn = _throttle_conn()
+    limiter = FixedWindowLimiter(limit=1, window=2)
+    limiter.hit(conn, "k", 50.0)
+    assert limiter.hit(conn, "k", 50.0).retry_after == 2
+    assert limiter.hit(conn, "k", 51.9999).retry_after == 1
+
+
+def test_make_limiter_rejects_unknown() -> None:
+    with pytest.raises(ValueError, match="unknown"):
+        make_limiter("sliding?", 1, 1)
+
+
+def test_config_roundtrip(tmp_path: Path) -> None:
+    config = ServerConfig(port=0, limit=9, window=3, db_path=tmp_path / "x", workers=2)
+    assert ServerConfig.from_json(config.to_json()) == config
+    with pytest.raises(ValueError, match="limit"):
+        ServerConfig(limit=0)
+
+
+def test_default_db_path_uses_state_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("REPLYGUARD_STATE_DIR", str(tmp_path))
+    assert reference.default_db_path() == tmp_path / "reference.sqlite3"
+
+
+def test_seed_is_idempotent_and_profile_parses(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite3"
+    open_database(db).close()
+    store = Store(db)
+    tokens = store.tokens_by_account()
+    open_database(db).close()
+    assert Store(db).tokens_by_account() == tokens
+    assert {name: len(ts) for name, ts in tokens.items()} == {"alpha": 2, "beta": 2, "broke": 2}
+    text = render_profile("http://127.0.0.1:1/api", tokens, ServerConfig(db_path=db))
+    out = tmp_path / "p" / "target.toml"
+    write_profile(out, text)
+    profile = tomllib.loads(out.read_text())
+    assert profile["tokens"]["primary"] == tokens["alpha"][0]
+    assert profile["tokens"]["low_balance"] == tokens["broke"][0]
+    assert profile["catalog"]["phone_numbers"][2] == {
+        "id": 11,
+        "caller_id": False,
+        "assigned_inbound": True,
+    }
+    assert list(out.parent.iterdir()) == [out]
+
+
+def test_validate_assistant_defaults(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite3"
+    open_database(db).close()
+    catalogue = Store(db).catalogue()
+    data = {
+        "name": "n",
+        "voice_id": 8,
+        "language_id": 1,
+        "type": "inbound",
+        "mode": "dualplex",
+        "timezone": "UTC",
+        "initial_message": "hi",
+        "system_prompt": "p",
+        "multimodal_model_id": 5.0,
+        "phone_number_id": 9,
+    }
+    config, errors = validate_assistant(data, catalogue, 1, lambda _: False)
+    assert not errors
+    assert config is not None
+    assert config["multimodal_model_id"] == 5
+    assert config["voice_stability"] == 0.70
+    _, errors = validate_assistant(data, catalogue, 1, lambda _: True)
+    assert list(errors.fields) == ["phone_number_id"]
