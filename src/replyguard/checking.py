@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -55,6 +56,12 @@ def preflight(target: Target) -> str | None:
     return None
 
 
+def _error(message: str) -> None:
+    # One unwrapped line on stderr, whatever the terminal width.
+    sys.stderr.write(f"replyguard: {message}\n")
+    sys.stderr.flush()
+
+
 def run_check(options: CheckOptions, console: Console | None = None) -> int:
     """Run the suite, print the verdict table, write the reports; return the exit code."""
     console = console or Console(stderr=False)
@@ -63,28 +70,27 @@ def run_check(options: CheckOptions, console: Console | None = None) -> int:
             try:
                 reference = stack.enter_context(running_reference(window=options.reference_window))
             except ReferenceStartError as exc:
-                console.print(f"replyguard: {exc}", markup=False)
+                _error(str(exc))
                 return USAGE_ERROR
             profile = reference.profile_path
             console.print(f"replyguard: embedded reference server at {reference.base_url} "
-                          f"(window {options.reference_window:g}s)", markup=False)
+                          f"(window {options.reference_window:g}s)", markup=False, soft_wrap=True)
         else:
             profile = options.target
         try:
             target = load_target(profile)
         except ProfileError as exc:
-            console.print(f"replyguard: {exc}", markup=False)
+            _error(str(exc))
             return USAGE_ERROR
         problem = preflight(target)
         if problem:
-            console.print(f"replyguard: target unreachable: {problem}", markup=False)
+            _error(f"target unreachable: {problem}")
             return USAGE_ERROR
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="replyguard-")))
         report_path = folder / "report.json"
         code = _run_pytest(options, profile, report_path, console)
         if not report_path.exists():
-            console.print(f"replyguard: the suite did not run to the end (pytest exit {code})",
-                          markup=False)
+            _error(f"the suite did not run to the end (pytest exit {code})")
             return USAGE_ERROR
         import json
 
@@ -104,7 +110,9 @@ def _run_pytest(options: CheckOptions, profile: Path, report_path: Path,
                 console: Console) -> int:
     args = [str(contract_tests_dir()), "--target", str(profile), "--report-json",
             str(report_path), "-p", "no:cacheprovider", "-p", "no:terminal",
-            "--rootdir", str(contract_tests_dir()), "-c", str(contract_tests_dir() / "pytest.ini")]
+            "--rootdir", str(contract_tests_dir()), "-c", str(contract_tests_dir() / "pytest.ini"),
+            # The progress bar replaces pytest's terminal plugin, and with it -ra and --tb.
+            "-o", "addopts=--strict-markers"]
     if options.max_requests is not None:
         args += ["--max-requests", str(options.max_requests)]
     if options.allow_writes:

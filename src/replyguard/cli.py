@@ -60,3 +60,7 @@ def serve(ctx: click.Context) -> None:
     from replyguard.reference.server import main as serve_main
 
     sys.exit(serve_main(ctx.args))
+
+
+if __name__ == "__main__":
+    main()

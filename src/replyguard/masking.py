@@ -43,7 +43,7 @@ def masked_curl(
         lowered = name.lower()
         if lowered in {"content-length", "host", "accept-encoding", "connection", "user-agent"}:
             continue
-        if lowered == "authorization" and value.lower().startswith("bearer "):
+        if lowered == "authorization" and value.lower().startswith("bearer"):
             value = "Bearer $REPLYGUARD_TOKEN"
         elif lowered in _SECRET_HEADERS:
             value = MASK

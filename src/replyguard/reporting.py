@@ -105,7 +105,7 @@ def print_table(report: Mapping[str, Any], console: Console, *, show_passed: boo
     from rich.table import Table
 
     table = Table(title="replyguard verdicts", show_lines=False, expand=False)
-    table.add_column("rule", overflow="fold")
+    table.add_column("rule", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
     table.add_column("details", overflow="fold")
     order = {"fail": 0, "not tested": 1, "pass": 2}

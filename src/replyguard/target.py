@@ -93,12 +93,21 @@ class Catalog:
         return bool(self.languages and self.voices_for(mode) and model)
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True, frozen=True, repr=False)
 class Tokens:
     primary: str
     secondary: str | None = None
     low_balance: str | None = None
     other_account: str | None = None
+
+    def __repr__(self) -> str:
+        # A profile may be printed in a traceback; its tokens never are.
+        from replyguard.masking import mask_token
+
+        roles = ("primary", "secondary", "low_balance", "other_account")
+        shown = ", ".join(f"{r}={mask_token(getattr(self, r))!r}" for r in roles
+                          if getattr(self, r))
+        return f"Tokens({shown})"
 
     def secrets(self) -> tuple[str, ...]:
         """Every token of the profile, for masking."""

@@ -8,9 +8,20 @@ from typing import Any
 
 import httpx
 
-from replyguard.masking import mask_secrets, masked_curl
+from replyguard.masking import MASK, mask_secrets, masked_curl
 
 __all__ = ["Exchange"]
+
+
+def _masked_headers(headers: httpx.Headers) -> dict[str, str]:
+    # Recorded already masked: an Exchange may be printed in a traceback or a report.
+    masked = {}
+    for name, value in headers.items():
+        if name.lower() == "authorization":
+            scheme = value.split(" ", 1)[0] if " " in value else ""
+            value = f"{scheme} {MASK}".strip()
+        masked[name] = value
+    return masked
 
 
 @dataclass(slots=True)
@@ -34,7 +45,7 @@ class Exchange:
         return cls(
             method=request.method,
             url=str(request.url),
-            request_headers=dict(request.headers),
+            request_headers=_masked_headers(request.headers),
             request_body=request.content,
             status=response.status_code,
             headers={k.lower(): v for k, v in response.headers.items()},

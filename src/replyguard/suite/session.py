@@ -78,6 +78,7 @@ class ApiSession:
         them anyway they wait ``retry_after`` and try again, so that only the rate-limit tests
         ever see a 429 on purpose.
         """
+        __tracebackhide__ = True  # its locals hold the token
         secret = raw_token if raw_token is not None else (self.token(token) if token else None)
         request_headers = {"Accept": "application/json"}
         if content is not None or body is not NO_BODY:
@@ -117,6 +118,7 @@ class ApiSession:
         self.pacer.quiet(secret)
 
     def _post(self, url: str, content: bytes, headers: dict[str, str]) -> Exchange:
+        __tracebackhide__ = True  # its arguments hold the token
         try:
             response = self._http.post(url, content=content, headers=headers)
         except httpx.TransportError as exc:

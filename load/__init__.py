@@ -1,0 +1,1 @@
+"""replyguard's locust load suite: run ``locust -f load/locustfile.py`` (see load/README.md)."""
