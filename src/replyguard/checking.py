@@ -34,6 +34,7 @@ class CheckOptions:
     max_requests: int | None = None
     allow_writes: bool | None = None
     keyword: str | None = None
+    rules: str | None = None
     show_passed: bool = True
     reference_window: float = REFERENCE_WINDOW
 
@@ -119,6 +120,8 @@ def _run_pytest(options: CheckOptions, profile: Path, report_path: Path,
         args.append("--allow-writes")
     if options.keyword:
         args += ["-k", options.keyword]
+    if options.rules:
+        args += ["--rules", options.rules]
     progress = _ProgressPlugin(console)
     with progress:
         return int(pytest.main(args, plugins=[progress]))

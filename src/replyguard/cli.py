@@ -40,26 +40,31 @@ def main() -> None:
               help="May the run create assistants (profile: safety.allow_writes).")
 @click.option("-k", "keyword", metavar="EXPR", envvar="REPLYGUARD_KEYWORD",
               help="Only run tests matching this pytest -k expression.")
+@click.option("--rules", metavar="GLOBS", envvar="REPLYGUARD_RULES", show_envvar=True,
+              help="Only rules matching these comma-separated globs, e.g. 'ratelimit.*'.")
 @click.option("--show-passed/--hide-passed", default=True, envvar="REPLYGUARD_SHOW_PASSED",
               help="List passing rules in the table.")
 def check(target: Path | None, report_json: Path | None, junit_xml: Path | None,
           max_requests: int | None, allow_writes: bool | None, keyword: str | None,
-          show_passed: bool) -> None:
+          rules: str | None, show_passed: bool) -> None:
     """Run the contract suite against a target and print one verdict per rule."""
     options = checking.CheckOptions(
         target=target, report_json=report_json, junit_xml=junit_xml,
         max_requests=max_requests, allow_writes=allow_writes, keyword=keyword,
-        show_passed=show_passed)
+        rules=rules, show_passed=show_passed)
     sys.exit(checking.run_check(options))
 
 
-@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@main.command(add_help_option=False,
+              context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.pass_context
 def serve(ctx: click.Context) -> None:
-    """Start the reference server (see `replyguard serve --help`)."""
-    from replyguard.reference.server import main as serve_main
+    """Start the reference server, the embedded default target (see `replyguard serve -h`)."""
+    # The reference server owns its flags (it must not import harness code), so they are
+    # forwarded untouched, --help included.
+    from replyguard.reference.__main__ import main as serve_main
 
-    sys.exit(serve_main(ctx.args))
+    serve_main(ctx.args)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ __all__ = [
 
 BRANDS = ("intellixent", "autocalls", "famulor")
 MODES = ("pipeline", "multimodal", "dualplex")
+DEFAULT_MAX_REQUESTS = 200
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -146,7 +147,7 @@ class Safety:
 
     allow_writes: bool = False
     exhaustive: bool = False
-    max_requests: int = 200
+    max_requests: int = 200  # DEFAULT_MAX_REQUESTS
 
 
 @dataclass(slots=True, frozen=True)
@@ -433,7 +434,7 @@ class _Reader:
         return Safety(
             allow_writes=self.boolean(table, "safety.allow_writes", False),
             exhaustive=self.boolean(table, "safety.exhaustive", False),
-            max_requests=Safety.max_requests if max_requests is None else max_requests,
+            max_requests=DEFAULT_MAX_REQUESTS if max_requests is None else max_requests,
         )
 
     def capabilities(self, raw: Mapping[str, Any]) -> Capabilities:

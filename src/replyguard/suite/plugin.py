@@ -7,9 +7,10 @@ and, with ``--report-json``, a JSON report that ``replyguard check`` renders.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--max-requests", type=int, default=_env_int("REPLYGUARD_MAX_REQUESTS"),
                     help="cap on requests of the run, overrides safety.max_requests "
                          "[env REPLYGUARD_MAX_REQUESTS]")
+    group.addoption("--rules", default=os.environ.get("REPLYGUARD_RULES"),
+                    help="only tests proving rules matching these comma-separated globs, "
+                         "e.g. 'ratelimit.*,auth.*' [env REPLYGUARD_RULES]")
     group.addoption("--allow-writes", action="store_true",
                     default=os.environ.get("REPLYGUARD_ALLOW_WRITES", "") in ("1", "true"),
                     help="allow creating assistants, overrides safety.allow_writes "
@@ -125,6 +129,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     rules = config.stash[STATE].rules
+    _select_by_rule(config, items)
     for item in items:
         ids = rule_ids(item)
         if not ids:
@@ -133,6 +138,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if unknown:
             raise pytest.UsageError(
                 f"{item.nodeid} names rules not in openapi/rules.yaml: {', '.join(unknown)}")
+
+
+def _select_by_rule(config: pytest.Config, items: list[pytest.Item]) -> None:
+    option = config.getoption("--rules")
+    if not option:
+        return
+    globs = [g.strip() for g in option.split(",") if g.strip()]
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        wanted = any(fnmatch.fnmatchcase(r, g) for r in rule_ids(item) for g in globs)
+        (keep if wanted else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
@@ -154,7 +174,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+def pytest_runtest_makereport(
+        item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report: pytest.TestReport = yield
     state = item.config.stash[STATE]
     if report.when == "call" or (report.when == "setup" and not report.passed):
