@@ -17,6 +17,7 @@ from replyguard.suite.plugin import (  # noqa: F401 - pytest finds hooks and fix
     pytest_runtest_makereport,
     pytest_runtest_setup,
     pytest_sessionfinish,
+    st_schema,
     suite,
     target,
 )
@@ -29,3 +30,4 @@ settings.register_profile(
                            HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
 )
 settings.load_profile("contract")
+

@@ -12,35 +12,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
-from schemathesis.core.failures import Failure, FailureGroup
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    positive_data_acceptance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
-from replyguard.suite.schemas import narrowed_spec, request_validator, schemathesis_schema
+from replyguard.suite.checks import NEGATIVE_RULES, POSITIVE_RULES, judge_case
+from replyguard.suite.schemas import narrowed_spec, request_validator
 from replyguard.suite.session import NO_BODY, ApiSession
-from replyguard.suite.verdicts import Violation
 from replyguard.target import Target
-
-CHECKS = {
-    "contract.no-server-error": not_a_server_error,
-    "contract.status-code-documented": status_code_conformance,
-    "contract.content-type": content_type_conformance,
-    "contract.response-schema": response_schema_conformance,
-    "contract.negative-data-rejected": negative_data_rejection,
-    "contract.positive-data-accepted": positive_data_acceptance,
-}
-POSITIVE_RULES = ("contract.no-server-error", "contract.status-code-documented",
-                  "contract.content-type", "contract.response-schema",
-                  "contract.positive-data-accepted")
-NEGATIVE_RULES = ("contract.no-server-error", "contract.status-code-documented",
-                  "contract.content-type", "contract.response-schema",
-                  "contract.negative-data-rejected")
 
 # Examples per run: exhaustive against the free reference, a handful against a paid target.
 EXAMPLES = {
@@ -55,11 +31,6 @@ REQUEST_SCHEMAS = {"create_assistant": "CreateAssistantRequest",
                    "generate_reply": "GenerateReplyRequest"}
 
 
-@pytest.fixture(scope="module")
-def st_schema(target: Target) -> Any:
-    return schemathesis_schema(target)
-
-
 def _operation(st_schema: Any, target: Target, operation: str) -> Any:
     return st_schema[getattr(target.paths, operation)]["POST"]
 
@@ -68,18 +39,6 @@ def _case_cost_allowed(target: Target, operation: str, mode: str) -> str | None:
     if operation == "create_assistant" and mode == "positive" and not target.safety.allow_writes:
         return "valid create-assistant payloads would create assistants (safety.allow_writes)"
     return None
-
-
-def _judge(case: Any, exchange: Any, rules: tuple[str, ...]) -> None:
-    for rule_id in rules:
-        try:
-            case.validate_response(exchange.response, checks=[CHECKS[rule_id]])
-        except (FailureGroup, Failure, AssertionError) as exc:
-            failures = exc.exceptions if isinstance(exc, FailureGroup) else [exc]
-            titles = "; ".join(str(getattr(f, "title", "") or f).splitlines()[0]
-                               for f in failures)
-            raise Violation(rule_id, f"schemathesis check {CHECKS[rule_id].__name__} to hold",
-                            f"{titles} ({exchange.summary(limit=160)})", exchange) from None
 
 
 @pytest.mark.parametrize("operation", ["create_assistant", "generate_reply"])
@@ -126,7 +85,7 @@ def test_generated_data(api: ApiSession, target: Target, st_schema: Any, operati
             exchange = api.send(operation, content=raw, token=token)
         else:
             exchange = api.send(operation, body, token=token)
-        _judge(case, exchange, rules)
+        judge_case(case, exchange, rules)
 
     validator = request_validator(narrowed_spec(target), REQUEST_SCHEMAS[operation])
     run()

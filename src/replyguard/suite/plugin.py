@@ -35,6 +35,7 @@ __all__ = [
     "pytest_runtest_makereport",
     "pytest_runtest_setup",
     "pytest_sessionfinish",
+    "st_schema",
     "suite",
     "target",
 ]
@@ -287,3 +288,11 @@ def api(suite: SuiteState) -> ApiSession:
 def catalog(target: Target) -> Any:
     """The target's catalogue ids."""
     return target.catalog
+
+
+@pytest.fixture(scope="session")
+def st_schema(target: Target) -> Any:
+    """The schemathesis schema of the contract narrowed to the target."""
+    from replyguard.suite.schemas import schemathesis_schema
+
+    return schemathesis_schema(target)
