@@ -92,7 +92,7 @@ class Settings:
     account_tokens: Sequence[str] = ()
     """Tokens of one account: a shortfall explained by their combined use is named as sharing."""
     min_efficiency: float | None = None
-    """Well-behaved scenario: served / (limit * span / window) must reach this, per token."""
+    """Well-behaved scenario: served / (limit * ceil(span / window)) must reach this, per token."""
     efficiency_tokens: Sequence[str] = ()
 
 
@@ -261,14 +261,18 @@ def _next_window(w: _Window, windows: list[_Window]) -> _Window | None:
     return windows[index + 1] if index + 1 < len(windows) else None
 
 
-def _efficiency(token: str, obs: list[Observation], settings: Settings) -> float | None:
+def _efficiency(obs: list[Observation], settings: Settings) -> float:
+    """Served requests over the most a fixed-window limiter serves in the same span.
+
+    The span runs from the first served request to the last exchange; greedy windows opened at
+    hits fit ``ceil(span / window)`` times in it, each serving ``limit``.
+    """
     served = [o for o in obs if _counted(o)]
     if not served:
         return 0.0
-    start = min(o.sent for o in served)
-    end = max(o.received for o in obs)
-    span = max(end - start, settings.window)
-    return len(served) / (settings.limit * span / settings.window)
+    span = max(o.received for o in obs) - min(o.sent for o in served)
+    windows = max(1, math.ceil(span / settings.window - 1e-9))
+    return len(served) / (settings.limit * windows)
 
 
 def judge(observations: Iterable[Observation], settings: Settings, *, gave_up: int = 0,
@@ -303,9 +307,7 @@ def judge(observations: Iterable[Observation], settings: Settings, *, gave_up: i
         verdict.figures["messages"] = messages
     if settings.min_efficiency is not None:
         for token in settings.efficiency_tokens:
-            ratio = _efficiency(token, by_token.get(token, []), settings)
-            if ratio is None:
-                continue
+            ratio = _efficiency(by_token.get(token, []), settings)
             verdict.figures[f"{token}: served/ideal"] = round(ratio, 3)
             if ratio < settings.min_efficiency:
                 verdict.add(INEFFICIENT, f"[{token}] served {ratio:.2f} of limit per window "

@@ -19,10 +19,14 @@ import httpx
 
 from load.judge import CUT, NO_ANSWER, Observation
 
-__all__ = ["Budget", "Recorder", "RecordingTransport", "RequestEvent"]
+__all__ = ["Budget", "BudgetSpent", "Recorder", "RecordingTransport", "RequestEvent"]
 
 #: Called once per exchange like locust's ``events.request.fire`` (keyword arguments).
 RequestEvent = Callable[..., None]
+
+
+class BudgetSpent(Exception):
+    """The process has sent as many requests as ``--replyguard-max-requests`` allows."""
 
 
 class Budget:
@@ -77,9 +81,11 @@ class RecordingTransport(httpx.BaseTransport):
     behaviour in the rate-limit scenarios, a failure in the throughput one).
     """
 
-    def __init__(self, recorder: Recorder, fire: RequestEvent, *, token: str, scenario: str,
-                 throttle_ok: bool, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, recorder: Recorder, budget: Budget, fire: RequestEvent, *, token: str,
+                 scenario: str, throttle_ok: bool,
+                 clock: Callable[[], float] = time.time) -> None:
         self._inner = httpx.HTTPTransport()
+        self._budget = budget
         self._recorder = recorder
         self._fire = fire
         self._token = token
@@ -89,6 +95,8 @@ class RecordingTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send, read the whole answer, record it, fire one locust request event."""
+        if not self._budget.take():
+            raise BudgetSpent(f"request bound of {self._budget.limit} reached")
         sent = self._clock()
         try:
             response = self._inner.handle_request(request)
@@ -108,7 +116,7 @@ class RecordingTransport(httpx.BaseTransport):
         self._record(self._observation(response, sent, received))
         status = response.status_code
         error: Exception | None = None
-        if status == 429 and not self._throttle_ok or status not in (200, 429):
+        if (status == 429 and not self._throttle_ok) or status not in (200, 429):
             error = RuntimeError(f"HTTP {status}")
         name = "429 throttled" if status == 429 else f"{status}"
         self._event(name, sent, received, len(response.content), error)

@@ -1,0 +1,78 @@
+"""The load suite's command-line options and the loopback guard.
+
+Each option is a flag, a ``REPLYGUARD_*`` environment variable and a key of a locust config
+file (locust reads custom arguments from ``locust.conf`` / ``--config`` like its own). The
+precedence is locust's: command line, then environment, then config file, then the default.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = ["SCENARIOS", "add_options", "is_loopback"]
+
+#: ``--scenario`` value -> User class name (the class name also works on the command line).
+SCENARIOS = {
+    "conformance": "RateLimitConformance",
+    "isolation": "TokenIsolation",
+    "well-behaved": "WellBehavedClient",
+    "throughput": "Throughput",
+}
+
+
+def add_options(parser: Any) -> None:
+    """Register the options on locust's parser (``events.init_command_line_parser``)."""
+    # Locust's own add_argument (argument groups lack include_in_web_ui).
+    parser.add_argument(
+        "--target", default="", env_var="REPLYGUARD_TARGET", include_in_web_ui=False,
+        help="target profile (TOML/JSON); default: start an embedded reference server",
+    )
+    parser.add_argument(
+        "--throughput-target", default="", env_var="REPLYGUARD_THROUGHPUT_TARGET",
+        include_in_web_ui=False,
+        help="profile with a raised rate limit for the Throughput scenario (default: --target,"
+             " or a second embedded server with a limit of 100000000)",
+    )
+    parser.add_argument(
+        "--scenario", default="conformance", choices=sorted(SCENARIOS),
+        env_var="REPLYGUARD_SCENARIO", include_in_web_ui=False,
+        help="scenario to run when no User class is named (default: conformance)",
+    )
+    parser.add_argument(
+        "--replyguard-max-requests", type=int, default=5000,
+        env_var="REPLYGUARD_MAX_REQUESTS", include_in_web_ui=False,
+        help="hard bound on requests of the whole run (split across workers)",
+    )
+    parser.add_argument(
+        "--replyguard-allow-remote", action="store_true", default=False,
+        env_var="REPLYGUARD_ALLOW_REMOTE", include_in_web_ui=False,
+        help="allow a target that is not on loopback (refused by default)",
+    )
+    parser.add_argument(
+        "--replyguard-window", type=int, default=2, env_var="REPLYGUARD_WINDOW",
+        include_in_web_ui=False, help="window in seconds of the embedded reference server",
+    )
+    parser.add_argument(
+        "--replyguard-limit", type=int, default=5, env_var="REPLYGUARD_LIMIT",
+        include_in_web_ui=False, help="limit per window of the embedded reference server",
+    )
+    parser.add_argument(
+        "--replyguard-min-efficiency", type=float, default=0.6,
+        env_var="REPLYGUARD_MIN_EFFICIENCY", include_in_web_ui=False,
+        help="well-behaved scenario: lowest served/ideal ratio that passes",
+    )
+
+
+def is_loopback(url: str) -> bool:
+    """Whether ``url`` points at this machine: 127.0.0.0/8, ::1 or localhost."""
+    host = urlsplit(url).hostname or ""
+    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(
+        ".localhost"
+    ):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,178 @@
+"""What one load run knows: its targets, its observations and its verdict.
+
+The master (or the single local process) resolves the targets once, from ``--target`` or from
+embedded reference servers, and hands them to workers as plain data; every process keeps its
+observations in :data:`STATE`. Free of locust imports, so it can be reasoned about on its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from load.judge import Observation, Settings, Verdict, judge
+from load.options import is_loopback
+from load.recorder import Budget, Recorder
+from replyguard.masking import mask_secrets
+from replyguard.target import Target, load_target
+
+__all__ = ["STATE", "RunState", "TargetInfo", "TargetRefused", "scenario_settings"]
+
+THROUGHPUT_LIMIT = 100_000_000
+
+
+class TargetRefused(RuntimeError):
+    """The target may not be load-tested (not on loopback without --replyguard-allow-remote)."""
+
+
+@dataclass(slots=True, frozen=True, repr=False)
+class TargetInfo:
+    """The part of a target profile the load users need; sent to workers as a dict."""
+
+    base_url: str
+    generate_reply_path: str
+    primary: str
+    secondary: str | None
+    assistant: int
+    limit: int
+    window: float
+    source: str
+
+    def __repr__(self) -> str:
+        return f"TargetInfo({self.base_url}, limit={self.limit}/{self.window:g}s)"
+
+    @classmethod
+    def from_target(cls, target: Target) -> TargetInfo:
+        """Take what the scenarios use from a profile loaded by ``replyguard.target``."""
+        return cls(target.base_url, target.paths.generate_reply, target.tokens.primary,
+                   target.tokens.secondary, target.assistants.own, target.rate_limit.limit,
+                   target.rate_limit.window_seconds, target.source)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TargetInfo:
+        """The inverse of :func:`dataclasses.asdict`."""
+        return cls(**data)
+
+    def token(self, role: str) -> str:
+        """The token of ``primary`` or ``secondary`` (falls back to primary)."""
+        return (self.secondary or self.primary) if role == "secondary" else self.primary
+
+    def secrets(self) -> tuple[str, ...]:
+        """Values never to print."""
+        return tuple(t for t in (self.primary, self.secondary) if t)
+
+
+def checked_target(path: str, allow_remote: bool) -> TargetInfo:
+    """Load a profile and refuse it unless it is on loopback (or remote targets are allowed)."""
+    info = TargetInfo.from_target(load_target(path))
+    if not allow_remote and not is_loopback(info.base_url):
+        raise TargetRefused(
+            f"replyguard: refusing to load-test {info.base_url} (from {path}): not a loopback "
+            "address; pass --replyguard-allow-remote if you own it and mean it")
+    return info
+
+
+@dataclass(slots=True)
+class RunState:
+    """Everything this process holds about the current run."""
+
+    targets: dict[str, TargetInfo] = field(default_factory=dict)
+    recorder: Recorder = field(default_factory=Recorder)
+    budget: Budget = field(default_factory=lambda: Budget(5000))
+    scenarios: set[str] = field(default_factory=set)
+    """Scenario names that ran (the User classes' ``scenario`` attribute)."""
+    min_efficiency: float = 0.6
+    verdict: Verdict | None = None
+    finals: set[str] = field(default_factory=set)
+    """Workers whose last batch of this run has arrived (master only)."""
+    seen_workers: set[str] = field(default_factory=set)
+    stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    """Embedded reference servers, closed at quit."""
+    user_serial: int = 0
+    sent_final: bool = False
+    """Whether this worker has sent its last batch of the run."""
+    live: Verdict | None = None
+    """The latest verdict on the data so far, while the test runs (advisory)."""
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every token of every target."""
+        return tuple(s for t in self.targets.values() for s in t.secrets())
+
+    def mask(self, text: str) -> str:
+        """``text`` without any token."""
+        return mask_secrets(text, self.secrets())
+
+    def targets_as_data(self) -> dict[str, dict[str, Any]]:
+        """The targets as plain data for the workers."""
+        return {name: asdict(info) for name, info in self.targets.items()}
+
+    def set_targets(self, data: dict[str, dict[str, Any]]) -> None:
+        """Install targets received from the master."""
+        self.targets = {name: TargetInfo.from_dict(d) for name, d in data.items()}
+
+    def start_run(self) -> None:
+        """A new test run: forget the previous run's observations and verdict."""
+        self.recorder.reset()
+        self.verdict = self.live = None
+        self.sent_final = False
+        self.finals.clear()
+        self.seen_workers.clear()
+        self.budget.used = 0
+
+    def judge(self, observations: Iterable[Observation] | None = None) -> Verdict:
+        """Judge the run (all observations, or the given ones for a live look)."""
+        obs = list(self.recorder.observations if observations is None else observations)
+        return judge_run(obs, self.targets, self.scenarios, gave_up=self.recorder.gave_up,
+                         messages=self.recorder.messages, min_efficiency=self.min_efficiency)
+
+
+def scenario_settings(scenarios: set[str], target: TargetInfo,
+                      min_efficiency: float) -> Settings:
+    """Judge settings for the rate-limited scenarios that ran together on one target."""
+    overload: list[str] = []
+    if "conformance" in scenarios:
+        overload.append("primary")
+    account: tuple[str, ...] = ()
+    if "isolation" in scenarios:
+        overload += ["primary", "secondary"]
+        account = ("primary", "secondary")
+    efficiency: tuple[str, ...] = ()
+    # The ratio only means something when well-behaved clients are alone on their tokens.
+    alone = scenarios == {"well-behaved"}
+    if alone:
+        efficiency = ("primary", "secondary") if target.secondary else ("primary",)
+    return Settings(limit=target.limit, window=target.window,
+                    require_overload=tuple(dict.fromkeys(overload)), account_tokens=account,
+                    min_efficiency=min_efficiency if alone else None,
+                    efficiency_tokens=efficiency)
+
+
+def judge_run(obs: list[Observation], targets: dict[str, TargetInfo], scenarios: set[str], *,
+              gave_up: int, messages: int, min_efficiency: float) -> Verdict:
+    """One verdict for the run: the rate-limit target and the throughput target judged apart."""
+    limited = [o for o in obs if o.scenario != "throughput"]
+    fast = [o for o in obs if o.scenario == "throughput"]
+    verdict = Verdict()
+    rate_scenarios = scenarios - {"throughput"}
+    if rate_scenarios and "rate-limit" in targets:
+        settings = scenario_settings(rate_scenarios, targets["rate-limit"], min_efficiency)
+        verdict = judge(limited, settings, gave_up=gave_up, messages=messages)
+    if "throughput" in scenarios and "throughput" in targets:
+        info = targets["throughput"]
+        part = judge(fast, Settings(limit=info.limit, window=info.window,
+                                    check_rate_limit=False))
+        for kind, count in part.counts.items():
+            verdict.counts[f"throughput: {kind}"] = count
+            verdict.examples[f"throughput: {kind}"] = part.examples[kind]
+        verdict.observations += part.observations
+        if fast:
+            span = max(o.received for o in fast) - min(o.sent for o in fast)
+            verdict.figures["throughput: requests"] = len(fast)
+            verdict.figures["throughput: requests/s"] = round(len(fast) / max(span, 1e-9), 1)
+    return verdict
+
+
+STATE = RunState()
+"""This process's run state (one per locust process)."""

@@ -1,0 +1,184 @@
+"""The load scenarios as locust User classes (pick them by class name or ``--scenario``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+import gevent
+import httpx
+from locust import User, constant, task
+from locust.exception import StopUser
+
+from load.recorder import BudgetSpent, RecordingTransport
+from load.runtime import STATE, TargetInfo
+from replyguard.client import AssistantClient, RateLimited, RetryPolicy, TransportError
+
+__all__ = ["RateLimitConformance", "Throughput", "TokenIsolation", "WellBehavedClient"]
+
+log = logging.getLogger("replyguard.load")
+_warned: set[str] = set()
+# A 429 without a usable retry_after is a violation the judge reports; the user still has to
+# wait for something, and one second keeps it from hammering.
+_FALLBACK_WAIT = 1.0
+
+
+def _warn_once(key: str, message: str) -> None:
+    if key not in _warned:
+        _warned.add(key)
+        log.warning(message)
+
+
+class _ReplyguardUser(User):
+    """Shared plumbing: the target, the token role, a recording httpx client."""
+
+    abstract = True
+    wait_time = constant(0)
+    scenario: ClassVar[str] = ""
+    target_name: ClassVar[str] = "rate-limit"
+    throttle_ok: ClassVar[bool] = True
+    roles: ClassVar[tuple[str, ...]] = ("primary",)
+
+    def on_start(self) -> None:
+        """Pick this user's token and build its client."""
+        if self.target_name not in STATE.targets:
+            _warn_once("no-target", "replyguard: no target received yet; user stops")
+            raise StopUser()
+        self.target: TargetInfo = STATE.targets[self.target_name]
+        index = getattr(self.environment.runner, "worker_index", 0) or 0
+        self.role = self.roles[(STATE.user_serial + index) % len(self.roles)]
+        self.customer = f"load-{self.scenario}-{index}-{STATE.user_serial}"
+        STATE.user_serial += 1
+        self.transport = RecordingTransport(
+            STATE.recorder, STATE.budget, self.environment.events.request.fire,
+            token=self.role, scenario=self.scenario, throttle_ok=self.throttle_ok)
+        self.http = httpx.Client(
+            base_url=self.target.base_url + "/", transport=self.transport, timeout=30.0,
+            headers={"Authorization": f"Bearer {self.target.token(self.role)}",
+                     "Accept": "application/json"})
+        self.sent = 0
+
+    def on_stop(self) -> None:
+        """Close the connection pool."""
+        http = getattr(self, "http", None)
+        if http is not None:
+            http.close()
+
+    def payload(self) -> dict[str, Any]:
+        """A valid generate-reply body for this user's conversation."""
+        self.sent += 1
+        return {"assistant_id": self.target.assistant, "customer_identifier": self.customer,
+                "message": f"load message {self.sent}"}
+
+    def post(self) -> httpx.Response:
+        """One generate-reply exchange (recorded by the transport); stops at the bound."""
+        try:
+            return self.http.post(self.target.generate_reply_path.lstrip("/"),
+                                  json=self.payload())
+        except BudgetSpent as exc:
+            _warn_once("budget", f"replyguard: {exc}; users stop sending")
+            raise StopUser() from None
+
+    def send_honouring_retry_after(self) -> None:
+        """Send once; after a 429 sleep its retry_after, as a client should."""
+        try:
+            response = self.post()
+        except httpx.TransportError:
+            gevent.sleep(_FALLBACK_WAIT)
+            return
+        if response.status_code == 429:
+            gevent.sleep(_retry_after(response))
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        value = response.json().get("retry_after")
+    except (ValueError, AttributeError):
+        value = None
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 3600:
+        return float(value)
+    header = response.headers.get("retry-after", "")
+    return float(header) if header.isdigit() and 0 < int(header) <= 3600 else _FALLBACK_WAIT
+
+
+class RateLimitConformance(_ReplyguardUser):
+    """Many users on ONE token, each honouring retry_after: the limiter is judged per window."""
+
+    scenario = "conformance"
+
+    @task
+    def generate_reply(self) -> None:
+        """Send and honour retry_after."""
+        self.send_honouring_retry_after()
+
+
+class TokenIsolation(_ReplyguardUser):
+    """Users split over two tokens of one account, each overloaded: buckets must be per token."""
+
+    scenario = "isolation"
+    roles = ("primary", "secondary")
+
+    @task
+    def generate_reply(self) -> None:
+        """Send and honour retry_after."""
+        self.send_honouring_retry_after()
+
+
+class WellBehavedClient(_ReplyguardUser):
+    """replyguard's own AssistantClient with backoff: every message must get its reply."""
+
+    scenario = "well-behaved"
+    roles = ("primary", "secondary")
+
+    def on_start(self) -> None:
+        """Build an AssistantClient on the recording transport, sleeping with gevent."""
+        super().on_start()
+        window = self.target.window
+        policy = RetryPolicy(max_attempts=12, base=0.25, cap=window, jitter=True,
+                             max_total_wait=max(30.0, 6 * window))
+        self.client_api = AssistantClient(
+            self.target.base_url, self.target.token(self.role),
+            generate_reply_path=self.target.generate_reply_path, retry=policy,
+            transport=self.transport, sleep=gevent.sleep, timeout=30.0)
+
+    def on_stop(self) -> None:
+        """Close both clients."""
+        super().on_stop()
+        client = getattr(self, "client_api", None)
+        if client is not None:
+            client.close()
+
+    @task
+    def generate_reply(self) -> None:
+        """One message, retried by the client until answered or given up."""
+        body = self.payload()
+        try:
+            self.client_api.generate_reply(body["assistant_id"], body["customer_identifier"],
+                                           body["message"])
+        except BudgetSpent as exc:
+            _warn_once("budget", f"replyguard: {exc}; users stop sending")
+            raise StopUser() from None
+        except (RateLimited, TransportError) as exc:
+            STATE.recorder.gave_up += 1
+            STATE.recorder.messages += 1
+            self.environment.events.request.fire(
+                request_type="MESSAGE", name="well-behaved: gave up", response_time=0,
+                response_length=0, exception=RuntimeError(STATE.mask(str(exc))), context={})
+            return
+        STATE.recorder.messages += 1
+
+
+class Throughput(_ReplyguardUser):
+    """As fast as possible against a raised limit: locust's stats; every request must succeed."""
+
+    scenario = "throughput"
+    target_name = "throughput"
+    throttle_ok = False
+
+    @task
+    def generate_reply(self) -> None:
+        """Send; any failure shows in locust's stats and fails the verdict."""
+        try:
+            self.post()
+        except httpx.TransportError:
+            gevent.sleep(0.1)
