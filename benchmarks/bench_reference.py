@@ -12,16 +12,14 @@ import asyncio
 import json
 import multiprocessing as mp
 import os
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from replyguard.embedded import EmbeddedReference, start_reference
 
 PATH = "/api/user/ai/generate-reply"
 MAX_REQUESTS_PER_PROCESS = 200_000
@@ -29,44 +27,26 @@ MAX_REQUESTS_PER_PROCESS = 200_000
 
 @dataclass(slots=True)
 class Server:
-    process: subprocess.Popen[bytes]
+    """A running reference server, seen from the load generator."""
+
+    reference: EmbeddedReference
     host: str
     port: int
     token: str
     ready_seconds: float
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        self.reference.stop()
 
 
 def start(folder: Path, *, limit: int, workers: int, window: int = 60) -> Server:
     """Start a server on a fresh database and wait for its profile."""
-    profile = folder / "target.toml"
-    args = [
-        sys.executable, "-m", "replyguard.reference", "--port", "0",
-        "--db", str(folder / "ref.sqlite3"), "--profile-out", str(profile),
-        "--limit", str(limit), "--window", str(window), "--workers", str(workers),
-    ]  # fmt: skip
-    began = time.monotonic()
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    while not profile.exists():
-        if process.poll() is not None:
-            raise RuntimeError(process.stderr.read().decode() if process.stderr else "died")
-        if time.monotonic() - began > 15:
-            process.kill()
-            raise RuntimeError("not ready in 15 s")
-        time.sleep(0.002)
-    ready = time.monotonic() - began
-    data = tomllib.loads(profile.read_text())
-    url = urlsplit(data["base_url"])
+    reference = start_reference(folder, limit=limit, window=window, workers=workers)
+    url = urlsplit(reference.base_url)
     assert url.hostname is not None
     assert url.port is not None
-    return Server(process, url.hostname, url.port, data["tokens"]["primary"], ready)
+    return Server(reference, url.hostname, url.port, reference.profile["tokens"]["primary"],
+                  reference.startup_seconds)
 
 
 def request_bytes(host: str, port: int, token: str, n: int) -> bytes:
