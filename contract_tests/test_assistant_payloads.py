@@ -53,6 +53,10 @@ def _rejected(rule_id: str, exchange: Exchange, field: str) -> None:
                             shape_rule="assistant.validation.error-shape")
 
 
+def _without(payload: dict[str, Any], field: str) -> dict[str, Any]:
+    return {k: v for k, v in payload.items() if k != field}
+
+
 # -- valid payloads ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("mode", MODES)
@@ -158,8 +162,12 @@ def test_max_length(api: ApiSession, target: Target, field: str) -> None:
 @pytest.mark.parametrize("field", _params(spec.required_fields(), "required"))
 def test_required_field_missing_is_rejected(api: ApiSession, target: Target, field: str) -> None:
     payload = _base(target)
-    del payload[field]
-    _rejected(f"assistant.{field}.required", api.create_assistant(payload), field)
+    rule_id = f"assistant.{field}.required"
+    _rejected(rule_id, api.create_assistant(_without(payload, field)), field)
+    if isinstance(payload[field], str):
+        # Laravel's TrimStrings and ConvertEmptyStringsToNull make these count as missing.
+        for blank in ("", "   "):
+            _rejected(rule_id, api.create_assistant({**payload, field: blank}), field)
 
 
 @rule("assistant.validation.error-shape", "assistant.validation.all-fields-keyed")
@@ -192,10 +200,6 @@ def test_wrong_type_is_rejected(api: ApiSession, target: Target, field: str) -> 
 
 
 # -- engine-mode rules ---------------------------------------------------------------------
-
-def _without(payload: dict[str, Any], field: str) -> dict[str, Any]:
-    return {k: v for k, v in payload.items() if k != field}
-
 
 MODE_RULES: list[tuple[str, str, str, Any]] = [
     # (rule, mode, field, value or None to omit the field)

@@ -158,3 +158,19 @@ def test_failed_validation_counts(api: ApiSession, target: Target) -> None:
     expect("ratelimit.counts-failed-validation", exchange.status == 429,
            f"a valid call refused after {limit} failed validations in the window "
            "(the throttle runs before validation)", f"HTTP {exchange.status}", exchange)
+
+
+@rule("ratelimit.counts-failed-validation")
+def test_unauthenticated_requests_do_not_count(api: ApiSession, target: Target) -> None:
+    # Laravel authenticates before it throttles, so a token's bucket only sees its own calls.
+    limit = target.rate_limit.limit
+    api.budget.reserve("generate_reply", limit + 1)
+    api.fresh_window("primary")
+    for _ in range(limit):
+        refused = api.generate_reply(_payload(target, "anon"), token=None, paced=False)
+        expect("ratelimit.counts-failed-validation", refused.status == 401,
+               "401 without a token", refused.summary(limit=120), refused)
+    exchange = api.generate_reply(_payload(target, "after-401"), paced=False)
+    expect("ratelimit.counts-failed-validation", exchange.status == 200,
+           f"the token served after {limit} unauthenticated calls (they are not its calls)",
+           exchange.summary(limit=160), exchange)

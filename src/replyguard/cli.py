@@ -67,5 +67,32 @@ def serve(ctx: click.Context) -> None:
     serve_main(ctx.args)
 
 
+@main.command()
+@click.option("--faults", metavar="GLOBS", envvar="REPLYGUARD_SELFTEST_FAULTS", show_envvar=True,
+              help="Only these faults (comma-separated globs, e.g. 'ratelimit.*'). "
+                   "Default: every fault, unless --variants is given.")
+@click.option("--variants", metavar="GLOBS", envvar="REPLYGUARD_SELFTEST_VARIANTS",
+              show_envvar=True,
+              help="Only these correct variants. Default: every variant, unless --faults is "
+                   "given.")
+@click.option("--sample", is_flag=True, envvar="REPLYGUARD_SELFTEST_SAMPLE", show_envvar=True,
+              help="The fixed CI sample of faults, and every variant.")
+@click.option("--jobs", type=click.IntRange(min=1), default=2, show_default=True,
+              envvar="REPLYGUARD_SELFTEST_JOBS", show_envvar=True,
+              help="Fault runs at a time; variant runs (mostly waiting on the rate-limit "
+                   "pacing) run beside them, as many at a time.")
+@click.option("--report-json", type=click.Path(dir_okay=False, path_type=Path),
+              envvar="REPLYGUARD_SELFTEST_REPORT_JSON", show_envvar=True,
+              help="Write every case's verdict and the figures as JSON here.")
+def selftest(faults: str | None, variants: str | None, sample: bool, jobs: int,
+             report_json: Path | None) -> None:
+    """Score the suite: run it against every fault and correct variant of the reference."""
+    from replyguard.selftest import SelftestOptions, run_selftest
+
+    options = SelftestOptions(faults=faults, variants=variants, sample=sample, jobs=jobs,
+                              report_json=report_json)
+    sys.exit(run_selftest(options))
+
+
 if __name__ == "__main__":
     main()

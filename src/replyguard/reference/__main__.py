@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from .config import DEFAULT_LIMIT, DEFAULT_WINDOW, ServerConfig, default_db_path
+from .registry import UnknownBehaviour, behaviour_for, fault_lines, variant_lines
 from .server import serve
+
+USAGE_ERROR = 2
 
 __all__ = ["main", "parse_args"]
 
@@ -25,7 +29,25 @@ def parse_args(argv: Sequence[str] | None = None) -> ServerConfig:
     parser.add_argument("--db", type=Path, default=None, help=f"default: {default_db_path()}")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--profile-out", type=Path, default=None)
+    chosen = parser.add_mutually_exclusive_group()
+    chosen.add_argument("--fault", metavar="NAME", default=None,
+                        help="inject a deliberate bug (see --list-faults)")
+    chosen.add_argument("--variant", metavar="NAME", default=None,
+                        help="serve a correct variant (see --list-variants)")
+    parser.add_argument("--list-faults", action="store_true", help="list the faults and exit")
+    parser.add_argument("--list-variants", action="store_true",
+                        help="list the correct variants and exit")
     args = parser.parse_args(argv)
+    if args.list_faults or args.list_variants:
+        lines = fault_lines() if args.list_faults else variant_lines()
+        print("\n".join(lines))
+        raise SystemExit(0)
+    try:
+        behaviour_for(args.fault, args.variant)
+    except UnknownBehaviour as exc:
+        # One line, no usage block: scripts grep for it.
+        sys.stderr.write(f"{parser.prog}: {exc}\n")
+        raise SystemExit(USAGE_ERROR) from None
     try:
         return ServerConfig(
             host=args.host,
@@ -35,6 +57,8 @@ def parse_args(argv: Sequence[str] | None = None) -> ServerConfig:
             db_path=args.db if args.db is not None else default_db_path(),
             workers=args.workers,
             profile_out=args.profile_out,
+            fault=args.fault,
+            variant=args.variant,
         )
     except ValueError as exc:
         parser.error(str(exc))

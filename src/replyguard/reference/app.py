@@ -29,9 +29,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .assistant_rules import validate_assistant
+from .behaviour import Answer, Behaviour
 from .config import ServerConfig
-from .payload import PayloadTooLarge, parse_input, read_body
+from .payload import PayloadTooLarge, read_body
 from .ratelimit import RateLimiter, make_limiter
+from .registry import behaviour_for
 from .store import Catalogue, Principal, Store, open_database
 from .validation import validate_reply
 
@@ -64,6 +66,7 @@ class State:
     config: ServerConfig
     store: Store
     limiter: RateLimiter
+    behaviour: Behaviour
     principals: dict[str, Principal] = field(default_factory=dict)
     catalogue: Catalogue = field(default_factory=Catalogue)
 
@@ -78,92 +81,80 @@ def _principal(state: State, request: Request) -> Principal | None:
 
 async def _input(state: State, request: Request) -> dict[str, Any]:
     body = await read_body(request, state.config.max_body_bytes)
-    return parse_input(body, request.headers.get("content-type"))
+    return state.behaviour.parse_input(body, request.headers.get("content-type"))
+
+
+def _throttle_key(principal: Principal, scope: str) -> str:
+    # "5 requests per minute per API token"; the other scopes exist for fault injection.
+    if scope == "account":
+        return f"generate-reply:account:{principal.account_id}"
+    if scope == "global":
+        return "generate-reply:all"
+    return "generate-reply:" + principal.token
+
+
+def _send(state: State, answer: Answer) -> Response:
+    """Post-process (the behaviour's last word) and render one answer."""
+    answer = state.behaviour.respond(answer)
+    if isinstance(answer.body, str):
+        return Response(answer.body, status_code=answer.status, headers=answer.headers,
+                        media_type=answer.media_type)
+    return JSONResponse(answer.body, status_code=answer.status, headers=answer.headers,
+                        media_type=answer.media_type)
 
 
 def create_app(config: ServerConfig) -> Starlette:
     """Build the ASGI app for ``config``; opens (and if needed seeds) the database at startup."""
-    if config.fault is not None:
-        raise ValueError(f"unknown fault {config.fault!r}: no faults are implemented yet")
+    behaviour = behaviour_for(config.fault, config.variant)
     state = State(
         config=config,
         store=Store(config.db_path),
-        limiter=make_limiter(config.rate_limiter, config.limit, config.window),
+        limiter=make_limiter(behaviour.limiter or config.rate_limiter,
+                             config.limit + behaviour.limit_delta, config.window),
+        behaviour=behaviour,
     )
 
     async def generate_reply(request: Request) -> Response:
         principal = _principal(state, request)
         if principal is None:
-            return JSONResponse(UNAUTHENTICATED, status_code=401)
+            return _send(state, Answer("generate_reply", "unauthenticated", 401,
+                                       dict(UNAUTHENTICATED), window=config.window))
         data = await _input(state, request)
-        parsed, errors = validate_reply(data)
-        key = "generate-reply:" + principal.token
-        with state.store.transaction() as conn:
-            # Throttle before validation: with Laravel's throttle middleware a request that then
-            # fails validation (or ownership, or balance) has still been counted.
-            decision = state.limiter.hit(conn, key, time.time())
-            headers = decision.headers()
-            if not decision.allowed:
-                body: dict[str, Any] = {
-                    "message": "Too Many Attempts.",
-                    "retry_after": decision.retry_after,
-                }
-                return JSONResponse(body, status_code=429, headers=headers)
-            if parsed is None:
-                return JSONResponse(errors.body(), status_code=422, headers=headers)
-            owner = state.store.assistant_owner(conn, parsed.assistant_id)
-            if owner != principal.account_id:
-                # "Assistant not found or does not belong to you": one answer for both cases.
-                return JSONResponse(NOT_FOUND, status_code=404, headers=headers)
-            if principal.balance_cents <= 0:
-                return JSONResponse(NO_BALANCE, status_code=402, headers=headers)
-            record, reply = state.store.record_reply(
-                conn,
-                parsed.assistant_id,
-                parsed.customer_identifier,
-                parsed.message,
-                parsed.variables,
-                reply_text,
-            )
-        body = {
-            "success": True,
-            "conversation_id": record.conversation_id,
-            # "The customer identifier provided in the request": echoed exactly as sent.
-            "customer_identifier": parsed.customer_identifier,
-            "reply": reply,
-            "function_calls": [],
-            "ai_disabled": False,
-        }
-        return JSONResponse(body, headers=headers)
+        answer = _generate_reply(state, principal, data)
+        return _send(state, answer)
 
     async def create_assistant(request: Request) -> Response:
         principal = _principal(state, request)
         if principal is None:
-            return JSONResponse(UNAUTHENTICATED, status_code=401)
+            return _send(state, Answer("create_assistant", "unauthenticated", 401,
+                                       dict(UNAUTHENTICATED), window=config.window))
         data = await _input(state, request)
         with state.store.transaction() as conn:
 
             def phone_taken(phone_id: int) -> bool:
                 return state.store.phone_inbound_assistant(conn, phone_id) is not None
 
-            config, errors = validate_assistant(
-                data, state.catalogue, principal.account_id, phone_taken
+            valid, errors = validate_assistant(
+                data, state.catalogue, principal.account_id, phone_taken,
+                state.behaviour.assistant_policy,
             )
-            if config is None:
+            if valid is None:
                 # The document's 422 example: {"message": "Validation failed", "errors": {...}}
-                return JSONResponse(errors.body("Validation failed"), status_code=422)
-            new_id = state.store.insert_assistant(conn, principal.account_id, config)
+                return _send(state, Answer("create_assistant", "invalid", 422,
+                                           errors.body("Validation failed"),
+                                           window=config.window, request=data))
+            new_id = state.store.insert_assistant(conn, principal.account_id, valid)
         data_out = {
             "id": new_id,
-            "name": config["name"],
+            "name": valid["name"],
             # "The assistant is created with inactive status"
             "status": "inactive",
-            "type": config["type"],
-            "mode": config["mode"],
+            "type": valid["type"],
+            "mode": valid["mode"],
         }
-        return JSONResponse(
-            {"message": "Assistant created successfully", "data": data_out}, status_code=201
-        )
+        body = {"message": "Assistant created successfully", "data": data_out}
+        return _send(state, Answer("create_assistant", "created", 201, body,
+                                   window=config.window, request=data))
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -195,12 +186,10 @@ def create_app(config: ServerConfig) -> Starlette:
         finally:
             state.store.close()
 
-    routes = [
-        Route("/api/user/ai/generate-reply", generate_reply, methods=["POST"]),
-        # Autocalls / Famulor: "POST https://app.autocalls.ai/api/ai/generate-reply"
-        Route("/api/ai/generate-reply", generate_reply, methods=["POST"]),
-        Route("/api/user/assistant", create_assistant, methods=["POST"]),
-    ]
+    # Intellixent's "/user/ai/generate-reply" and Autocalls / Famulor's "/ai/generate-reply".
+    routes = [Route(path, generate_reply, methods=["POST"])
+              for path in behaviour.generate_reply_paths]
+    routes.append(Route("/api/user/assistant", create_assistant, methods=["POST"]))
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
@@ -212,3 +201,55 @@ def create_app(config: ServerConfig) -> Starlette:
     )
     app.state.reference = state
     return app
+
+
+def _generate_reply(state: State, principal: Principal, data: dict[str, Any]) -> Answer:
+    """Throttle, validate, check ownership and balance, then reply (Laravel's order)."""
+    behaviour = state.behaviour
+    window = state.config.window
+    parsed, errors = validate_reply(data, behaviour.reply_rules)
+    if not behaviour.throttle_first and parsed is None:
+        return Answer("generate_reply", "invalid", 422, errors.body(), window=window,
+                      request=data)
+    key = _throttle_key(principal, behaviour.throttle_scope)
+    with state.store.transaction() as conn:
+        # Throttle before validation: with Laravel's throttle middleware a request that then
+        # fails validation (or ownership, or balance) has still been counted.
+        decision = state.limiter.hit(conn, key, time.time())
+
+        def answer(outcome: str, status: int, body: dict[str, Any]) -> Answer:
+            return Answer("generate_reply", outcome, status, body, decision.headers(),
+                          decision, window, data)
+
+        if not decision.allowed:
+            return answer("throttled", 429, {"message": "Too Many Attempts.",
+                                             "retry_after": decision.retry_after})
+        if parsed is None:
+            return answer("invalid", 422, errors.body())
+        owner = state.store.assistant_owner(conn, parsed.assistant_id)
+        if owner is None:
+            return answer("not_found", 404, dict(NOT_FOUND))
+        if owner != principal.account_id and behaviour.check_ownership:
+            # "Assistant not found or does not belong to you": one answer for both cases.
+            return answer("foreign", 404, dict(NOT_FOUND))
+        if principal.balance_cents <= 0 and behaviour.check_balance:
+            return answer("no_balance", 402, dict(NO_BALANCE))
+        record, reply = state.store.record_reply(
+            conn,
+            parsed.assistant_id,
+            parsed.customer_identifier,
+            parsed.message,
+            parsed.variables,
+            reply_text,
+            behaviour.conversations,
+        )
+        body = {
+            "success": True,
+            "conversation_id": record.conversation_id,
+            # "The customer identifier provided in the request": echoed exactly as sent.
+            "customer_identifier": parsed.customer_identifier,
+            "reply": reply,
+            "function_calls": [],
+            "ai_disabled": False,
+        }
+        return answer("served", 200, body)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .store import Catalogue
@@ -30,7 +30,15 @@ from .validation import (
     is_blank,
 )
 
-__all__ = ["FIELDS", "FieldRule", "validate_assistant"]
+__all__ = [
+    "CHECKS",
+    "DEFAULT_POLICY",
+    "FIELDS",
+    "AssistantPolicy",
+    "FieldRule",
+    "replace_field",
+    "validate_assistant",
+]
 
 BETWEEN = "The {a} field must be between {min} and {max}."
 CHOICE = "The selected {a} is invalid."
@@ -70,6 +78,10 @@ class FieldRule:
     #: ... or account-owned kind it must belong to the caller in.
     owned: str | None = None
     fmt: str | None = None  # "url" | "timezone"
+    #: The maximum is exclusive (a ``<`` where the document's range needs ``<=``): faults only.
+    exclusive_max: bool = False
+    #: "strict" (JSON types), "php" (booleans pass as 0/1), "none" (no type check at all).
+    coerce: str = "strict"
 
 
 def _f(name: str, kind: str, **kw: Any) -> FieldRule:
@@ -141,6 +153,43 @@ FIELDS: tuple[FieldRule, ...] = (
 )
 
 
+#: The cross-field checks, by name; a policy may switch one off (a fault).
+CHECKS = frozenset({
+    "pipeline-requires-llm",
+    "multimodal-requires-multimodal-model",
+    "dualplex-requires-multimodal-model",
+    "knowledgebase-prompt-pipeline-only",
+    "fillers-pipeline-only",
+    "interruptions-required-realtime",
+    "transcriber-pipeline-only",
+    "voice-mode-compatible",
+    "webhook-url-required",
+    "inbound-not-caller-id",
+    "inbound-not-assigned",
+    "tool-ownership",
+})
+
+
+@dataclass(slots=True, frozen=True)
+class AssistantPolicy:
+    """The create-assistant rule table: the field rules and the enabled cross-field checks."""
+
+    fields: tuple[FieldRule, ...] = FIELDS
+    checks: frozenset[str] = CHECKS
+
+
+DEFAULT_POLICY = AssistantPolicy()
+
+
+def replace_field(
+    fields: tuple[FieldRule, ...], name: str, **changes: Any
+) -> tuple[FieldRule, ...]:
+    """``fields`` with the rule of ``name`` changed (how a fault edits the table)."""
+    if name not in {rule.name for rule in fields}:
+        raise KeyError(name)
+    return tuple(replace(rule, **changes) if rule.name == name else rule for rule in fields)
+
+
 def _fmt_bound(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
@@ -154,12 +203,18 @@ def _check_scalar(rule: FieldRule, value: Any, errors: Errors) -> Any:
             return None
         return value
     if rule.kind in ("integer", "number"):
+        if rule.coerce == "php" and isinstance(value, bool):
+            value = int(value)
         clean = as_integer(value) if rule.kind == "integer" else as_number(value)
+        if rule.coerce == "none":
+            clean = value  # a string meets the comparison below: TypeError, answered 500
         if clean is None:
             errors.add(name, INTEGER if rule.kind == "integer" else NUMBER)
             return None
         low, high = rule.minimum, rule.maximum
-        if low is not None and high is not None and not low <= clean <= high:
+        if low is not None and high is not None and not (
+            low <= clean < high if rule.exclusive_max else low <= clean <= high
+        ):
             errors.add(name, BETWEEN, min=_fmt_bound(low), max=_fmt_bound(high))
             return None
         return clean
@@ -293,8 +348,9 @@ def _check_catalogue(
     catalogue: Catalogue,
     account_id: int,
     errors: Errors,
+    policy: AssistantPolicy,
 ) -> None:
-    for rule in FIELDS:
+    for rule in policy.fields:
         if rule.catalogue is None and rule.owned is None:
             continue
         raw = data.get(rule.name)
@@ -316,6 +372,8 @@ def _check_catalogue(
             elif rule.owned == "phone_number":
                 # "ID of the phone number to assign. Must belong to your account."
                 known = catalogue.phone_owner.get(item_id) == account_id
+            elif rule.owned == "tool" and "tool-ownership" not in policy.checks:
+                known = item_id in catalogue.owners.get("tool", {})
             else:
                 # "Each tool must belong to your account."
                 known = catalogue.owned(str(rule.owned), item_id, account_id)
@@ -324,33 +382,41 @@ def _check_catalogue(
 
 
 def _check_modes(
-    data: dict[str, Any], clean: dict[str, Any], catalogue: Catalogue, errors: Errors
+    data: dict[str, Any],
+    clean: dict[str, Any],
+    catalogue: Catalogue,
+    errors: Errors,
+    checks: frozenset[str],
 ) -> None:
     mode = clean.get("mode")
     if mode is None:
         return  # the mode itself is missing or invalid: its own error says so
     # "llm_model_id ... Required for pipeline mode."
-    if mode == "pipeline" and "llm_model_id" not in data:
+    if mode == "pipeline" and "llm_model_id" not in data and "pipeline-requires-llm" in checks:
         errors.add("llm_model_id", REQUIRED_IF, other="mode", value=mode)
     # "multimodal_model_id ... Required for multimodal and dualplex modes."
-    if mode != "pipeline" and "multimodal_model_id" not in data:
+    if (mode != "pipeline" and "multimodal_model_id" not in data
+            and f"{mode}-requires-multimodal-model" in checks):
         errors.add("multimodal_model_id", REQUIRED_IF, other="mode", value=mode)
     if mode != "pipeline":
         # "prompt — Knowledge is injected into the system prompt. Pipeline mode only."
-        if clean.get("knowledgebase_mode") == "prompt":
+        if (clean.get("knowledgebase_mode") == "prompt"
+                and "knowledgebase-prompt-pipeline-only" in checks):
             errors.add("knowledgebase_mode", PIPELINE_ONLY, value="prompt")
         # fillers: "Only available in pipeline mode."
-        if clean.get("fillers") is True:
+        if clean.get("fillers") is True and "fillers-pipeline-only" in checks:
             errors.add("fillers", PIPELINE_ONLY, value="true")
         # allow_interruptions: "Cannot be disabled for multimodal and dualplex modes."
-        if clean.get("allow_interruptions") is False:
+        if (clean.get("allow_interruptions") is False
+                and "interruptions-required-realtime" in checks):
             errors.add("allow_interruptions", MULTIMODAL_INTERRUPTIONS)
         # transcriber_provider_id: "Custom STT provider ID. Pipeline mode only."
-        if "transcriber_provider_id" in data:
+        if "transcriber_provider_id" in data and "transcriber-pipeline-only" in checks:
             errors.add("transcriber_provider_id", PROHIBITED_UNLESS)
     voice = clean.get("voice_id")
     modes = catalogue.voice_modes.get(voice) if voice is not None else None
-    if modes is not None and mode not in modes and "voice_id" not in errors:
+    if (modes is not None and mode not in modes and "voice_id" not in errors
+            and "voice-mode-compatible" in checks):
         errors.add("voice_id", VOICE_MODE)
 
 
@@ -359,6 +425,7 @@ def validate_assistant(
     catalogue: Catalogue,
     account_id: int,
     phone_taken: Callable[[int], bool],
+    policy: AssistantPolicy = DEFAULT_POLICY,
 ) -> tuple[dict[str, Any] | None, Errors]:
     """Validate a create-assistant body; return the full config (defaults applied) or errors.
 
@@ -367,7 +434,8 @@ def validate_assistant(
     """
     errors = Errors()
     clean: dict[str, Any] = {}
-    for rule in FIELDS:
+    checks = policy.checks
+    for rule in policy.fields:
         present = rule.name in data
         value = data.get(rule.name)
         if rule.required and is_blank(value):
@@ -384,24 +452,25 @@ def validate_assistant(
             clean[rule.name] = checked
 
     # "webhook_url ... Required if is_webhook_active is true."
-    if clean.get("is_webhook_active") is True and is_blank(data.get("webhook_url")):
+    if (clean.get("is_webhook_active") is True and is_blank(data.get("webhook_url"))
+            and "webhook-url-required" in checks):
         errors.add("webhook_url", REQUIRED_IF, other="is webhook active", value="true")
 
-    _check_catalogue(data, clean, catalogue, account_id, errors)
-    _check_modes(data, clean, catalogue, errors)
+    _check_catalogue(data, clean, catalogue, account_id, errors, policy)
+    _check_modes(data, clean, catalogue, errors, checks)
 
     phone = clean.get("phone_number_id")
     if clean.get("type") == "inbound" and phone is not None and "phone_number_id" not in errors:
         # "For inbound assistants, the phone number cannot be a Caller ID type and cannot
         # already be assigned to another inbound assistant."
-        if catalogue.phone_caller_id.get(phone, False):
+        if catalogue.phone_caller_id.get(phone, False) and "inbound-not-caller-id" in checks:
             errors.add("phone_number_id", CALLER_ID_INBOUND)
-        elif phone_taken(phone):
+        elif phone_taken(phone) and "inbound-not-assigned" in checks:
             errors.add("phone_number_id", PHONE_TAKEN)
 
     if errors:
         return None, errors
-    config = {rule.name: clean.get(rule.name, rule.default) for rule in FIELDS}
+    config = {rule.name: clean.get(rule.name, rule.default) for rule in policy.fields}
     return config, errors
 
 

@@ -38,8 +38,10 @@ class ServerConfig:
     workers: int = 1
     profile_out: Path | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY
-    #: Name of a deliberate misbehaviour (fault injection); ``None`` is the faithful server.
+    #: Name of a deliberate misbehaviour (fault injection, ``faults.py``); ``None``: none.
     fault: str | None = None
+    #: Name of a correct variant (``variants.py``), e.g. another rate-limit algorithm.
+    variant: str | None = None
     #: Rate-limit algorithm: "fixed" (Laravel's throttle) is the only one so far.
     rate_limiter: str = "fixed"
     access_log: bool = False

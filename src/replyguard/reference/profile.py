@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from .config import ServerConfig
+from .registry import behaviour_for
 from .seed import ASSISTANTS, CATALOGUE_KINDS, PHONE_NUMBERS, SeedPhone
 
 __all__ = ["render_profile", "write_profile"]
@@ -61,7 +62,7 @@ def render_profile(base_url: str, tokens: dict[str, list[str]], config: ServerCo
     lines = [
         "# written by replyguard serve: the reference server's seeded fixtures",
         f"base_url = {_toml_str(base_url)}",
-        'brand = "intellixent"',
+        f"brand = {_toml_str(behaviour_for(config.fault, config.variant).brand)}",
         "",
         "[tokens]",
         f"primary = {_toml_str(tokens['alpha'][0])}",

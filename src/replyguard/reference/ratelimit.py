@@ -14,10 +14,20 @@ from __future__ import annotations
 
 import math
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["Decision", "FixedWindowLimiter", "RateLimiter", "make_limiter"]
+__all__ = [
+    "LIMITERS",
+    "Decision",
+    "FixedWindowLimiter",
+    "NeverResetLimiter",
+    "RateLimiter",
+    "SlidingLogLimiter",
+    "UnlimitedLimiter",
+    "make_limiter",
+]
 
 
 @dataclass(slots=True, frozen=True)
@@ -92,8 +102,81 @@ class FixedWindowLimiter:
         return Decision(allowed=True, limit=self.limit, remaining=max(0, self.limit - hits))
 
 
+class SlidingLogLimiter:
+    """At most ``limit`` hits in any interval of ``window`` seconds (a correct variant).
+
+    A log of allowed hits per key; a refusal says how long until the oldest hit leaves the
+    window, so ``retry_after`` stays honest.
+    """
+
+    def __init__(self, limit: int, window: int) -> None:
+        self.limit = limit
+        self.window = window
+
+    def hit(self, conn: sqlite3.Connection, key: str, now: float) -> Decision:
+        """Check-and-log; the caller holds a ``BEGIN IMMEDIATE`` transaction."""
+        conn.execute("DELETE FROM throttle_log WHERE key = ? AND at <= ?", (key, now - self.window))
+        times = [row[0] for row in conn.execute(
+            "SELECT at FROM throttle_log WHERE key = ? ORDER BY at", (key,))]
+        if len(times) >= self.limit:
+            oldest = times[len(times) - self.limit]
+            retry_after = min(self.window, max(1, math.ceil(oldest + self.window - now)))
+            return Decision(allowed=False, limit=self.limit, remaining=0,
+                            retry_after=retry_after, reset_at=int(now) + retry_after)
+        conn.execute("INSERT INTO throttle_log (key, at) VALUES (?, ?)", (key, now))
+        return Decision(allowed=True, limit=self.limit,
+                        remaining=max(0, self.limit - len(times) - 1))
+
+
+class UnlimitedLimiter:
+    """Fault: the throttle middleware is not on the route; every hit is allowed."""
+
+    def __init__(self, limit: int, window: int) -> None:
+        self.limit = limit
+        self.window = window
+
+    def hit(self, conn: sqlite3.Connection, key: str, now: float) -> Decision:
+        """Allow."""
+        return Decision(allowed=True, limit=self.limit, remaining=self.limit)
+
+
+class NeverResetLimiter(FixedWindowLimiter):
+    """Fault: a counter without expiry (Redis INCR without EXPIRE); the window never resets.
+
+    It still *says* the window resets: retry_after is computed from the window start.
+    """
+
+    def hit(self, conn: sqlite3.Connection, key: str, now: float) -> Decision:
+        """Check-and-increment, never starting a new window."""
+        row = conn.execute(
+            "SELECT window_start, hits FROM throttle WHERE key = ?", (key,)
+        ).fetchone()
+        if row is not None and int(row[1]) >= self.limit:
+            seconds_left = float(row[0]) + self.window - now
+            retry_after = min(self.window, max(1, math.ceil(seconds_left)))
+            return Decision(allowed=False, limit=self.limit, remaining=0,
+                            retry_after=retry_after, reset_at=int(now) + retry_after)
+        if row is not None and now >= float(row[0]) + self.window:
+            # Keep the count, move the advertised window start along.
+            conn.execute("UPDATE throttle SET window_start = ?, hits = hits + 1 WHERE key = ?",
+                         (now, key))
+            return Decision(allowed=True, limit=self.limit,
+                            remaining=max(0, self.limit - int(row[1]) - 1))
+        return super().hit(conn, key, now)
+
+
+#: Limiter kinds by name: "fixed" is Laravel's; the others are a variant or faults.
+LIMITERS: dict[str, Callable[[int, int], RateLimiter]] = {
+    "fixed": FixedWindowLimiter,
+    "sliding": SlidingLogLimiter,
+    "unlimited": UnlimitedLimiter,
+    "never-reset": NeverResetLimiter,
+}
+
+
 def make_limiter(kind: str, limit: int, window: int) -> RateLimiter:
-    """Build the configured limiter (``fixed`` is Laravel's; other variants plug in here)."""
-    if kind == "fixed":
-        return FixedWindowLimiter(limit, window)
-    raise ValueError(f"unknown rate limiter {kind!r}")
+    """Build the limiter named ``kind`` (see :data:`LIMITERS`)."""
+    factory = LIMITERS.get(kind)
+    if factory is None:
+        raise ValueError(f"unknown rate limiter {kind!r}")
+    return factory(limit, window)

@@ -12,7 +12,7 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +20,16 @@ from typing import Any
 
 from .seed import FIRST_CREATED_ASSISTANT_ID, seed_database
 
-__all__ = ["Catalogue", "Principal", "ReplyRecord", "Store", "open_database"]
+__all__ = [
+    "Catalogue",
+    "ConversationPolicy",
+    "Principal",
+    "ReplyRecord",
+    "StorageError",
+    "Store",
+    "merge_variables",
+    "open_database",
+]
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -51,6 +60,8 @@ CREATE TABLE IF NOT EXISTS messages (
     content TEXT NOT NULL, created_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS throttle (
     key TEXT PRIMARY KEY, window_start REAL NOT NULL, hits INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS throttle_log (key TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS throttle_log_key ON throttle_log (key, at);
 """
 
 
@@ -99,6 +110,35 @@ class Catalogue:
     def owned(self, kind: str, item_id: int, account_id: int) -> bool:
         """Return whether an account-owned item exists and belongs to ``account_id``."""
         return self.owners.get(kind, {}).get(item_id) == account_id
+
+
+def merge_variables(existing: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
+    """New keys are added, a key sent again takes the new value.
+
+    "Variables provided in the request are merged with existing conversation variables."
+    """
+    return {**existing, **sent}
+
+
+@dataclass(slots=True, frozen=True)
+class ConversationPolicy:
+    """How generate-reply finds and updates conversations (faults change one knob)."""
+
+    #: "persisted by assistant_id + customer_identifier"; False keys by the identifier alone.
+    keyed_by_assistant: bool = True
+    #: False starts a new conversation on every call.
+    resume: bool = True
+    merge: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] = merge_variables
+    #: True stores identifiers in a MySQL ``utf8`` (3-byte) column: characters outside the
+    #: Basic Multilingual Plane (emoji) make the insert fail.
+    bmp_only: bool = False
+
+
+DEFAULT_CONVERSATIONS = ConversationPolicy()
+
+
+class StorageError(RuntimeError):
+    """The database refused a write (answered 500 by the app's error handler)."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -198,31 +238,42 @@ class Store:
         message: str,
         variables: dict[str, Any] | None,
         reply_for: Any,
+        policy: ConversationPolicy = DEFAULT_CONVERSATIONS,
     ) -> tuple[ReplyRecord, str]:
         """Find or create the conversation, merge variables, store both messages.
 
         ``reply_for(number, merged_variables, message)`` builds the reply text.
         """
         now = time.time()
-        row = conn.execute(
-            "SELECT id, variables, message_count FROM conversations"
-            " WHERE assistant_id = ? AND customer_identifier = ?",
-            (assistant_id, customer_identifier),
-        ).fetchone()
+        if policy.bmp_only and any(ord(char) > 0xFFFF for char in customer_identifier):
+            raise StorageError("SQLSTATE[HY000]: General error: 1366 Incorrect string value")
+        if not policy.resume:
+            row = None
+        elif policy.keyed_by_assistant:
+            row = conn.execute(
+                "SELECT id, variables, message_count FROM conversations"
+                " WHERE assistant_id = ? AND customer_identifier = ?",
+                (assistant_id, customer_identifier),
+            ).fetchone()
+        else:
+            row = conn.execute(
+                "SELECT id, variables, message_count FROM conversations"
+                " WHERE customer_identifier = ? ORDER BY created_at LIMIT 1",
+                (customer_identifier,),
+            ).fetchone()
         if row is None:
             conversation_id = str(uuid.uuid4())
             merged: dict[str, Any] = dict(variables or {})
             number = 1
+            # OR REPLACE: only a faulty policy (no resume) meets the unique key again.
             conn.execute(
-                "INSERT INTO conversations (id, assistant_id, customer_identifier, variables,"
-                " message_count, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)",
+                "INSERT OR REPLACE INTO conversations (id, assistant_id, customer_identifier,"
+                " variables, message_count, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)",
                 (conversation_id, assistant_id, customer_identifier, json.dumps(merged), now, now),
             )
         else:
             conversation_id = row[0]
-            # "Variables provided in the request are merged with existing conversation
-            # variables": new keys are added, a key sent again takes the new value.
-            merged = {**json.loads(row[1]), **(variables or {})}
+            merged = policy.merge(json.loads(row[1]), variables or {})
             number = int(row[2]) + 1
             conn.execute(
                 "UPDATE conversations SET variables = ?, message_count = ?, updated_at = ?"

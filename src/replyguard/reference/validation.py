@@ -20,6 +20,7 @@ __all__ = [
     "INT_MIN",
     "Errors",
     "ReplyRequest",
+    "ReplyRules",
     "as_integer",
     "as_number",
     "attribute",
@@ -147,6 +148,19 @@ def bad_json_value(value: Any) -> str | None:
 
 
 @dataclass(slots=True, frozen=True)
+class ReplyRules:
+    """The generate-reply rule table (faults change one entry)."""
+
+    #: "Maximum 255 characters."
+    identifier_max: int = CUSTOMER_IDENTIFIER_MAX
+    #: True accepts a numeric string as assistant_id (PHP's ``is_numeric``).
+    numeric_strings: bool = False
+
+
+DEFAULT_REPLY_RULES = ReplyRules()
+
+
+@dataclass(slots=True, frozen=True)
 class ReplyRequest:
     """A valid generate-reply body."""
 
@@ -170,7 +184,9 @@ def _required_string(data: dict[str, Any], field: str, errors: Errors) -> str | 
     return value
 
 
-def validate_reply(data: dict[str, Any]) -> tuple[ReplyRequest | None, Errors]:
+def validate_reply(
+    data: dict[str, Any], rules: ReplyRules = DEFAULT_REPLY_RULES
+) -> tuple[ReplyRequest | None, Errors]:
     """Validate a generate-reply body; return the request (if valid) and the error bag."""
     errors = Errors()
 
@@ -179,14 +195,16 @@ def validate_reply(data: dict[str, Any]) -> tuple[ReplyRequest | None, Errors]:
     if is_blank(raw_id):
         errors.add("assistant_id", REQUIRED)
     else:
+        if rules.numeric_strings and isinstance(raw_id, str) and raw_id.strip().isdigit():
+            raw_id = int(raw_id)
         assistant_id = as_integer(raw_id)
         if assistant_id is None:
             errors.add("assistant_id", INTEGER)
 
     customer = _required_string(data, "customer_identifier", errors)
     # "Maximum 255 characters": counted in code points, like Laravel's mb_strlen.
-    if customer is not None and len(customer) > CUSTOMER_IDENTIFIER_MAX:
-        errors.add("customer_identifier", MAX_STRING, max=CUSTOMER_IDENTIFIER_MAX)
+    if customer is not None and len(customer) > rules.identifier_max:
+        errors.add("customer_identifier", MAX_STRING, max=rules.identifier_max)
         customer = None
 
     message = _required_string(data, "message", errors)

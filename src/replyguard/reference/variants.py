@@ -1,0 +1,96 @@
+"""Correct variants: servers that differ from the reference where the documents allow it.
+
+The contract suite must pass every one of them (no false alarms): another rate-limit
+algorithm, undocumented extra fields, the Autocalls paths only, other validation messages,
+no rate-limit headers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+
+from .behaviour import FAITHFUL, Answer, Behaviour
+from .faults import when
+
+__all__ = ["VARIANTS", "Variant"]
+
+
+@dataclass(slots=True, frozen=True)
+class Variant:
+    """A named correct alternative behaviour."""
+
+    name: str
+    description: str
+    behaviour: Behaviour
+
+
+def _extra_fields(answer: Answer) -> Answer:
+    """Undocumented additions: usage and request_id in success bodies, X-Request-Id always."""
+    request_id = str(uuid.uuid4())
+    answer.headers["X-Request-Id"] = request_id
+    answer.headers["X-Powered-By"] = "PHP/8.3.4"
+    if answer.outcome == "served":
+        answer.body["usage"] = {"prompt_tokens": 57, "completion_tokens": 23, "cost": 0.0012}
+        answer.body["request_id"] = request_id
+    elif answer.outcome == "created":
+        answer.body["request_id"] = request_id
+        answer.body["data"]["created_at"] = "2026-01-01T00:00:00.000000Z"
+        answer.body["data"]["voice_id"] = answer.request.get("voice_id")
+    return answer
+
+
+#: Famulor's German locale: Laravel's lang/de messages.
+_GERMAN = {
+    "unauthenticated": "Nicht authentifiziert.",
+    "throttled": "Zu viele Anfragen.",
+    "not_found": "Assistent nicht gefunden oder gehört nicht zu Ihrem Konto.",
+    "foreign": "Assistent nicht gefunden oder gehört nicht zu Ihrem Konto.",
+    "no_balance": "Unzureichendes Guthaben. Bitte laden Sie Ihr Konto auf.",
+}
+
+
+def _german_messages(answer: Answer) -> Answer:
+    """Every message translated; shapes, statuses and codes unchanged."""
+    body = answer.body
+    if not isinstance(body, dict):
+        return answer
+    if answer.outcome == "invalid":
+        body["message"] = "Die angegebenen Daten sind ungültig."
+        body["errors"] = {
+            field: [f"Das Feld {field.replace('_', ' ')} ist ungültig."]
+            for field in body["errors"]
+        }
+    elif answer.outcome in ("not_found", "foreign", "no_balance"):
+        body["error"] = _GERMAN[answer.outcome]
+    elif answer.outcome in ("unauthenticated", "throttled"):
+        body["message"] = _GERMAN[answer.outcome]
+    elif answer.outcome == "created":
+        body["message"] = "Assistent erfolgreich erstellt"
+    return answer
+
+
+@when("generate_reply")
+def _no_ratelimit_headers(answer: Answer) -> None:
+    """Retry-After and X-RateLimit-* are not documented: a server may omit them."""
+    for name in [n for n in answer.headers if n.lower().startswith(("x-ratelimit", "retry-after"))]:
+        del answer.headers[name]
+
+
+_LIST = [
+    ("sliding-window", "a sliding-log limiter: at most `limit` in any window, honest retry_after",
+     replace(FAITHFUL, limiter="sliding")),
+    ("extra-fields", "undocumented extra body fields (usage, request_id) and headers",
+     replace(FAITHFUL, respond=_extra_fields)),
+    ("autocalls-paths", "generate-reply only at /api/ai/generate-reply; brand autocalls",
+     replace(FAITHFUL, generate_reply_paths=("/api/ai/generate-reply",), brand="autocalls")),
+    ("laravel-messages", "German (lang/de) validation and error messages",
+     replace(FAITHFUL, respond=_german_messages)),
+    ("no-ratelimit-headers", "no Retry-After / X-RateLimit-* headers (only the 429 body)",
+     replace(FAITHFUL, respond=_no_ratelimit_headers)),
+]
+
+#: Every correct variant by name.
+VARIANTS: dict[str, Variant] = {
+    name: Variant(name, description, behaviour) for name, description, behaviour in _LIST
+}

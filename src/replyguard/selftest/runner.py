@@ -1,0 +1,164 @@
+"""Running the contract suite against one faulty (or variant) reference server per case.
+
+Each case starts ``python -m replyguard.reference --fault NAME`` (or ``--variant NAME``) with a
+short window in its own temporary folder, runs ``replyguard check --target PROFILE`` as a
+subprocess (pytest cannot run twice in one process without stale imports), reads the JSON
+report and stops the server. Cases run in a thread pool; each thread only waits on processes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from replyguard.embedded import ReferenceStartError, start_reference
+from replyguard.selftest.expectations import matches
+
+__all__ = [
+    "WINDOW",
+    "Case",
+    "CaseResult",
+    "registered",
+    "run_case",
+    "run_cases",
+]
+
+#: The reference's window in seconds for every case: rate-limit rules proven in seconds.
+WINDOW = 2
+CASE_TIMEOUT = 600.0
+
+
+@dataclass(slots=True, frozen=True)
+class Case:
+    """One server to judge: a fault (with the rules that must catch it) or a correct variant."""
+
+    name: str
+    kind: str  # "fault" | "variant"
+    expect: tuple[str, ...] = ()
+    #: ``--rules`` globs; empty runs the full suite.
+    rules: tuple[str, ...] = ()
+    limit: int = 5
+
+
+@dataclass(slots=True, frozen=True)
+class CaseResult:
+    """What the suite said about one case."""
+
+    case: Case
+    failing: tuple[str, ...]
+    seconds: float
+    error: str | None = None
+
+    @property
+    def detected_by(self) -> tuple[str, ...]:
+        """Failing rules that match the case's expectation."""
+        return tuple(rule for rule in self.failing if matches(rule, self.case.expect))
+
+    @property
+    def verdict(self) -> str:
+        """detected / missed / wrong rule for a fault; pass / false alarm for a variant."""
+        if self.error is not None:
+            return "error"
+        if self.case.kind == "variant":
+            return "false alarm" if self.failing else "pass"
+        if self.detected_by:
+            return "detected"
+        return "wrong rule" if self.failing else "missed"
+
+    @property
+    def ok(self) -> bool:
+        """Whether this case counts towards a passing score."""
+        return self.verdict in ("detected", "pass")
+
+
+def _check_env() -> dict[str, str]:
+    # The selftest decides every option itself: no inherited REPLYGUARD_* setting may narrow
+    # or redirect a run.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REPLYGUARD_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
+
+
+def run_case(case: Case, folder: Path, *, window: float = WINDOW,
+             timeout: float = CASE_TIMEOUT) -> CaseResult:
+    """Start the case's server in ``folder``, run the suite against it, stop the server."""
+    started = time.monotonic()
+    flag = "--fault" if case.kind == "fault" else "--variant"
+    try:
+        reference = start_reference(folder, limit=case.limit, window=window,
+                                    extra_args=[flag, case.name], timeout=30.0)
+    except ReferenceStartError as exc:
+        return CaseResult(case, (), time.monotonic() - started, f"server: {exc}")
+    try:
+        report_path = folder / "report.json"
+        args = [sys.executable, "-m", "replyguard.cli", "check", "--target",
+                str(reference.profile_path), "--report-json", str(report_path), "--hide-passed"]
+        if case.rules:
+            args += ["--rules", ",".join(case.rules)]
+        try:
+            done = subprocess.run(args, cwd=folder, env=_check_env(), capture_output=True,
+                                  text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            return CaseResult(case, (), time.monotonic() - started,
+                              f"check: no verdict within {timeout:g}s")
+        if done.returncode not in (0, 1) or not report_path.exists():
+            return CaseResult(case, (), time.monotonic() - started,
+                              f"check exit {done.returncode}: {_last_line(done.stderr)}")
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+    finally:
+        reference.stop()
+    failing = tuple(item["rule"] for item in report["rules"] if item["verdict"] == "fail")
+    return CaseResult(case, failing, time.monotonic() - started)
+
+
+def run_cases(cases: Sequence[Case], *, jobs: int = 2, window: float = WINDOW,
+              on_result: Callable[[CaseResult], None] | None = None) -> list[CaseResult]:
+    """Run every case; results in the order of ``cases``.
+
+    Fault runs are short and CPU-bound: ``jobs`` at a time. Variant runs (the full suite)
+    mostly sleep on the rate-limit pacing, so they run in a pool of their own beside them,
+    also ``jobs`` at a time, started first.
+    """
+    results: dict[int, CaseResult] = {}
+    variants = [i for i, case in enumerate(cases) if case.kind == "variant"]
+    # Paced rate-limit faults first: a shorter makespan.
+    faults = sorted((i for i, case in enumerate(cases) if case.kind != "variant"),
+                    key=lambda i: cases[i].limit != 5)
+    width = max(1, jobs)
+    with tempfile.TemporaryDirectory(prefix="replyguard-selftest-") as tmp, \
+            ThreadPoolExecutor(max_workers=width) as variant_pool, \
+            ThreadPoolExecutor(max_workers=width) as fault_pool:
+        futures = {}
+        for pool, indexes in ((variant_pool, variants), (fault_pool, faults)):
+            for i in indexes:
+                future = pool.submit(run_case, cases[i], Path(tmp) / f"case{i}", window=window)
+                futures[future] = i
+        for future in as_completed(futures):
+            result = future.result()
+            results[futures[future]] = result
+            if on_result is not None:
+                on_result(result)
+    return [results[i] for i in range(len(cases))]
+
+
+def registered(kind: str) -> list[str]:
+    """The fault (or variant) names the reference server offers, asked over its CLI."""
+    flag = "--list-faults" if kind == "fault" else "--list-variants"
+    done = subprocess.run([sys.executable, "-m", "replyguard.reference", flag],
+                          capture_output=True, text=True, timeout=60, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"reference {flag} failed: {_last_line(done.stderr)}")
+    return [line.split()[0] for line in done.stdout.splitlines() if line.strip()]
