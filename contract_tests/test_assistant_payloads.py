@@ -321,28 +321,21 @@ def test_other_accounts_ids_are_rejected(api: ApiSession, target: Target, rule_i
     _rejected(rule_id, api.create_assistant({**_base(target), field: value}), field)
 
 
-@rule("assistant.phone_number.inbound-not-caller-id")
-def test_inbound_rejects_caller_id_number(api: ApiSession, target: Target) -> None:
-    numbers = [p.id for p in target.catalog.phone_numbers if p.caller_id]
+INBOUND_PHONE_RULES = [("assistant.phone_number.inbound-not-caller-id", "caller_id"),
+                       ("assistant.phone_number.inbound-not-assigned", "assigned_inbound")]
+
+
+@pytest.mark.parametrize(("rule_id", "flag"), [
+    pytest.param(r, f, marks=rule(r), id=f) for r, f in INBOUND_PHONE_RULES])
+def test_inbound_rejects_unsuitable_number(api: ApiSession, target: Target, rule_id: str,
+                                           flag: str) -> None:
+    numbers = [p.id for p in target.catalog.phone_numbers if getattr(p, flag)]
     if not numbers:
-        pytest.skip("the profile has no caller-ID phone number")
+        pytest.skip(f"the profile has no phone number with {flag} = true")
     payload = {**_base(target), "type": "inbound", "phone_number_id": numbers[0]}
-    _rejected("assistant.phone_number.inbound-not-caller-id", api.create_assistant(payload),
-              "phone_number_id")
-    if target.safety.allow_writes:
+    _rejected(rule_id, api.create_assistant(payload), "phone_number_id")
+    if target.safety.allow_writes and flag == "caller_id":
         # The restriction is the inbound one: an outbound assistant may use a caller ID.
         ok = api.create_assistant({**payload, "type": "outbound"})
-        expect("assistant.phone_number.inbound-not-caller-id", ok.status == 201,
-               "an outbound assistant with a caller-ID number accepted", ok.summary(limit=200),
-               ok)
-
-
-@rule("assistant.phone_number.inbound-not-assigned")
-def test_inbound_rejects_assigned_number(api: ApiSession, target: Target) -> None:
-    numbers = [p.id for p in target.catalog.phone_numbers if p.assigned_inbound]
-    if not numbers:
-        pytest.skip("the profile has no phone number assigned to an inbound assistant")
-    payload = {**_base(target), "type": "inbound", "phone_number_id": numbers[0]}
-    _rejected("assistant.phone_number.inbound-not-assigned", api.create_assistant(payload),
-              "phone_number_id")
-
+        expect(rule_id, ok.status == 201, "an outbound assistant with a caller-ID number "
+               "accepted", ok.summary(limit=200), ok)
