@@ -82,12 +82,6 @@ class Catalog:
         """Voice ids that exist but do not support an engine mode."""
         return tuple(v.id for v in self.voices if mode not in v.modes)
 
-    def free_phone_numbers(self) -> tuple[int, ...]:
-        """Phone numbers any assistant type may take (no caller-ID, not assigned inbound)."""
-        return tuple(
-            p.id for p in self.phone_numbers if not p.caller_id and not p.assigned_inbound
-        )
-
     def can_build(self, mode: str) -> bool:
         """Whether a valid create-assistant payload for ``mode`` can be built from the catalogue."""
         model = self.llm_models if mode == "pipeline" else self.multimodal_models

@@ -27,7 +27,6 @@ from replyguard.target import ProfileError, Target, load_target
 
 __all__ = [
     "api",
-    "catalog",
     "pytest_addoption",
     "pytest_collection_modifyitems",
     "pytest_configure",
@@ -282,12 +281,6 @@ def api(suite: SuiteState) -> ApiSession:
     except TargetUnreachable as exc:
         pytest.exit(f"target unreachable: {exc}", returncode=2)
     return session
-
-
-@pytest.fixture(scope="session")
-def catalog(target: Target) -> Any:
-    """The target's catalogue ids."""
-    return target.catalog
 
 
 @pytest.fixture(scope="session")
