@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, settings
 
 from replyguard.suite.plugin import (  # noqa: F401 - pytest finds hooks and fixtures by name
     api,
+    observations,
     pytest_addoption,
     pytest_collection_modifyitems,
     pytest_configure,

@@ -21,12 +21,14 @@ from replyguard.embedded import running_reference
 from replyguard.reporting import build_report, write_json
 from replyguard.spec import load_rules
 from replyguard.suite.budget import Budget
+from replyguard.suite.observations import ObservationLog
 from replyguard.suite.session import ApiSession, TargetUnreachable
 from replyguard.suite.verdicts import Outcome, aggregate, iter_violations
 from replyguard.target import ProfileError, Target, load_target
 
 __all__ = [
     "api",
+    "observations",
     "pytest_addoption",
     "pytest_collection_modifyitems",
     "pytest_configure",
@@ -81,6 +83,7 @@ class SuiteState:
         self._target: Target | None = None
         self._api: ApiSession | None = None
         self.embedded = False
+        self.observations = ObservationLog()
 
     @property
     def target(self) -> Target:
@@ -289,3 +292,11 @@ def st_schema(target: Target) -> Any:
     from replyguard.suite.schemas import schemathesis_schema
 
     return schemathesis_schema(target)
+
+
+@pytest.fixture(scope="session")
+def observations(suite: SuiteState) -> ObservationLog:
+    """Where tests record what the target does in the documents' silent zones."""
+    log = suite.observations
+    log.secrets = suite.target.secrets()
+    return log
