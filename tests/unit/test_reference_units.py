@@ -22,10 +22,10 @@ from replyguard.reference.store import SCHEMA, Store, open_database
 from replyguard.reference.validation import Errors, as_integer, as_number, validate_reply
 
 PACKAGE = Path(reference.__file__).parent
-ALLOWED_THIRD_PARTY = {"starlette", "uvicorn"}
+ALLOWED_THIRD_PARTY = {"starlette", "uvicorn", "orjson"}
 
 
-def test_imports_only_stdlib_starlette_uvicorn_and_itself() -> None:
+def test_imports_only_stdlib_starlette_uvicorn_orjson_and_itself() -> None:
     for path in PACKAGE.rglob("*.py"):
         tree = ast.parse(path.read_text(), filename=str(path))
         for node in ast.walk(tree):
@@ -304,3 +304,39 @@ def test_errors_at_top_level_keys() -> None:
     errors.add("tool_ids.0", "The {a} field is bad.")
     errors.add("tool_ids.1", "The {a} field is bad.")
     assert errors.fields == {"tool_ids": ["The tool ids field is bad."]}
+
+
+# -- group commit ---------------------------------------------------------------------------------
+
+def test_group_commit_shares_one_commit_and_isolates_failures(tmp_path: Path) -> None:
+    import asyncio
+
+    from replyguard.reference.commits import GroupCommit
+
+    path = tmp_path / "db.sqlite3"
+    open_database(path).close()
+    store = Store(path)
+    commits = GroupCommit(store)
+    store.conn.execute("CREATE TABLE t (v INTEGER)")
+
+    def insert(value: int) -> int:
+        def work(conn: sqlite3.Connection) -> int:
+            conn.execute("INSERT INTO t (v) VALUES (?)", (value,))
+            if value == 2:
+                raise RuntimeError("this request fails alone")
+            return value
+        return work
+
+    async def main() -> list[Any]:
+        return await asyncio.gather(*(commits.run(insert(v)) for v in range(4)),
+                                    return_exceptions=True)
+
+    results = asyncio.run(main())
+    assert results[:2] == [0, 1]
+    assert results[3] == 3
+    assert isinstance(results[2], RuntimeError)
+    assert not store.conn.in_transaction
+    other = sqlite3.connect(path)
+    assert sorted(v for (v,) in other.execute("SELECT v FROM t")) == [0, 1, 3]
+    other.close()
+    store.close()

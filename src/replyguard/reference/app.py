@@ -16,6 +16,7 @@ Order of checks, as with Laravel's middleware stack: route (404/405), auth (401)
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,12 +31,14 @@ from starlette.routing import Route
 
 from .assistant_rules import validate_assistant
 from .behaviour import Answer, Behaviour
+from .commits import GroupCommit
 from .config import ServerConfig
+from .fastjson import dumps
 from .payload import PayloadTooLarge, read_body
 from .ratelimit import RateLimiter, make_limiter
 from .registry import behaviour_for
 from .store import Catalogue, Principal, Store, open_database
-from .validation import validate_reply
+from .validation import Errors, validate_reply
 
 __all__ = ["create_app", "reply_text"]
 
@@ -81,6 +84,7 @@ class State:
     store: Store
     limiter: RateLimiter
     behaviour: Behaviour
+    commits: GroupCommit
     principals: dict[str, Principal] = field(default_factory=dict)
     catalogue: Catalogue = field(default_factory=Catalogue)
 
@@ -110,19 +114,19 @@ def _throttle_key(principal: Principal, scope: str) -> str:
 def _send(state: State, answer: Answer) -> Response:
     """Post-process (the behaviour's last word) and render one answer."""
     answer = state.behaviour.respond(answer)
-    if isinstance(answer.body, str):
-        return Response(answer.body, status_code=answer.status, headers=answer.headers,
-                        media_type=answer.media_type)
-    return JSONResponse(answer.body, status_code=answer.status, headers=answer.headers,
-                        media_type=answer.media_type)
+    content = answer.body if isinstance(answer.body, str) else dumps(answer.body)
+    return Response(content, status_code=answer.status, headers=answer.headers,
+                    media_type=answer.media_type)
 
 
 def create_app(config: ServerConfig) -> Starlette:
     """Build the ASGI app for ``config``; opens (and if needed seeds) the database at startup."""
     behaviour = behaviour_for(config.fault, config.variant)
+    store = Store(config.db_path)
     state = State(
         config=config,
-        store=Store(config.db_path),
+        store=store,
+        commits=GroupCommit(store),
         limiter=make_limiter(behaviour.limiter or config.rate_limiter,
                              config.limit + behaviour.limit_delta, config.window),
         behaviour=behaviour,
@@ -134,7 +138,7 @@ def create_app(config: ServerConfig) -> Starlette:
             return _send(state, Answer("generate_reply", "unauthenticated", 401,
                                        dict(UNAUTHENTICATED), window=config.window))
         data = await _input(state, request)
-        answer = _generate_reply(state, principal, data)
+        answer = await _generate_reply(state, principal, data)
         return _send(state, answer)
 
     async def create_assistant(request: Request) -> Response:
@@ -143,8 +147,8 @@ def create_app(config: ServerConfig) -> Starlette:
             return _send(state, Answer("create_assistant", "unauthenticated", 401,
                                        dict(UNAUTHENTICATED), window=config.window))
         data = await _input(state, request)
-        with state.store.transaction() as conn:
 
+        def store_assistant(conn: sqlite3.Connection) -> tuple[int | None, Errors, Any]:
             def phone_taken(phone_id: int) -> bool:
                 return state.store.phone_inbound_assistant(conn, phone_id) is not None
 
@@ -153,11 +157,15 @@ def create_app(config: ServerConfig) -> Starlette:
                 state.behaviour.assistant_policy, state.behaviour.dialect,
             )
             if valid is None:
-                # The document's 422 example: {"message": "Validation failed", "errors": {...}}
-                return _send(state, Answer("create_assistant", "invalid", 422,
-                                           errors.body("Validation failed"),
-                                           window=config.window, request=data))
-            new_id = state.store.insert_assistant(conn, principal.account_id, valid)
+                return None, errors, None
+            return state.store.insert_assistant(conn, principal.account_id, valid), errors, valid
+
+        new_id, errors, valid = await state.commits.run(store_assistant)
+        if new_id is None:
+            # The document's 422 example: {"message": "Validation failed", "errors": {...}}
+            return _send(state, Answer("create_assistant", "invalid", 422,
+                                       errors.body("Validation failed"),
+                                       window=config.window, request=data))
         data_out = {
             "id": new_id,
             "name": valid["name"],
@@ -209,7 +217,7 @@ def create_app(config: ServerConfig) -> Starlette:
     return app
 
 
-def _generate_reply(state: State, principal: Principal, data: dict[str, Any]) -> Answer:
+async def _generate_reply(state: State, principal: Principal, data: dict[str, Any]) -> Answer:
     """Throttle, validate, check ownership and balance, then reply (Laravel's order)."""
     behaviour = state.behaviour
     window = state.config.window
@@ -218,7 +226,8 @@ def _generate_reply(state: State, principal: Principal, data: dict[str, Any]) ->
         return Answer("generate_reply", "invalid", 422, errors.body(), window=window,
                       request=data)
     key = _throttle_key(principal, behaviour.throttle_scope)
-    with state.store.transaction() as conn:
+
+    def in_transaction(conn: sqlite3.Connection) -> Answer:
         # Throttle before validation: with Laravel's throttle middleware a request that then
         # fails validation (or ownership, or balance) has still been counted.
         decision = state.limiter.hit(conn, key, time.time())
@@ -259,3 +268,5 @@ def _generate_reply(state: State, principal: Principal, data: dict[str, Any]) ->
             "ai_disabled": False,
         }
         return answer("served", 200, body)
+
+    return await state.commits.run(in_transaction)

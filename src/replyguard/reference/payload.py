@@ -7,6 +7,8 @@ from typing import Any
 
 from starlette.requests import Request
 
+from .fastjson import loads_fast
+
 __all__ = ["PayloadTooLarge", "parse_input", "read_body"]
 
 
@@ -44,6 +46,12 @@ def parse_input(body: bytes, content_type: str | None) -> dict[str, Any]:
     ct = (content_type or "").lower()
     if "/json" not in ct and "+json" not in ct:
         return {}
+    try:
+        value = loads_fast(body)
+    except ValueError:  # orjson refuses it: the stdlib decides, as it always did
+        pass
+    else:
+        return value if isinstance(value, dict) else {}
     try:
         value = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
     except (ValueError, RecursionError):

@@ -109,6 +109,7 @@ def serve(config: ServerConfig) -> None:
     )
     # uvicorn re-raises a captured SIGTERM after its graceful shutdown; end with status 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)
+    # loop / http "auto": uvloop and httptools (declared dependencies) when importable.
     common = {"log_level": "warning", "access_log": config.access_log, "lifespan": "on"}
     try:
         if config.workers == 1:

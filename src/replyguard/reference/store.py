@@ -2,7 +2,9 @@
 
 Each process opens its own connection (lazily, after any fork or spawn). Every write happens in a
 ``BEGIN IMMEDIATE`` transaction, so check-then-write sequences (the rate-limit counter, inbound
-phone assignment) are atomic across processes.
+phone assignment) are atomic across processes. The server shares one transaction among the
+requests of an event-loop turn (``commits.GroupCommit``); each request still has its own
+savepoint and is answered only after the commit.
 """
 
 from __future__ import annotations
