@@ -22,6 +22,7 @@ these variants does the other; both keep every documented rule.
 | url: ftp:// and other schemes      | 422               | accepted            | 422               |
 | url: IRI host https://ăª           | accepted          | accepted            | 422               |
 | url: dotless host http://localhost | accepted          | accepted            | 422               |
+| url: one-character host http://0   | accepted          | 422 (Laravel regex) | 422               |
 | array-item error keys              | tool_ids.0        | tool_ids.0          | tool_ids          |
 | generate-reply 422 message         | first error (L9+) | given data invalid  | first error       |
 | unknown route 404 message          | The route x ...   | "" (Laravel 8)      | Not Found         |
