@@ -45,7 +45,12 @@ def _body(exchange: Exchange) -> dict:
 
 def _served(rule_id: str, exchange: Exchange) -> dict:
     expect_status(rule_id, exchange, 200)
-    return _body(exchange)
+    body = _body(exchange)
+    if not isinstance(body.get("conversation_id"), str):
+        # Persistence rests on the documented reply body; without it nothing is proven here.
+        pytest.skip(f"inconclusive: the 200 answer has no conversation_id (see reply.body): "
+                    f"{exchange.summary(limit=80)}")
+    return body
 
 
 @pytest.fixture(scope="module")
