@@ -31,7 +31,8 @@ REPORT_VERSION = 2
 
 def build_report(verdicts: Iterable[RuleVerdict], rules: Mapping[str, Rule],
                  observations: ObservationLog, *, config: RunConfig,
-                 requests: Mapping[str, int], duration: float) -> dict[str, Any]:
+                 requests: Mapping[str, int], duration: float,
+                 created: Iterable[object] = ()) -> dict[str, Any]:
     """The JSON report: every rule of the catalogue with its verdict."""
     items = []
     for verdict in verdicts:
@@ -60,6 +61,7 @@ def build_report(verdicts: Iterable[RuleVerdict], rules: Mapping[str, Rule],
         "duration_seconds": round(duration, 2),
         "rules": items,
         "observations": [o.as_dict() for o in observations.items],
+        "created_assistants": list(created),
     }
 
 

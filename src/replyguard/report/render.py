@@ -59,6 +59,15 @@ def _observed_line(report: Mapping[str, Any]) -> str:
     return " | ".join(parts)
 
 
+def _created_line(report: Mapping[str, Any]) -> str:
+    created = report.get("created_assistants") or []
+    if not created or report.get("target", {}).get("embedded_reference"):
+        return ""
+    shown = ", ".join(map(str, created[:20])) + (" …" if len(created) > 20 else "")
+    return (f"CREATED {len(created)} assistants (no documented way to delete them; remove them "
+            f"in the vendor's portal): {shown}\n")
+
+
 def print_report(report: Mapping[str, Any], fmt: str, *, show_passed: bool = True,
                  stream: IO[str] | None = None) -> None:
     """Print the report as ``table``, ``plain`` or ``json`` (``auto``: table on a terminal)."""
@@ -96,6 +105,7 @@ def _print_plain(report: Mapping[str, Any], out: IO[str]) -> None:
         out.write(f"OBSERVED where the documents are silent, this target: {observed}\n")
     if left_out:
         out.write(f"{left_out} rules not selected for this run\n")
+    out.write(_created_line(report))
     out.write(summary_line(report) + "\n")
     out.flush()
 
@@ -130,4 +140,5 @@ def _print_table(report: Mapping[str, Any], out: IO[str], *, show_passed: bool) 
                       markup=True, highlight=False)
     if left_out:
         console.print(f"{left_out} rules not selected for this run")
+    console.print(_created_line(report), end="", markup=False, highlight=False)
     console.print(f"[bold]{summary_line(report)}[/]", highlight=False)

@@ -106,7 +106,7 @@ class SuitePlugin:
                                  strict=self.config.strict)
             self.report = build_report(
                 verdicts, self.rules, self.log, config=self.config,
-                requests=dict(self.session.budget.spent),
+                requests=dict(self.session.budget.spent), created=self.session.created,
                 duration=time.monotonic() - self.started)
         finally:
             self.session.close()

@@ -38,6 +38,9 @@ class ApiSession:
         self.pacer = pacer or Pacer(target.rate_limit.limit, target.rate_limit.window_seconds)
         self._http = httpx.Client(timeout=timeout, transport=transport)
         self.exchanges: list[Exchange] = []
+        #: Ids of the assistants this run created: the documents give no way to delete them,
+        #: so the report lists them for the vendor's portal.
+        self.created: list[object] = []
 
     def close(self) -> None:
         self._http.close()
@@ -86,11 +89,19 @@ class ApiSession:
                 self.pacer.record(key)
             exchange = self._post(self.target.url(operation), payload, request_headers)
             self.exchanges.append(exchange)
+            if operation == "create_assistant" and 200 <= exchange.status < 300:
+                self._remember_created(exchange)
             if not (limited and paced and retry_throttled and exchange.status == 429):
                 return exchange
             wait = retry_after_of(exchange) or self.target.rate_limit.window_seconds
             self.pacer.penalise(key, min(wait, self.target.rate_limit.window_seconds) + 0.05)
         return exchange
+
+    def _remember_created(self, exchange: Exchange) -> None:
+        body = exchange.json()
+        data = body.get("data") if isinstance(body, dict) else None
+        created = data.get("id") if isinstance(data, dict) else None
+        self.created.append(created if created is not None else "(no id in the answer)")
 
     def generate_reply(self, body: Any = NO_BODY, **kwargs: Any) -> Exchange:
         """POST generate-reply."""
