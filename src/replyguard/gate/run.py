@@ -1,0 +1,141 @@
+"""The gate inside ``replyguard check``: read its inputs before the run, judge after it.
+
+Inputs are resolved flag > environment variable (both by click) > profile key. The profile
+keys ``baseline`` and ``known_deviations`` are paths relative to the profile's folder.
+Everything that can be wrong with them is found before a single request is sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from replyguard.gate.apply import GateResult, apply_gate
+from replyguard.gate.baseline import ReportError, load_report
+from replyguard.gate.deviations import Deviation, DeviationsError, load_deviations
+from replyguard.gate.rerun import RerunError, remember, rules_to_rerun, selection
+
+__all__ = ["GateOptions", "GateUsageError", "PreparedGate", "finish_gate", "prepare_gate",
+           "profile_paths"]
+
+
+class GateUsageError(ValueError):
+    """A gate input is unusable: one line for stderr, exit 2."""
+
+
+@dataclass(slots=True)
+class GateOptions:
+    baseline: Path | None = None
+    known_deviations: Path | None = None
+    fail_on_drift: bool = False
+    last_failed: str | None = None
+    """None: off; "": the last report written here; else a report's path."""
+    report_html: Path | None = None
+    report_md: Path | None = None
+    remember_dir: Path | None = None
+    """Where ``.replyguard/last-report.json`` goes; default: the working directory."""
+
+
+@dataclass(slots=True)
+class PreparedGate:
+    options: GateOptions
+    baseline: Mapping[str, Any] | None = None
+    baseline_label: str | None = None
+    deviations: list[Deviation] = field(default_factory=list)
+    deviations_label: str | None = None
+    rules: str | None = None
+    """The --rules selection to run with (--last-failed replaces the given one)."""
+    nothing_to_rerun: str | None = None
+    """Set when --last-failed found nothing: the line to print, and the run is skipped."""
+
+    @property
+    def active(self) -> bool:
+        """Does the gate judge this run (a baseline or known deviations given)?"""
+        return self.baseline is not None or self.deviations_label is not None
+
+
+def profile_paths(profile: Path | None) -> dict[str, Path]:
+    """The profile's ``baseline`` and ``known_deviations`` keys, as paths beside the profile."""
+    if profile is None:
+        return {}
+    try:
+        text = profile.read_text(encoding="utf-8")
+        raw = json.loads(text) if profile.suffix == ".json" else tomllib.loads(text)
+    except (OSError, ValueError):
+        return {}  # load_target reports an unreadable profile with the right words
+    result = {}
+    for key in ("baseline", "known_deviations"):
+        value = raw.get(key)
+        if isinstance(value, str) and value.strip():
+            path = Path(value)
+            result[key] = path if path.is_absolute() else profile.parent / path
+        elif value is not None:
+            raise GateUsageError(f"target profile {profile}: {key}: expected a file path")
+    return result
+
+
+def prepare_gate(options: GateOptions, profile: Path | None, rules: str | None,
+                 rule_ids: Iterable[str] | None = None) -> PreparedGate:
+    """Load the baseline, the known deviations and the --last-failed selection up front."""
+    from_profile = profile_paths(profile)
+    prepared = PreparedGate(options, rules=rules)
+    baseline = options.baseline or from_profile.get("baseline")
+    if baseline is not None:
+        try:
+            prepared.baseline = load_report(baseline)
+        except ReportError as exc:
+            raise GateUsageError(f"--baseline: {exc}") from None
+        prepared.baseline_label = str(baseline)
+    deviations = options.known_deviations or from_profile.get("known_deviations")
+    if deviations is not None:
+        if rule_ids is None:
+            from replyguard.spec import load_rules
+
+            rule_ids = load_rules()
+        try:
+            prepared.deviations = load_deviations(deviations, rule_ids)
+        except DeviationsError as exc:
+            raise GateUsageError(str(exc)) from None
+        prepared.deviations_label = str(deviations)
+    if options.last_failed is not None:
+        if rules:
+            raise GateUsageError("--last-failed chooses the rules itself; drop --rules")
+        try:
+            source, failed = rules_to_rerun(options.last_failed, options.remember_dir)
+            if failed:
+                prepared.rules = selection(failed)
+            else:
+                prepared.nothing_to_rerun = (f"--last-failed: no rule failed or erred in "
+                                             f"{source}: nothing to re-run")
+        except RerunError as exc:
+            raise GateUsageError(str(exc)) from None
+    return prepared
+
+
+def finish_gate(report: MutableMapping[str, Any], prepared: PreparedGate, *,
+                secrets: Iterable[str] = (), say: Callable[[str], None] = print,
+                today: dt.date | None = None) -> GateResult | None:
+    """Judge the report (when a gate input was given), write HTML/Markdown, remember it."""
+    secrets = tuple(secrets)
+    result = None
+    if prepared.active:
+        result = apply_gate(report, baseline=prepared.baseline,
+                            baseline_label=prepared.baseline_label,
+                            deviations=prepared.deviations,
+                            deviations_label=prepared.deviations_label,
+                            fail_on_drift=prepared.options.fail_on_drift, today=today)
+        for line in result.lines:
+            say(line)
+    from replyguard.reports import write_html, write_markdown
+
+    if prepared.options.report_html:
+        write_html(report, prepared.options.report_html, secrets)
+    if prepared.options.report_md:
+        write_markdown(report, prepared.options.report_md, secrets)
+    remember(json.dumps(report, indent=2, ensure_ascii=False), prepared.options.remember_dir)
+    return result
