@@ -179,6 +179,7 @@ def test_last_failed_sends_only_the_requests_of_the_failed_rules(
         proxy.reset()
         by_hand = check(profile, tmp_path / "by-hand", rules=BROKEN)
         by_hand_count = proxy.total()
+        assert by_hand.code == 1, by_hand.out[-2000:]
 
         proxy.reset()
         created = _assistants(faulty)
