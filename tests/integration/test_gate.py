@@ -100,8 +100,12 @@ def test_the_fault_as_a_known_deviation_exits_0_and_shows_the_reason(
     assert run.code == 0, run.out[-2000:] + run.err
     assert f"known deviation: {BROKEN}: the backend allows 1201 s; tracked as API-123" in run.out
     assert "gate: OK (1 known deviation)" in run.out
+    tokens = [str(t) for t in faulty.profile["tokens"].values()]
     for report in ("r.html", "r.md"):
-        assert "the backend allows 1201 s; tracked as API-123" in (tmp_path / report).read_text()
+        text = (tmp_path / report).read_text()
+        assert "the backend allows 1201 s; tracked as API-123" in text
+        assert "curl -X POST" in text  # the failure's reproduction, with its token masked
+        assert not [t for t in tokens if t in text]
 
 
 def test_the_known_deviations_file_can_come_from_the_profile(
