@@ -191,6 +191,7 @@ def test_last_failed_sends_only_the_requests_of_the_failed_rules(
         again_count, again_paths = proxy.total(), proxy.by_path()
         created = _assistants(faulty) - created
     assert again.code == 1, again.out[-2000:]
+    assert "--last-failed: re-running the tests of 1 rule from " in again.out
     tested = {r["rule"] for r in again.report["rules"] if r["tests"]}
     assert tested == {BROKEN}
     # The server saw exactly the requests of the failed rule's tests: as many as selecting the

@@ -50,8 +50,10 @@ class PreparedGate:
     deviations_label: str | None = None
     rules: str | None = None
     """The --rules selection to run with (--last-failed replaces the given one)."""
-    nothing_to_rerun: str | None = None
-    """Set when --last-failed found nothing: the line to print, and the run is skipped."""
+    note: str | None = None
+    """A line to print before the run (what --last-failed re-runs, or that it has nothing)."""
+    skip_run: bool = False
+    """--last-failed found nothing that failed: nothing to run, exit 0."""
 
     @property
     def active(self) -> bool:
@@ -109,9 +111,13 @@ def prepare_gate(options: GateOptions, profile: Path | None, rules: str | None,
             source, failed = rules_to_rerun(options.last_failed, options.remember_dir)
             if failed:
                 prepared.rules = selection(failed)
+                prepared.note = (f"--last-failed: re-running the tests of {len(failed)} "
+                                 f"rule{'s' * (len(failed) != 1)} from {source}: "
+                                 + ", ".join(failed))
             else:
-                prepared.nothing_to_rerun = (f"--last-failed: no rule failed or erred in "
-                                             f"{source}: nothing to re-run")
+                prepared.note = (f"--last-failed: no rule failed or erred in {source}: "
+                                 "nothing to re-run")
+                prepared.skip_run = True
         except RerunError as exc:
             raise GateUsageError(str(exc)) from None
     return prepared
