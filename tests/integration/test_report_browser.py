@@ -134,7 +134,11 @@ def test_a_person_sees_the_failing_rule_its_reproduction_and_the_known_deviation
     assert not rule.is_displayed()
     assert browser.find_element(By.ID, f"rule-{FIXED}").is_displayed()
     box.clear()
-    box.send_keys(" ")
-    box.clear()
     browser.execute_script("applyFilter()")
     assert rule.is_displayed()
+
+    # Rules the --rules selection left out are hidden until asked for.
+    left_out = browser.find_element(By.ID, "rule-reply.response.shape")
+    assert not left_out.is_displayed()
+    browser.find_element(By.ID, "show-left-out").click()
+    assert left_out.is_displayed()

@@ -14,6 +14,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from replyguard.gate.baseline import DESELECTED
 from replyguard.reports.common import VERDICTS, by_area, counts, headline, masked, target_line
 
 __all__ = ["render_html", "write_html"]
@@ -50,12 +51,13 @@ pre{background:#f6f8fa;border:1px solid #d0d7de;padding:8px;white-space:pre-wrap
 _JS = """
 function applyFilter(){
   const text=document.getElementById('filter-text').value.trim().toLowerCase();
-  const shown=new Set([...document.querySelectorAll('.filter input[type=checkbox]')]
+  const shown=new Set([...document.querySelectorAll('.filter input.verdict')]
     .filter(b=>b.checked).map(b=>b.value));
+  const leftOut=document.getElementById('show-left-out').checked;
   document.querySelectorAll('section.area').forEach(area=>{
     let visible=0;
     area.querySelectorAll('details.rule').forEach(rule=>{
-      const ok=shown.has(rule.dataset.verdict)&&
+      const ok=shown.has(rule.dataset.verdict)&&(leftOut||!rule.dataset.leftOut)&&
         (!text||rule.textContent.toLowerCase().includes(text));
       rule.classList.toggle('hidden',!ok); if(ok){visible++;}
     });
@@ -172,10 +174,14 @@ def _counts(report: Mapping[str, Any]) -> list[str]:
 
 
 def _filter() -> list[str]:
-    boxes = "".join(f'<label><input type="checkbox" value="{_e(v)}" checked> {_badge(v)}'
-                    "</label> " for v in VERDICTS)
+    boxes = "".join(f'<label><input type="checkbox" class="verdict" value="{_e(v)}" checked> '
+                    f"{_badge(v)}</label> " for v in VERDICTS)
+    # Rules a --rules / --last-failed selection left out are hidden unless asked for.
+    left_out = ('<label><input type="checkbox" id="show-left-out"> rules left out of this run'
+                "</label>")
     return ['<div class="filter" id="filter"><input type="search" id="filter-text" '
-            f'placeholder="filter rules: id, title, text…" aria-label="filter"> {boxes}</div>']
+            f'placeholder="filter rules: id, title, text…" aria-label="filter"> {boxes}'
+            f"{left_out}</div>"]
 
 
 def _rules(report: Mapping[str, Any], gate: Mapping[str, Any]) -> list[str]:
@@ -201,8 +207,10 @@ def _rule(item: Mapping[str, Any], deviation: Mapping[str, Any] | None) -> str:
     if deviation:
         extra = (f' {_badge("known")}' if deviation["status"] == "known"
                  else ' <span class="badge v-fail">deviation expired</span>')
+    left_out = ' data-left-out="1"' if item.get("reason") == DESELECTED else ""
     parts = [f'<details class="rule" id="rule-{_e(rule)}" data-rule="{_e(rule)}" '
-             f'data-verdict="{_e(verdict)}"{" open" if verdict in ("fail", "error") else ""}>',
+             f'data-verdict="{_e(verdict)}"{left_out}'
+             f'{" open" if verdict in ("fail", "error") else ""}>',
              f'<summary>{_badge(verdict)}{extra} <span class="rid">{_e(rule)}</span> '
              f'<span class="title">{_e(item.get("title"))}</span></summary>']
     if deviation:
