@@ -17,6 +17,7 @@ import click
 
 from replyguard.config.options import OPTIONS, OptionSpec
 from replyguard.exit_codes import ExitCode
+from replyguard.gate.cli import diff as gate_diff
 
 __all__ = ["main"]
 
@@ -47,6 +48,9 @@ def _run_option(spec: OptionSpec) -> _Decorator:
         return click.option(f"{spec.flag}/{spec.negative_flag}", spec.name, default=None,
                             help=help_text)
     names = [spec.flag] if spec.short is None else [spec.short, spec.flag]
+    if spec.optional_value:
+        return click.option(*names, spec.name, type=str, default=None, is_flag=False,
+                            flag_value="", metavar=spec.metavar, help=help_text)
     return click.option(*names, spec.name, type=str, default=None, metavar=spec.metavar,
                         help=help_text)
 
@@ -157,6 +161,10 @@ def selftest(faults: str | None, variants: str | None, sample: bool, mode: str, 
     options = SelftestOptions(faults=faults, variants=variants, sample=sample, jobs=jobs,
                               report_json=report_json, mode=mode)
     sys.exit(run_selftest(options))
+
+
+# replyguard diff A.json B.json (the regression gate's, issue 12)
+main.add_command(gate_diff)
 
 
 if __name__ == "__main__":

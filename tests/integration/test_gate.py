@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from replyguard.embedded import EmbeddedReference, running_reference
+from replyguard.reference.launch import EmbeddedReference, running_reference
 from tests.helpers.counting_proxy import counting_proxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -43,7 +43,7 @@ def check(reference: EmbeddedReference | Path, folder: Path, *args: str,
     profile = reference if isinstance(reference, Path) else reference.profile_path
     report = folder / "report.json"
     command = [sys.executable, "-m", "replyguard.cli", "check", "--target", str(profile),
-               "--report-json", str(report), "--hide-passed", *args]
+               "--report-json", str(report), "--no-show-passed", *args]
     if rules:
         command += ["--rules", rules]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=folder)
@@ -191,7 +191,7 @@ def test_last_failed_sends_only_the_requests_of_the_failed_rules(
         again_count, again_paths = proxy.total(), proxy.by_path()
         created = _assistants(faulty) - created
     assert again.code == 1, again.out[-2000:]
-    assert "--last-failed: re-running the tests of 1 rule from " in again.out
+    assert "--last-failed: re-running the tests of 1 rule from " in again.err
     tested = {r["rule"] for r in again.report["rules"] if r["tests"]}
     assert tested == {BROKEN}
     # The server saw exactly the requests of the failed rule's tests: as many as selecting the

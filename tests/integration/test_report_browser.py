@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from replyguard.embedded import running_reference
+from replyguard.reference.launch import running_reference
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -48,7 +48,7 @@ def _browser() -> tuple[str, str]:
 def _run(profile: Path, folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "replyguard.cli", "check", "--target", str(profile),
-         "--rules", RULES, "--hide-passed", *args],
+         "--rules", RULES, "--no-show-passed", *args],
         capture_output=True, text=True, timeout=300, cwd=folder)
 
 

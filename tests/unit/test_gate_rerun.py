@@ -44,23 +44,23 @@ def test_a_named_report_wins(tmp_path: Path) -> None:
 
 def test_no_last_report_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(GateUsageError, match=r"no report at \.replyguard/last-report\.json"):
-        prepare_gate(GateOptions(last_failed="", remember_dir=tmp_path), None, None)
+        prepare_gate(GateOptions(last_failed="", remember_dir=tmp_path))
 
 
 def test_last_failed_replaces_the_selection_and_refuses_rules_beside_it(tmp_path: Path) -> None:
     remember(json.dumps(make_report({"a.x": "fail", "a.z": "pass"})), tmp_path)
-    prepared = prepare_gate(GateOptions(last_failed="", remember_dir=tmp_path), None, None)
-    assert prepared.rules == "a.x"
+    prepared = prepare_gate(GateOptions(last_failed="", remember_dir=tmp_path))
+    assert prepared.rules == ("a.x",)
     assert prepared.note is not None
     assert prepared.note.endswith("re-running the tests of 1 rule from "
                                   f"{tmp_path / LAST_REPORT}: a.x")
     with pytest.raises(GateUsageError, match="drop --rules"):
-        prepare_gate(GateOptions(last_failed="", remember_dir=tmp_path), None, "a.*")
+        prepare_gate(GateOptions(last_failed="", remember_dir=tmp_path), ("a.*",))
 
 
 def test_nothing_failed_means_nothing_to_re_run(tmp_path: Path) -> None:
     remember(json.dumps(make_report({"a.z": "pass"})), tmp_path)
-    prepared = prepare_gate(GateOptions(last_failed="", remember_dir=tmp_path), None, None)
+    prepared = prepare_gate(GateOptions(last_failed="", remember_dir=tmp_path))
     assert prepared.skip_run
     assert prepared.note is not None
     assert "nothing to re-run" in prepared.note

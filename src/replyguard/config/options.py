@@ -67,6 +67,11 @@ def _text(text: str) -> str:
     return text.strip()
 
 
+def _report_or_last(text: str) -> str:
+    # "" (the flag alone): the last report written in this directory.
+    return text.strip()
+
+
 def _format(text: str) -> str:
     value = text.strip().lower()
     if value not in FORMATS:
@@ -89,6 +94,8 @@ class OptionSpec:
     """A ``--flag/--no-flag`` pair rather than a flag with a value."""
     metavar: str = ""
     short: str | None = None
+    optional_value: bool = False
+    """A flag whose value may be left out (``--last-failed [REPORT]``): then the text is ""."""
 
     @property
     def env(self) -> str:
@@ -143,6 +150,26 @@ OPTIONS: tuple[OptionSpec, ...] = (
                metavar="SECONDS",
                help="Rate-limit window of the embedded reference (it proves the rate-limit "
                     "rules in seconds)."),
+    # The regression gate (replyguard.gate): read before the run, applied to its report.
+    OptionSpec("baseline", "--baseline", _path, None, profile="baseline", metavar="FILE",
+               help="An earlier --report-json to compare with: a new failure, or a rule no "
+                    "longer tested, fails the run (a profile path is read beside the profile)."),
+    OptionSpec("known_deviations", "--known-deviations", _path, None,
+               profile="known_deviations", metavar="FILE",
+               help="TOML list of accepted failures, each with a reason and an optional "
+                    "until date; an unknown rule id is a usage error."),
+    OptionSpec("fail_on_drift", "--fail-on-drift", _bool, False, boolean=True,
+               help="Fail when an observation in the documents' silent zones changed since "
+                    "the baseline."),
+    OptionSpec("last_failed", "--last-failed", _report_or_last, None, metavar="[REPORT]",
+               optional_value=True,
+               help="Run only the tests of the rules that failed or erred in REPORT (default: "
+                    "the last report written in this directory, .replyguard/last-report.json)."),
+    OptionSpec("report_html", "--report-html", _path, None, metavar="FILE",
+               help="Write a self-contained HTML report here."),
+    OptionSpec("report_md", "--report-md", _path, None, metavar="FILE",
+               help="Write a Markdown summary here; also appended to $GITHUB_STEP_SUMMARY "
+                    "when that is set."),
 )
 
 _BY_NAME = {spec.name: spec for spec in OPTIONS}

@@ -15,6 +15,7 @@ from typing import Any
 
 from replyguard.config.discovery import discover_profile
 from replyguard.config.options import OPTIONS, OptionSpec, option
+from replyguard.gate.run import GateOptions, gate_options
 from replyguard.target import Profile, Target, load_profile
 
 __all__ = ["Choices", "RunConfig", "load_run_config", "read_choices",
@@ -51,6 +52,8 @@ class RunConfig:
     format: str = "auto"
     show_passed: bool = True
     reference_window: float = 2.0
+    gate: GateOptions = field(default_factory=GateOptions)
+    """The regression gate's inputs (baseline, known deviations, --last-failed, reports)."""
     origins: Mapping[str, str] = field(default_factory=dict)
     """Where each option's value came from: a flag, a variable, the profile or the default."""
 
@@ -142,7 +145,8 @@ def run_config(choices: Choices, profile: Profile, *, embedded: bool = False) ->
         strict=bool(final("strict")), rules=rules, keyword=final("keyword"),
         report_json=final("report_json"), junit_xml=final("junit_xml"),
         format=final("format"), show_passed=bool(final("show_passed")),
-        reference_window=float(final("reference_window")), origins=origins)
+        reference_window=float(final("reference_window")),
+        gate=gate_options(final, origins, Path(profile.path)), origins=origins)
 
 
 def load_run_config(choices: Choices, profile_path: Path, *, embedded: bool = False) -> RunConfig:

@@ -52,9 +52,10 @@ def rule_entries(report: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
 
 
 def _deselected(entry: Mapping[str, Any] | None) -> bool:
-    if not entry:
+    # Version 2 reports say "selected": false; both versions give the reason.
+    if not entry or entry.get("verdict") != "not tested":
         return False
-    return entry.get("verdict") == "not tested" and entry.get("reason") == DESELECTED
+    return entry.get("reason") == DESELECTED or entry.get("selected") is False
 
 
 @dataclass(slots=True, frozen=True)

@@ -1,15 +1,15 @@
 """The gate inside ``replyguard check``: read its inputs before the run, judge after it.
 
-Inputs are resolved flag > environment variable (both by click) > profile key. The profile
-keys ``baseline`` and ``known_deviations`` are paths relative to the profile's folder.
-Everything that can be wrong with them is found before a single request is sent.
+Its options are resolved with every other run option (``replyguard.config``: flag > variable
+> profile key > default); the profile keys ``baseline`` and ``known_deviations`` are paths
+relative to the profile's folder. Everything that can be wrong with them is found before a
+single request is sent to the target.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import tomllib
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +20,8 @@ from replyguard.gate.baseline import ReportError, load_report
 from replyguard.gate.deviations import Deviation, DeviationsError, load_deviations
 from replyguard.gate.rerun import RerunError, remember, rules_to_rerun, selection
 
-__all__ = ["GateOptions", "GateUsageError", "PreparedGate", "finish_gate", "prepare_gate",
-           "profile_paths"]
+__all__ = ["GateOptions", "GateUsageError", "PreparedGate", "finish_gate", "gate_options",
+           "prepare_gate"]
 
 
 class GateUsageError(ValueError):
@@ -48,8 +48,8 @@ class PreparedGate:
     baseline_label: str | None = None
     deviations: list[Deviation] = field(default_factory=list)
     deviations_label: str | None = None
-    rules: str | None = None
-    """The --rules selection to run with (--last-failed replaces the given one)."""
+    rules: tuple[str, ...] = ()
+    """The --rules globs to run with (--last-failed replaces them with exact rule ids)."""
     note: str | None = None
     """A line to print before the run (what --last-failed re-runs, or that it has nothing)."""
     skip_run: bool = False
@@ -61,39 +61,37 @@ class PreparedGate:
         return self.baseline is not None or self.deviations_label is not None
 
 
-def profile_paths(profile: Path | None) -> dict[str, Path]:
-    """The profile's ``baseline`` and ``known_deviations`` keys, as paths beside the profile."""
-    if profile is None:
-        return {}
-    try:
-        text = profile.read_text(encoding="utf-8")
-        raw = json.loads(text) if profile.suffix == ".json" else tomllib.loads(text)
-    except (OSError, ValueError):
-        return {}  # load_target reports an unreadable profile with the right words
-    result = {}
-    for key in ("baseline", "known_deviations"):
-        value = raw.get(key)
-        if isinstance(value, str) and value.strip():
-            path = Path(value)
-            result[key] = path if path.is_absolute() else profile.parent / path
-        elif value is not None:
-            raise GateUsageError(f"target profile {profile}: {key}: expected a file path")
-    return result
+def gate_options(value: Callable[[str], Any], origins: Mapping[str, str],
+                 profile_path: Path) -> GateOptions:
+    """The gate's options from the resolved run options; a profile's paths read beside it."""
+
+    def path(name: str) -> Path | None:
+        given = value(name)
+        if given is None:
+            return None
+        result = Path(given)
+        if origins.get(name, "").startswith("profile key") and not result.is_absolute():
+            result = profile_path.parent / result
+        return result
+
+    return GateOptions(baseline=path("baseline"), known_deviations=path("known_deviations"),
+                       fail_on_drift=bool(value("fail_on_drift")),
+                       last_failed=value("last_failed"), report_html=path("report_html"),
+                       report_md=path("report_md"))
 
 
-def prepare_gate(options: GateOptions, profile: Path | None, rules: str | None,
+def prepare_gate(options: GateOptions, rules: tuple[str, ...] = (),
                  rule_ids: Iterable[str] | None = None) -> PreparedGate:
     """Load the baseline, the known deviations and the --last-failed selection up front."""
-    from_profile = profile_paths(profile)
-    prepared = PreparedGate(options, rules=rules)
-    baseline = options.baseline or from_profile.get("baseline")
+    prepared = PreparedGate(options, rules=tuple(rules))
+    baseline = options.baseline
     if baseline is not None:
         try:
             prepared.baseline = load_report(baseline)
         except ReportError as exc:
             raise GateUsageError(f"--baseline: {exc}") from None
         prepared.baseline_label = str(baseline)
-    deviations = options.known_deviations or from_profile.get("known_deviations")
+    deviations = options.known_deviations
     if deviations is not None:
         if rule_ids is None:
             from replyguard.spec import load_rules
@@ -110,7 +108,7 @@ def prepare_gate(options: GateOptions, profile: Path | None, rules: str | None,
         try:
             source, failed = rules_to_rerun(options.last_failed, options.remember_dir)
             if failed:
-                prepared.rules = selection(failed)
+                prepared.rules = tuple(selection(failed).split(","))
                 prepared.note = (f"--last-failed: re-running the tests of {len(failed)} "
                                  f"rule{'s' * (len(failed) != 1)} from {source}: "
                                  + ", ".join(failed))
@@ -124,9 +122,11 @@ def prepare_gate(options: GateOptions, profile: Path | None, rules: str | None,
 
 
 def finish_gate(report: MutableMapping[str, Any], prepared: PreparedGate, *,
-                secrets: Iterable[str] = (), say: Callable[[str], None] = print,
-                today: dt.date | None = None) -> GateResult | None:
-    """Judge the report (when a gate input was given), write HTML/Markdown, remember it."""
+                secrets: Iterable[str] = (), today: dt.date | None = None) -> GateResult | None:
+    """Judge the report (when a gate input was given), write HTML/Markdown, remember it.
+
+    The result's ``lines`` are for the caller to print after the verdicts.
+    """
     secrets = tuple(secrets)
     result = None
     if prepared.active:
@@ -135,8 +135,6 @@ def finish_gate(report: MutableMapping[str, Any], prepared: PreparedGate, *,
                             deviations=prepared.deviations,
                             deviations_label=prepared.deviations_label,
                             fail_on_drift=prepared.options.fail_on_drift, today=today)
-        for line in result.lines:
-            say(line)
     from replyguard.reports import write_html, write_markdown
 
     if prepared.options.report_html:

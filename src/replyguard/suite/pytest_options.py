@@ -10,9 +10,12 @@ from replyguard.config.options import OPTIONS
 
 __all__ = ["PYTEST_OPTIONS", "add_options", "flags_from"]
 
-#: pytest has -k and --junit-xml of its own, and prints its own output.
+#: pytest has -k and --junit-xml of its own, and prints its own output; the regression gate
+#: (and its --last-failed, which pytest has too) belongs to ``replyguard check``.
 PYTEST_OPTIONS = tuple(spec for spec in OPTIONS
-                       if spec.name not in ("keyword", "junit_xml", "format", "show_passed"))
+                       if spec.name not in ("keyword", "junit_xml", "format", "show_passed",
+                                            "baseline", "known_deviations", "fail_on_drift",
+                                            "last_failed", "report_html", "report_md"))
 
 
 #: pytest owns ``--strict`` (an alias of --strict-markers): the suite's is spelled out.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from replyguard.config import ConfigError, RunConfig
 from replyguard.config.open import open_run
 from replyguard.config.resolve import Choices
 from replyguard.exit_codes import ExitCode
+from replyguard.gate.run import GateUsageError, finish_gate, prepare_gate
 from replyguard.reference.launch import ReferenceStartError
 from replyguard.report import exit_code, print_report, write_json, write_junit
 from replyguard.suite.plugin import SuitePlugin
@@ -45,6 +47,13 @@ def run_check(choices: Choices) -> int:
     """Run the suite against the chosen target, print and write the report; the exit code."""
     try:
         with open_run(choices) as config:
+            # issue 12: the gate's inputs are read, and --last-failed picks the rules, first.
+            gate = prepare_gate(config.gate, config.rules)
+            if gate.note:
+                _error(gate.note)
+            if gate.skip_run:
+                return ExitCode.OK
+            config = replace(config, rules=gate.rules)
             if config.embedded:
                 _error(f"embedded reference server at {config.target.base_url} "
                        f"(window {config.reference_window:g}s)")
@@ -53,7 +62,7 @@ def run_check(choices: Choices) -> int:
                 _error(problem)
                 return ExitCode.COULD_NOT_JUDGE
             report = run_suite(config)
-    except (ProfileError, ConfigError, ReferenceStartError) as exc:
+    except (ProfileError, ConfigError, ReferenceStartError, GateUsageError) as exc:
         _error(str(exc))
         return ExitCode.COULD_NOT_JUDGE
     if report is None:
@@ -62,9 +71,15 @@ def run_check(choices: Choices) -> int:
         for error in rule.get("errors", [])[:1]:
             _error(f"could not judge {rule['rule']}: {error['test']} raised "
                    f"{error['exception']}: {error['message']}")
+    # issue 12: judged against the baseline and the known deviations; HTML and Markdown.
+    gated = finish_gate(report, gate, secrets=config.target.secrets())
     print_report(report, config.format, show_passed=config.show_passed)
+    if gated:
+        # After the verdicts; stdout stays pure JSON with --format json.
+        out = sys.stderr if config.format == "json" else sys.stdout
+        out.write("".join(f"{line}\n" for line in gated.lines))
     write_reports(report, config)
-    return exit_code(report)
+    return gated.exit_code if gated else exit_code(report)
 
 
 def write_reports(report: dict[str, Any], config: RunConfig) -> None:
