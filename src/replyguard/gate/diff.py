@@ -49,7 +49,7 @@ def diff_reports(a: Mapping[str, Any], b: Mapping[str, Any], *, fail_on_drift: b
     if rows:
         widths = [max(len(r[i]) for r in [("rule", la, lb, "change"), *rows]) for i in range(4)]
         header = ("rule", la, lb, "change")
-        lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+        lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
         lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
                   for row in rows]
     for obs in comparison.observations:
