@@ -43,7 +43,7 @@ def check(reference: EmbeddedReference | Path, folder: Path, *args: str,
     profile = reference if isinstance(reference, Path) else reference.profile_path
     report = folder / "report.json"
     command = [sys.executable, "-m", "replyguard.cli", "check", "--target", str(profile),
-               "--report-json", str(report), "--no-show-passed", *args]
+               "--report-json", str(report), "--hide-passed", *args]
     if rules:
         command += ["--rules", rules]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=folder)

@@ -48,7 +48,7 @@ def _browser() -> tuple[str, str]:
 def _run(profile: Path, folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "replyguard.cli", "check", "--target", str(profile),
-         "--rules", RULES, "--no-show-passed", *args],
+         "--rules", RULES, "--hide-passed", *args],
         capture_output=True, text=True, timeout=300, cwd=folder)
 
 

@@ -96,6 +96,8 @@ class OptionSpec:
     short: str | None = None
     optional_value: bool = False
     """A flag whose value may be left out (``--last-failed [REPORT]``): then the text is ""."""
+    negative: str | None = None
+    """The ``off`` flag of a pair when it is not ``--no-<flag>`` (``--hide-passed``)."""
 
     @property
     def env(self) -> str:
@@ -105,7 +107,7 @@ class OptionSpec:
     @property
     def negative_flag(self) -> str:
         """``--no-allow-writes`` for ``--allow-writes``."""
-        return "--no-" + self.flag.removeprefix("--")
+        return self.negative or "--no-" + self.flag.removeprefix("--")
 
     def from_text(self, text: str, origin: str) -> Any:
         """Parse a flag's or a variable's text; ``origin`` names it in the error."""
@@ -145,6 +147,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
                help="auto: a table on a terminal, one line per rule that did not pass when "
                     "piped; json: the report on stdout."),
     OptionSpec("show_passed", "--show-passed", _bool, True, boolean=True,
+               negative="--hide-passed",
                help="List passing rules in the table."),
     OptionSpec("reference_window", "--reference-window", _seconds, REFERENCE_WINDOW,
                metavar="SECONDS",
