@@ -16,15 +16,16 @@ from typing import Any, Literal
 import yaml
 
 __all__ = [
-    "BRANDS",
     "RULES_FILE",
     "SPEC_FILE",
     "DuplicateRuleError",
     "FieldRange",
     "RateLimit",
     "Rule",
+    "SilentZone",
     "UnknownRuleError",
     "brand_servers",
+    "brands",
     "catalog_fields",
     "default_values",
     "enum_fields",
@@ -32,6 +33,7 @@ __all__ = [
     "field_schema",
     "get_rule",
     "load_rules",
+    "load_silent_zones",
     "load_spec",
     "max_length_fields",
     "operation_paths",
@@ -47,7 +49,6 @@ __all__ = [
 
 SPEC_FILE = "assistant-api.yaml"
 RULES_FILE = "rules.yaml"
-BRANDS = ("intellixent", "autocalls", "famulor")
 
 _CREATE = "CreateAssistantRequest"
 _GENERATE_REPLY_ITEM = "#/components/pathItems/GenerateReply"
@@ -81,17 +82,33 @@ class Rule:
     source: str
     phrase: str
     observable: str
-    kind: Literal["schema", "behaviour", "ratelimit"]
+    kind: Literal["schema", "behaviour", "ratelimit", "silent"]
     spec: str | None = None
     inferred: bool = False
 
     @property
-    def observability(self) -> Literal["yes", "partial", "no"]:
-        """The leading yes/partial/no of `observable`."""
+    def observability(self) -> Literal["yes", "partial", "no", "silent"]:
+        """The leading yes/partial/no (or silent, for a silent zone) of `observable`."""
         level = self.observable.split(":", 1)[0].strip()
-        if level not in ("yes", "partial", "no"):
-            raise ValueError(f"rule {self.id}: observable must start with yes/partial/no")
+        if level not in ("yes", "partial", "no", "silent"):
+            raise ValueError(f"rule {self.id}: observable must start with yes/partial/no/silent")
         return level  # type: ignore[return-value]
+
+
+@dataclass(slots=True, frozen=True)
+class SilentZone:
+    """One entry of the contract's `x-replyguard-silent-zones`: a point no document settles."""
+
+    id: str
+    point: str
+    evidence: str
+    decision: str
+    probes: tuple[str, ...]
+
+    @property
+    def rule_id(self) -> str:
+        """The zone's catalogue id, ``silent.<id>``."""
+        return f"silent.{self.id}"
 
 
 @dataclass(slots=True, frozen=True)
@@ -139,6 +156,11 @@ def _spec() -> dict[str, Any]:
     return document
 
 
+def brands() -> tuple[str, ...]:
+    """The brands, in the contract's order: each ``servers`` entry names one."""
+    return tuple(dict.fromkeys(s["x-replyguard-brand"] for s in _spec()["servers"]))
+
+
 def load_spec() -> dict[str, Any]:
     """A deep copy of the parsed contract."""
     return copy.deepcopy(_spec())
@@ -169,6 +191,18 @@ def get_rule(rule_id: str) -> Rule:
         raise UnknownRuleError(f"rule id {rule_id!r} is not in {RULES_FILE}") from None
 
 
+def load_silent_zones() -> dict[str, SilentZone]:
+    """The contract's silent zones keyed by zone id, in document order."""
+    zones: dict[str, SilentZone] = {}
+    for entry in _spec()["x-replyguard-silent-zones"]:
+        zone = SilentZone(id=entry["id"], point=entry["point"], evidence=entry["evidence"],
+                          decision=entry["decision"], probes=tuple(entry["probes"]))
+        if zone.id in zones:
+            raise ValueError(f"silent zone {zone.id!r} appears twice in {SPEC_FILE}")
+        zones[zone.id] = zone
+    return zones
+
+
 def _generate_reply_operation() -> dict[str, Any]:
     """The shared generate-reply operation (not copied)."""
     return _spec()["components"]["pathItems"]["GenerateReply"]["post"]
@@ -183,8 +217,8 @@ def rate_limit() -> RateLimit:
 
 def _check_brand(brand: str) -> None:
     """Raise ValueError for an unknown brand."""
-    if brand not in BRANDS:
-        raise ValueError(f"unknown brand {brand!r}; expected one of {', '.join(BRANDS)}")
+    if brand not in brands():
+        raise ValueError(f"unknown brand {brand!r}; expected one of {', '.join(brands())}")
 
 
 def brand_servers(brand: str) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tomllib
@@ -11,7 +12,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from replyguard.embedded import running_reference
+from replyguard.reference.launch import running_reference
 from replyguard.spec import load_rules
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -40,14 +41,19 @@ def test_check_never_prints_a_token(tmp_path: Path) -> None:
     with running_reference(window=2) as reference:
         tokens = tomllib.loads(reference.profile_path.read_text())["tokens"].values()
         report = tmp_path / "r.json"
+        html, md, step = tmp_path / "r.html", tmp_path / "r.md", tmp_path / "step-summary.md"
         result = subprocess.run(
             [sys.executable, "-m", "replyguard.cli", "check", "--target",
-             str(reference.profile_path), "--report-json", str(report), "-k", "auth or reply_body"],
-            capture_output=True, text=True, timeout=300, cwd=tmp_path)
+             str(reference.profile_path), "--report-json", str(report), "-k", "auth or reply_body",
+             "--report-html", str(html), "--report-md", str(md)],
+            capture_output=True, text=True, timeout=300, cwd=tmp_path,
+            env={**os.environ, "GITHUB_STEP_SUMMARY": str(step)})
     assert result.returncode == 0, result.stdout[-2000:]
+    written = [report, html, md, step, tmp_path / ".replyguard" / "last-report.json"]
     for token in tokens:
         assert token not in result.stdout + result.stderr
-        assert token not in report.read_text()
+        for path in written:
+            assert token not in path.read_text(), path
     deselected = [r for r in json.loads(report.read_text())["rules"]
                   if r["reason"] == "deselected for this run"]
     assert deselected

@@ -1,0 +1,74 @@
+"""What the HTML and Markdown reports share: the headline, grouping and the order of verdicts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from replyguard.masking import mask_secrets
+
+__all__ = ["VERDICTS", "area", "by_area", "counts", "headline", "masked", "target_line"]
+
+VERDICTS = ("fail", "error", "not tested", "observed", "pass")
+_ORDER = {v: i for i, v in enumerate(VERDICTS)}
+
+
+def area(rule: str) -> str:
+    """A rule's area: the first dot segment of its id."""
+    return rule.split(".", 1)[0]
+
+
+def by_area(report: Mapping[str, Any]) -> dict[str, list[Mapping[str, Any]]]:
+    """The report's rules grouped by area; worst verdicts first within each area."""
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for item in report.get("rules", []):
+        groups.setdefault(area(str(item.get("rule", ""))), []).append(item)
+    for items in groups.values():
+        items.sort(key=lambda i: (_ORDER.get(str(i.get("verdict")), 9), str(i.get("rule"))))
+    worst = {name: min(_ORDER.get(str(i.get("verdict")), 9) for i in items)
+             for name, items in groups.items()}
+    return dict(sorted(groups.items(), key=lambda kv: (worst[kv[0]], kv[0])))
+
+
+def counts(report: Mapping[str, Any]) -> dict[str, int]:
+    """Verdict counts, computed from the rules (a version 1 summary lacks some keys)."""
+    result = dict.fromkeys(VERDICTS, 0)
+    for item in report.get("rules", []):
+        verdict = str(item.get("verdict"))
+        result[verdict] = result.get(verdict, 0) + 1
+    return result
+
+
+def headline(report: Mapping[str, Any]) -> tuple[str, str]:
+    """("ok" | "failed" | "could not judge", a one-line summary of the run)."""
+    gate = report.get("gate") or {}
+    n = counts(report)
+    if gate.get("result"):
+        result = str(gate["result"])
+    elif n["fail"]:
+        result = "failed"
+    elif n["error"]:
+        result = "could not judge"
+    else:
+        result = "ok"
+    total = sum(n.values())
+    parts = [f"{n[v]} {label}" for v, label in (("pass", "passed"), ("fail", "failed"),
+                                                 ("error", "errors"),
+                                                 ("not tested", "not tested"),
+                                                 ("observed", "observed")) if n[v] or v == "fail"]
+    return result, f"{', '.join(parts)} of {total} rules"
+
+
+def target_line(report: Mapping[str, Any]) -> str:
+    """The target in words: name, brand, mode and base URL (a report holds no token)."""
+    target = report.get("target") or {}
+    bits = [str(target[k]) for k in ("name", "brand", "mode") if target.get(k)]
+    if target.get("embedded_reference"):
+        bits.append("embedded reference")
+    base = str(target.get("base_url") or "")
+    return " · ".join([*bits, base] if base else bits) or "unknown target"
+
+
+def masked(text: Any, secrets: Iterable[str]) -> str:
+    """``text`` as a string with every secret masked (defence in depth: reports hold none)."""
+    return mask_secrets("" if text is None else str(text), tuple(secrets))
