@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from replyguard.embedded import EmbeddedReference, start_reference
+from replyguard.reference.launch import EmbeddedReference, start_reference
 
 PATH = "/api/user/ai/generate-reply"
 MAX_REQUESTS_PER_PROCESS = 200_000

@@ -1,26 +1,19 @@
 """The contract suite: every documented rule of the AI Assistant API, against one target.
 
-Run it with ``pytest contract_tests --target PROFILE`` or ``replyguard check``; with no
-target it starts the embedded reference server. The hooks and fixtures live in the library
-(``replyguard.suite.plugin``) so that ``replyguard check`` and this file share one of each.
+Run it with ``replyguard check`` (which registers the suite's plugin itself) or with
+``pytest contract_tests --target PROFILE``: then this thin adaptor resolves the same run
+configuration (flag > ``REPLYGUARD_*`` variable > profile > default), starts the embedded
+reference when no profile is given, and registers the same plugin.
 """
 
+from __future__ import annotations
+
+from contextlib import ExitStack
+
+import pytest
 from hypothesis import HealthCheck, settings
 
-from replyguard.suite.plugin import (  # noqa: F401 - pytest finds hooks and fixtures by name
-    api,
-    observations,
-    pytest_addoption,
-    pytest_collection_modifyitems,
-    pytest_configure,
-    pytest_deselected,
-    pytest_runtest_makereport,
-    pytest_runtest_setup,
-    pytest_sessionfinish,
-    st_schema,
-    suite,
-    target,
-)
+from replyguard.suite import adaptor
 
 # No example database: a failure found against one target must not be replayed against the
 # next, and the suite must not write into the user's working directory.
@@ -31,3 +24,19 @@ settings.register_profile(
 )
 settings.load_profile("contract")
 
+_RUN = pytest.StashKey[ExitStack]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    adaptor.add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_RUN] = adaptor.register_plugin(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    stack = config.stash.get(_RUN, None)
+    if stack is not None:
+        adaptor.finish(config)
+        stack.close()

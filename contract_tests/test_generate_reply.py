@@ -45,7 +45,12 @@ def _body(exchange: Exchange) -> dict:
 
 def _served(rule_id: str, exchange: Exchange) -> dict:
     expect_status(rule_id, exchange, 200)
-    return _body(exchange)
+    body = _body(exchange)
+    if not isinstance(body.get("conversation_id"), str):
+        # Persistence rests on the documented reply body; without it nothing is proven here.
+        pytest.skip(f"inconclusive: the 200 answer has no conversation_id (see reply.body): "
+                    f"{exchange.summary(limit=80)}")
+    return body
 
 
 @pytest.fixture(scope="module")
@@ -206,12 +211,15 @@ def test_missing_fields_are_named(api: ApiSession) -> None:
                             shape_rule="reply.validation.error-shape")
 
 
-TYPE_CONFUSIONS = {
-    "assistant_id": ["123", True, 1.5],
-    "customer_identifier": [14155551234, ["+1"]],
-    "message": [42, {"text": "hi"}],
-    "variables": [["a"], "name=John"],
+TYPE_CONFUSIONS: dict[str, list[object]] = {
+    "assistant_id": [1.5, {"id": 1}],
+    "customer_identifier": [["+1"], {"number": "+1"}],
+    "message": [{"text": "hi"}, ["hi"]],
+    "variables": ["name=John", 42],
 }
+# Only documented-invalid values: a non-integral number for the integer, an object or array
+# where a scalar is documented, a scalar where an object is. "123" or true for assistant_id and
+# a list for variables are silent zones (Laravel's validator accepts them): observed, not judged.
 
 
 @rule("reply.types")
@@ -219,14 +227,15 @@ def test_wrong_types_are_rejected(api: ApiSession, target: Target, run_id: str) 
     valid = {"assistant_id": target.assistants.own, "customer_identifier": f"types-{run_id}",
              "message": "Hello"}
     if target.safety.exhaustive:
-        cases = [(field, value) for field, values in TYPE_CONFUSIONS.items() for value in values]
+        cases: list[tuple[str, object]] = [
+            (field, value) for field, values in TYPE_CONFUSIONS.items() for value in values]
         for field, value in cases:
             exchange = api.generate_reply({**valid, field: value})
             expect_validation_error("reply.types", exchange, [field],
                                     shape_rule="reply.validation.error-shape")
     else:
         # One request proves all four fields at once when the budget is tight.
-        wrong = {field: values[0] for field, values in TYPE_CONFUSIONS.items()}
+        wrong: dict[str, object] = {field: values[0] for field, values in TYPE_CONFUSIONS.items()}
         exchange = api.generate_reply(wrong)
         expect_validation_error("reply.types", exchange, list(TYPE_CONFUSIONS),
                                 shape_rule="reply.validation.error-shape")

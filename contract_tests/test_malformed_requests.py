@@ -37,6 +37,9 @@ def test_malformed_request_gets_documented_4xx(api: ApiSession, target: Target, 
         pytest.skip("spends the paid target's generate-reply budget (safety.exhaustive)")
     content, headers = MALFORMED[kind]
     exchange = api.send(operation, content=content, headers=headers)
-    expect("contract.malformed-request-4xx", exchange.status in DOCUMENTED_REFUSALS,
-           f"a documented refusal ({', '.join(map(str, sorted(DOCUMENTED_REFUSALS)))})",
+    # The documented refusals are JSON bodies; an HTML 404 is a route that is not there.
+    refused = exchange.status in DOCUMENTED_REFUSALS and isinstance(exchange.json(), dict)
+    expect("contract.malformed-request-4xx", refused,
+           f"a documented refusal ({', '.join(map(str, sorted(DOCUMENTED_REFUSALS)))}) "
+           "with a JSON body",
            exchange.summary(limit=200), exchange)

@@ -25,7 +25,7 @@ from load import distributed, webui
 from load.judge import Verdict
 from load.options import SCENARIOS, add_options
 from load.runtime import STATE, THROUGHPUT_LIMIT, TargetInfo, TargetRefused, checked_target
-from replyguard.embedded import ReferenceStartError, running_reference
+from replyguard.reference.launch import ReferenceStartError, running_reference
 from replyguard.target import ProfileError
 
 __all__ = ["install"]

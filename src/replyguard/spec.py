@@ -16,7 +16,6 @@ from typing import Any, Literal
 import yaml
 
 __all__ = [
-    "BRANDS",
     "RULES_FILE",
     "SPEC_FILE",
     "DuplicateRuleError",
@@ -26,6 +25,7 @@ __all__ = [
     "SilentZone",
     "UnknownRuleError",
     "brand_servers",
+    "brands",
     "catalog_fields",
     "default_values",
     "enum_fields",
@@ -49,7 +49,6 @@ __all__ = [
 
 SPEC_FILE = "assistant-api.yaml"
 RULES_FILE = "rules.yaml"
-BRANDS = ("intellixent", "autocalls", "famulor")
 
 _CREATE = "CreateAssistantRequest"
 _GENERATE_REPLY_ITEM = "#/components/pathItems/GenerateReply"
@@ -157,6 +156,11 @@ def _spec() -> dict[str, Any]:
     return document
 
 
+def brands() -> tuple[str, ...]:
+    """The brands, in the contract's order: each ``servers`` entry names one."""
+    return tuple(dict.fromkeys(s["x-replyguard-brand"] for s in _spec()["servers"]))
+
+
 def load_spec() -> dict[str, Any]:
     """A deep copy of the parsed contract."""
     return copy.deepcopy(_spec())
@@ -213,8 +217,8 @@ def rate_limit() -> RateLimit:
 
 def _check_brand(brand: str) -> None:
     """Raise ValueError for an unknown brand."""
-    if brand not in BRANDS:
-        raise ValueError(f"unknown brand {brand!r}; expected one of {', '.join(BRANDS)}")
+    if brand not in brands():
+        raise ValueError(f"unknown brand {brand!r}; expected one of {', '.join(brands())}")
 
 
 def brand_servers(brand: str) -> list[dict[str, Any]]:

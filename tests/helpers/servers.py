@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from replyguard import embedded
-from replyguard.embedded import EmbeddedReference, ReferenceStartError
+from replyguard.reference import launch as embedded
+from replyguard.reference.launch import EmbeddedReference, ReferenceStartError
 
 __all__ = [
     "Reference",
@@ -42,7 +42,7 @@ ReferenceFailedToStart = ReferenceStartError
 
 def start_reference(tmp_path: Path, *, limit: int = 5, window: int = 60, workers: int = 1,
                     db_path: Path | None = None, extra_args: Sequence[str] = ()) -> Reference:
-    """Start a server in ``tmp_path`` (see :func:`replyguard.embedded.start_reference`)."""
+    """Start a server in ``tmp_path`` (see :func:`replyguard.reference.launch.start_reference`)."""
     started = embedded.start_reference(tmp_path, limit=limit, window=window, workers=workers,
                                        db=db_path, extra_args=extra_args, timeout=10.0)
     return Reference(*(getattr(started, name) for name in EmbeddedReference.__slots__))

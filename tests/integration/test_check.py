@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from replyguard.embedded import running_reference
+from replyguard.reference.launch import running_reference
 from replyguard.spec import load_rules
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from replyguard.embedded import EmbeddedReference, running_reference
+from replyguard.reference.launch import EmbeddedReference, running_reference
 
 pytestmark = pytest.mark.integration
 

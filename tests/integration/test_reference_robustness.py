@@ -1,10 +1,15 @@
-"""Nothing a client can send makes the reference server answer 500; startup and shutdown."""
+"""Nothing a client can send makes the reference server answer 500; startup and shutdown.
+
+The malformed-input tests run against the reference and against each correct variant that
+reads JSON differently (``laravel-lenient``, ``strict-json``): a documented 4xx, never a 500.
+"""
 
 from __future__ import annotations
 
 import json
 import signal
 import socket
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -17,6 +22,20 @@ if TYPE_CHECKING:
 
 pytest_plugins = ["tests.helpers.servers"]
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module", params=["reference", "laravel-lenient", "strict-json"])
+def reference_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Reference]:
+    """The reference, then each variant with its own reading of JSON (shadows the shared one)."""
+    # Imported here: the module is loaded as a pytest plugin above, before assertion rewriting.
+    from tests.helpers.servers import SHARED_LIMIT, running_reference
+
+    args = [] if request.param == "reference" else ["--variant", request.param]
+    with running_reference(tmp_path_factory.mktemp(request.param), limit=SHARED_LIMIT,
+                           extra_args=args) as ref:
+        yield ref
 
 ROUTES = ["/user/ai/generate-reply", "/ai/generate-reply", "/user/assistant"]
 DOCUMENTED = {200, 201, 401, 402, 404, 413, 422, 429}

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from replyguard import checking
 from replyguard.cli import main
+from replyguard.suite import run as checking
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -59,7 +59,7 @@ def test_brand_profiles_are_accepted_up_to_the_network_call(
                         env=env)
     assert reached, output
     assert code == 2
-    assert "target unreachable: stubbed" in output
+    assert "replyguard: stubbed" in output
     assert "t" * 24 not in output
 
 
@@ -75,3 +75,24 @@ def test_target_from_environment_variable(tmp_path: Path) -> None:
     code, output = _run("check", env={"REPLYGUARD_TARGET": str(tmp_path / "absent.toml")})
     assert code == 2
     assert "absent.toml: no such file" in output
+
+
+def test_bad_variable_gets_the_same_line_as_a_bad_flag() -> None:
+    by_flag = _run("check", "--max-requests", "lots")
+    by_env = _run("check", env={"REPLYGUARD_MAX_REQUESTS": "lots"})
+    assert by_flag[0] == by_env[0] == 2
+    assert by_flag[1].strip() == ("replyguard: --max-requests: expected a whole number ≥ 0, "
+                                  "got 'lots'")
+    assert by_env[1].strip() == ("replyguard: REPLYGUARD_MAX_REQUESTS: expected a whole number "
+                                 "≥ 0, got 'lots'")
+
+
+def test_serve_help_is_the_same_cli() -> None:
+    code, output = _run("serve", "--help")
+    assert code == 0
+    assert "serve [OPTIONS]" in output
+    for flag in ("--host", "--port", "--workers", "--db"):
+        assert flag in output
+    assert "default: 127.0.0.1" in output
+    assert "REPLYGUARD_WORKERS" in output
+    assert "~/.local/state/replyguard" in output

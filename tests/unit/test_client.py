@@ -419,7 +419,7 @@ def test_echoed_token_is_scrubbed_from_errors(
     error = info.value
     for text in (str(error), repr(error), *map(str, error.args)):
         assert TOKEN not in text
-    assert "Bearer ***XY" in str(error)
+    assert "Bearer ***" in str(error)
 
 
 def test_rate_limited_error_never_holds_the_token(router: respx.MockRouter) -> None:

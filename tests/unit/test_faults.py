@@ -5,8 +5,9 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from click.testing import CliRunner
 
-from replyguard.reference.__main__ import parse_args
+from replyguard.cli import main
 from replyguard.reference.behaviour import FAITHFUL
 from replyguard.reference.faults import FAULTS
 from replyguard.reference.ratelimit import SlidingLogLimiter, make_limiter
@@ -106,19 +107,21 @@ def test_behaviour_for_names() -> None:
         behaviour_for("ratelimit.none", "sliding-window")
 
 
-def test_cli_flags(capsys: pytest.CaptureFixture[str]) -> None:
-    assert parse_args(["--fault", "ratelimit.none"]).fault == "ratelimit.none"
-    assert parse_args(["--variant", "sliding-window"]).variant == "sliding-window"
-    with pytest.raises(SystemExit) as exit_info:
-        parse_args(["--fault", "ratelimit.nope"])
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1
-    assert "unknown fault 'ratelimit.nope'" in err
-    with pytest.raises(SystemExit) as exit_info:
-        parse_args(["--list-faults"])
-    assert exit_info.value.code == 0
-    out = capsys.readouterr().out.splitlines()
+def test_cli_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    served = []
+    monkeypatch.setattr("replyguard.reference.server.serve", served.append)
+    runner = CliRunner()
+    assert runner.invoke(main, ["serve", "--fault", "ratelimit.none"]).exit_code == 0
+    assert runner.invoke(main, ["serve", "--variant", "sliding-window"]).exit_code == 0
+    assert [c.fault for c in served] == ["ratelimit.none", None]
+    assert served[1].variant == "sliding-window"
+    unknown = runner.invoke(main, ["serve", "--fault", "ratelimit.nope"])
+    assert unknown.exit_code == 2
+    assert unknown.output.count("\n") == 1
+    assert "unknown fault 'ratelimit.nope'" in unknown.output
+    listed = runner.invoke(main, ["serve", "--list-faults"])
+    assert listed.exit_code == 0
+    out = listed.output.splitlines()
     assert out == fault_lines()
     assert [line.split()[0] for line in out] == list(FAULTS)
 

@@ -6,6 +6,7 @@ import pytest
 
 from replyguard.suite.budget import REAL_TARGET_GENERATE_REPLY_CAP, Budget, BudgetExhausted
 from replyguard.suite.pacing import Pacer
+from replyguard.target import Safety
 
 
 class FakeClock:
@@ -50,7 +51,7 @@ def test_quiet_waits_a_full_window_after_the_last_send() -> None:
 
 
 def test_budget_caps_generate_reply_on_real_targets() -> None:
-    budget = Budget.for_target(max_requests=0, exhaustive=False)
+    budget = Budget.for_target(Safety(max_requests=0, exhaustive=False))
     for _ in range(REAL_TARGET_GENERATE_REPLY_CAP):
         budget.spend("generate_reply")
     with pytest.raises(BudgetExhausted):
@@ -59,8 +60,9 @@ def test_budget_caps_generate_reply_on_real_targets() -> None:
 
 
 def test_budget_overall_cap_and_reservation() -> None:
-    budget = Budget.for_target(max_requests=3, exhaustive=True)
+    budget = Budget.for_target(Safety(max_requests=3, exhaustive=True))
     budget.reserve("create_assistant", 3)
     with pytest.raises(BudgetExhausted):
         budget.reserve("create_assistant", 4)
-    assert Budget.for_target(0, exhaustive=True).remaining("generate_reply") == float("inf")
+    free = Budget.for_target(Safety(max_requests=0, exhaustive=True))
+    assert free.remaining("generate_reply") == float("inf")

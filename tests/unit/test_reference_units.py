@@ -14,6 +14,7 @@ import pytest
 import replyguard.reference as reference
 from replyguard.reference.assistant_rules import FIELDS, validate_assistant
 from replyguard.reference.config import ServerConfig
+from replyguard.reference.dialect import boolean_of, integer_of, laravel_input, number_of, url_ok
 from replyguard.reference.payload import parse_input
 from replyguard.reference.profile import render_profile, write_profile
 from replyguard.reference.ratelimit import FixedWindowLimiter, make_limiter
@@ -234,3 +235,72 @@ def test_validate_assistant_defaults(tmp_path: Path) -> None:
     assert config["voice_stability"] == 0.70
     _, errors = validate_assistant(data, catalogue, 1, lambda _: True)
     assert list(errors.fields) == ["phone_number_id"]
+
+
+# -- dialects: the readings of JSON where the documents are silent -----------------------------
+
+@pytest.mark.parametrize(
+    ("value", "json", "exact", "php"),
+    [
+        (5, 5, 5, 5),
+        (5.0, 5, None, 5),
+        (5.5, None, None, None),
+        (True, None, None, 1),
+        (False, None, None, None),
+        ("123", None, None, 123),
+        (" +7 ", None, None, 7),
+        ("0123", None, None, None),
+        ("1e2", None, None, None),
+        (1e15, 10**15, None, None),
+        (2**63, None, None, None),
+    ],
+)
+def test_integer_of(value: Any, json: Any, exact: Any, php: Any) -> None:
+    assert integer_of(value, "json") == json
+    assert integer_of(value, "exact") == exact
+    assert integer_of(value, "php") == php
+
+
+def test_number_and_boolean_of() -> None:
+    assert number_of("0.5", "php") == 0.5
+    assert number_of("1e2", "php") == 100.0
+    assert number_of(".5", "php") == 0.5
+    assert number_of("0.5", "json") is None
+    assert number_of(True, "php") is None  # is_numeric(true) is false
+    assert number_of("1e400", "php") is None
+    assert number_of("0x1A", "php") is None
+    assert [boolean_of(v, "php") for v in (True, 0, 1, "0", "1")] == [True, False, True, False,
+                                                                       True]
+    assert [boolean_of(v, "php") for v in ("true", 1.0, 2, None)] == [None] * 4
+    assert boolean_of(1, "json") is None
+
+
+@pytest.mark.parametrize(
+    ("url", "http", "laravel", "ascii"),
+    [
+        ("https://example.com/a?b=c#d", True, True, True),
+        ("ftp://files.example.com/x", False, True, False),
+        ("https://ăª", True, True, False),
+        ("http://localhost:8080/", True, True, False),
+        ("https://exa mple.com", False, False, False),
+        ("https://", False, False, False),
+        ("javascript:alert(1)", False, False, False),
+        ("HTTP://EXAMPLE.COM", False, True, False),
+    ],
+)
+def test_url_ok(url: str, http: bool, laravel: bool, ascii: bool) -> None:
+    assert (url_ok(url, "http"), url_ok(url, "laravel"), url_ok(url, "ascii")) == (
+        http, laravel, ascii)
+
+
+def test_laravel_input_trims_and_nullifies() -> None:
+    data = {"a": "  x ", "b": "", "c": "   ", "d": {"e": [" f", ""]}, " k ": 1}
+    assert laravel_input(data) == {"a": "x", "b": None, "c": None, "d": {"e": ["f", None]},
+                                   " k ": 1}
+
+
+def test_errors_at_top_level_keys() -> None:
+    errors = Errors(item_keys=False)
+    errors.add("tool_ids.0", "The {a} field is bad.")
+    errors.add("tool_ids.1", "The {a} field is bad.")
+    assert errors.fields == {"tool_ids": ["The tool ids field is bad."]}

@@ -84,14 +84,18 @@ def test_build_cases() -> None:
     faults = list(EXPECTATIONS)
     variants = ["sliding-window", "extra-fields"]
     everything = build_cases(SelftestOptions(), faults, variants)
-    assert len(everything) == len(faults) + 2
+    # Faults once (exhaustive); every variant in both modes.
+    assert len(everything) == len(faults) + 2 * 2
+    assert {c.mode for c in everything if c.kind == "variant"} == {"exhaustive", "paid"}
+    paid = build_cases(SelftestOptions(mode="paid"), faults, variants)
+    assert {c.mode for c in paid} == {"paid"}
     assert all(c.rules for c in everything if c.kind == "fault")
     assert all(not c.rules for c in everything if c.kind == "variant")  # the full suite
     only = build_cases(SelftestOptions(faults="ratelimit.*"), faults, variants)
     assert only
     assert all(c.name.startswith("ratelimit.") and c.limit == 5 for c in only)
     assert [c.name for c in build_cases(SelftestOptions(variants="sliding-*"), faults,
-                                        variants)] == ["sliding-window"]
+                                        variants)] == ["sliding-window"] * 2
     sample = build_cases(SelftestOptions(sample=True), faults, variants)
     assert {c.name for c in sample if c.kind == "fault"} == set(SAMPLE)
     assert {c.name for c in sample if c.kind == "variant"} == set(variants)

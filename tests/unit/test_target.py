@@ -47,7 +47,7 @@ def test_explicit_paths_override_brand() -> None:
     ({"tokens": {"primary": "a", "tertiary": "b"}}, "tokens.tertiary"),
     ({"assistants": {"own": "abc"}}, "assistants.own"),
     ({"assistants": {"own": True}}, "assistants.own"),
-    ({"catalog": {"voices": [{"id": 1, "modes": ["stereo"]}]}}, "catalog.voices[0].modes"),
+    ({"catalog": {"voices": [{"id": 1, "modes": ["stereo"]}]}}, "catalog.voices[0].modes[0]"),
     ({"catalog": {"voices": [{"id": 1}]}}, "catalog.voices[0].modes"),
     ({"catalog": {"languages": [1, "two"]}}, "catalog.languages[1]"),
     ({"catalog": {"phone_numbers": [{"id": 9, "callerid": True}]}},

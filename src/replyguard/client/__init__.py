@@ -5,6 +5,7 @@
 """
 
 from replyguard.masking import mask_token
+from replyguard.wire import parse_retry_after
 
 from ._async import AsyncAssistantClient
 from ._base import BRANDS, DEFAULT_RETRY, DEFAULT_TIMEOUT, Brand, Operation, brand_defaults
@@ -21,7 +22,6 @@ from ._errors import (
     UnexpectedResponse,
     ValidationFailed,
     error_from_response,
-    parse_retry_after,
 )
 from ._models import CreatedAssistant, Reply
 from ._retry import ClientStats, OnRetry, RetryPolicy

@@ -33,15 +33,19 @@ class Brand:
     create_assistant_path: str = "/user/assistant"
 
 
-# Paths from the documents: intellixent "POST /user/ai/generate-reply"; autocalls and famulor
-# "https://app.autocalls.ai/api/ai/generate-reply", "https://app.famulor.de/api/ai/generate-reply".
-# Only intellixent documents create-assistant ("POST /user/assistant"); the others are assumed
-# to serve it at the same path.
-BRANDS: Mapping[str, Brand] = {
-    "intellixent": Brand("https://portal.intellixent.ai/api", "/user/ai/generate-reply"),
-    "autocalls": Brand("https://app.autocalls.ai/api", "/ai/generate-reply"),
-    "famulor": Brand("https://app.famulor.de/api", "/ai/generate-reply"),
-}
+def _brands_from_contract() -> Mapping[str, Brand]:
+    # The contract's servers and paths are the one place the brands are written down.
+    from replyguard.spec import brand_servers, brands, operation_paths
+
+    table = {}
+    for name in brands():
+        paths = operation_paths(name)
+        table[name] = Brand(brand_servers(name)[0]["url"], paths["generate_reply"],
+                            paths["create_assistant"])
+    return table
+
+
+BRANDS: Mapping[str, Brand] = _brands_from_contract()
 
 
 def brand_defaults(brand: str) -> Brand:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import email.utils
 import json
-import math
-import time
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 import httpx
 
-from replyguard.masking import mask_token
+from replyguard.masking import mask_secrets
+from replyguard.wire import retry_after_seconds, transport_reason
 
 _EXCERPT = 160
 
@@ -53,7 +51,7 @@ class ApiError(ClientError):
             envelope.get("message")
         )
         self._derive(now)
-        super().__init__(_scrub(self._summary(), secrets))
+        super().__init__(mask_secrets(self._summary(), secrets))
 
     def _derive(self, now: float | None) -> None:
         """Hook for subclasses to read their own fields from the body and headers."""
@@ -117,17 +115,7 @@ class RateLimited(ApiError):
     expected_status = 429
 
     def _derive(self, now: float | None) -> None:
-        # The documents show the body {"message": "Too Many Attempts.", "retry_after": 60};
-        # Laravel's throttle also sends Retry-After, which may be seconds or an HTTP date.
-        value = self.body.get("retry_after") if isinstance(self.body, dict) else None
-        retry_after: float | None = None
-        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-            retry_after = float(value)
-        elif isinstance(value, str):
-            retry_after = parse_retry_after(value, now=now)
-        if retry_after is None:
-            retry_after = parse_retry_after(self.headers.get("retry-after"), now=now)
-        self.retry_after: float | None = retry_after
+        self.retry_after: float | None = retry_after_seconds(self.body, self.headers, now=now)
 
     def _summary(self) -> str:
         base = super()._summary()
@@ -164,35 +152,14 @@ class TransportError(ClientError):
             method, url = exc.request.method, str(exc.request.url)
         except RuntimeError:  # httpx raises when the exception carries no request
             method, url = "", base_url
-        reason = _transport_reason(exc)
+        reason = transport_reason(exc)
         if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.UnsupportedProtocol):
             message = f"cannot reach {base_url}: {reason}"
         else:
             message = f"{method} {url} failed: {reason}".strip()
-        error = cls(_scrub(message, secrets), request_method=method, request_url=url)
+        error = cls(mask_secrets(message, secrets), request_method=method, request_url=url)
         error.original = exc
         return error
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value: delay-seconds or an HTTP date (RFC 9110)."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:  # RFC 9110 dates are GMT; parsedate gives naive for "-0000"
-        return None
-    current = time.time() if now is None else now
-    return max(0.0, when.timestamp() - current)
 
 
 _BY_STATUS: dict[int, type[ApiError]] = {
@@ -252,19 +219,6 @@ def error_from_response(
     )
 
 
-def _transport_reason(exc: httpx.TransportError) -> str:
-    text = str(exc)
-    # "[Errno 111] Connection refused" -> "connection refused"
-    if text.startswith("[Errno") and "]" in text:
-        text = text.split("]", 1)[1]
-    text = _one_line(text)
-    if not text:
-        text = type(exc).__name__
-    elif text[0].isupper() and not text[1:2].isupper():
-        text = text[0].lower() + text[1:]
-    return text[:_EXCERPT]
-
-
 def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -277,10 +231,3 @@ def _excerpt(body: Any) -> str:
     text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
     text = _one_line(text)
     return text if len(text) <= _EXCERPT else text[: _EXCERPT - 1] + "…"
-
-
-def _scrub(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if len(secret) >= 6:  # replacing a tiny "token" would garble the message
-            text = text.replace(secret, mask_token(secret))
-    return text

@@ -53,6 +53,20 @@ NO_BALANCE = {
 }
 
 
+def route_error_message(style: str, status: int, method: str, path: str, detail: str) -> str:
+    """The ``message`` of an unknown-route (404) or wrong-method (405) answer."""
+    path = path.lstrip("/")
+    if style == "plain":
+        return detail  # Starlette's reason phrase: "Not Found", "Method Not Allowed"
+    if status == 404:
+        # Laravel 8 renders a NotFoundHttpException without a message; 9+ names the route.
+        return "" if style == "laravel8" else f"The route {path} could not be found."
+    if status == 405:
+        where = "this route" if style == "laravel8" else f"route {path}"
+        return f"The {method} method is not supported for {where}. Supported methods: POST."
+    return detail
+
+
 def reply_text(number: int, variables: dict[str, Any], message: str) -> str:
     """The deterministic reply: a numbered echo, then the merged variables on the last line."""
     shown = json.dumps(variables, sort_keys=True, ensure_ascii=False)
@@ -136,7 +150,7 @@ def create_app(config: ServerConfig) -> Starlette:
 
             valid, errors = validate_assistant(
                 data, state.catalogue, principal.account_id, phone_taken,
-                state.behaviour.assistant_policy,
+                state.behaviour.assistant_policy, state.behaviour.dialect,
             )
             if valid is None:
                 # The document's 422 example: {"message": "Validation failed", "errors": {...}}
@@ -158,16 +172,8 @@ def create_app(config: ServerConfig) -> Starlette:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        path = request.url.path.lstrip("/")
-        if exc.status_code == 404:
-            message = f"The route {path} could not be found."
-        elif exc.status_code == 405:
-            message = (
-                f"The {request.method} method is not supported for route {path}."
-                " Supported methods: POST."
-            )
-        else:
-            message = exc.detail
+        message = route_error_message(behaviour.dialect.route_errors, exc.status_code,
+                                      request.method, request.url.path, exc.detail)
         return JSONResponse({"message": message}, exc.status_code, headers=exc.headers)
 
     async def too_large(request: Request, exc: Exception) -> Response:
@@ -207,7 +213,7 @@ def _generate_reply(state: State, principal: Principal, data: dict[str, Any]) ->
     """Throttle, validate, check ownership and balance, then reply (Laravel's order)."""
     behaviour = state.behaviour
     window = state.config.window
-    parsed, errors = validate_reply(data, behaviour.reply_rules)
+    parsed, errors = validate_reply(data, behaviour.reply_rules, behaviour.dialect)
     if not behaviour.throttle_first and parsed is None:
         return Answer("generate_reply", "invalid", 422, errors.body(), window=window,
                       request=data)

@@ -7,15 +7,15 @@ name, array items as ``tool_ids.0``), one message per field.
 
 from __future__ import annotations
 
-import re
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .assistant_items import check_fillers, check_int_array, check_schema, check_tools
+from .dialect import DEFAULT_DIALECT, Dialect, boolean_of, integer_of, number_of, object_of, url_ok
 from .store import Catalogue
 from .validation import (
-    ARRAY,
     BOOLEAN,
     INTEGER,
     MAX_STRING,
@@ -24,10 +24,9 @@ from .validation import (
     REQUIRED,
     STRING,
     Errors,
-    as_integer,
-    as_number,
     bad_json_value,
     is_blank,
+    reject_unknown,
 )
 
 __all__ = [
@@ -52,11 +51,8 @@ MULTIMODAL_INTERRUPTIONS = "The {a} field cannot be disabled for multimodal and 
 VOICE_MODE = "The selected voice is not compatible with the chosen engine type."
 CALLER_ID_INBOUND = "A Caller ID phone number cannot be assigned to an inbound assistant."
 PHONE_TAKEN = "The selected phone number is already assigned to another inbound assistant."
-FILLER_KEYS = "The {a} field may only contain the keys positive, negative, question, neutral."
 
 MODES = ("pipeline", "multimodal", "dualplex")
-FILLER_CATEGORIES = ("positive", "negative", "question", "neutral")
-URL_PATTERN = re.compile(r"https?://\S+")
 URL_MAX = 2048
 TIMEZONES = frozenset(zoneinfo.available_timezones()) | {"UTC"}
 
@@ -194,18 +190,19 @@ def _fmt_bound(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def _check_scalar(rule: FieldRule, value: Any, errors: Errors) -> Any:
+def _check_scalar(rule: FieldRule, value: Any, errors: Errors, dialect: Dialect) -> Any:
     """Type and constraint checks for a present, non-null scalar; return the clean value."""
     name = rule.name
     if rule.kind == "boolean":
-        if not isinstance(value, bool):
+        flag = boolean_of(value, dialect.booleans)
+        if flag is None:
             errors.add(name, BOOLEAN)
-            return None
-        return value
+        return flag
     if rule.kind in ("integer", "number"):
         if rule.coerce == "php" and isinstance(value, bool):
             value = int(value)
-        clean = as_integer(value) if rule.kind == "integer" else as_number(value)
+        clean = (integer_of(value, dialect.integers) if rule.kind == "integer"
+                 else number_of(value, dialect.numbers))
         if rule.coerce == "none":
             clean = value  # a string meets the comparison below: TypeError, answered 500
         if clean is None:
@@ -231,7 +228,7 @@ def _check_scalar(rule: FieldRule, value: Any, errors: Errors) -> Any:
     if rule.choices is not None and value not in rule.choices:
         errors.add(name, CHOICE)
         return None
-    if rule.fmt == "url" and URL_PATTERN.fullmatch(value) is None:
+    if rule.fmt == "url" and not url_ok(value, dialect.urls):
         errors.add(name, FORMAT)
         return None
     if rule.fmt == "timezone" and value not in TIMEZONES:
@@ -240,106 +237,24 @@ def _check_scalar(rule: FieldRule, value: Any, errors: Errors) -> Any:
     return value
 
 
-def _check_int_array(rule: FieldRule, value: Any, errors: Errors) -> list[int] | None:
-    if not isinstance(value, list):
-        errors.add(rule.name, ARRAY)
-        return None
-    clean: list[int] = []
-    for index, item in enumerate(value):
-        number = as_integer(item)
-        if number is None:
-            errors.add(f"{rule.name}.{index}", INTEGER)
-        else:
-            clean.append(number)
-    return clean if len(clean) == len(value) else None
-
-
-def _check_tools(value: Any, errors: Errors) -> list[Any] | None:
-    """``tools``: "Each tool object has a type and type-specific fields"."""
-    if not isinstance(value, list):
-        errors.add("tools", ARRAY)
-        return None
-    ok = True
-    for index, item in enumerate(value):
-        if not isinstance(item, dict):
-            errors.add(f"tools.{index}", OBJECT)
-            ok = False
-        elif not _required_str_key(item, "type", f"tools.{index}.type", errors):
-            ok = False
-    return value if ok else None
-
-
-def _required_str_key(item: dict[str, Any], key: str, field: str, errors: Errors) -> bool:
-    raw = item.get(key)
-    if is_blank(raw):
-        errors.add(field, REQUIRED)
-        return False
-    if not isinstance(raw, str):
-        errors.add(field, STRING)
-        return False
-    return True
-
-
-def _check_schema(value: Any, errors: Errors) -> list[Any] | None:
-    """``post_call_schema``: objects with ``name``, ``type`` and an optional ``description``."""
-    if not isinstance(value, list):
-        errors.add("post_call_schema", ARRAY)
-        return None
-    ok = True
-    for index, item in enumerate(value):
-        prefix = f"post_call_schema.{index}"
-        if not isinstance(item, dict):
-            errors.add(prefix, OBJECT)
-            ok = False
-            continue
-        ok = _required_str_key(item, "name", f"{prefix}.name", errors) and ok
-        ok = _required_str_key(item, "type", f"{prefix}.type", errors) and ok
-        if "description" in item and not isinstance(item["description"], str):
-            errors.add(f"{prefix}.description", STRING)
-            ok = False
-    return value if ok else None
-
-
-def _check_fillers(value: Any, errors: Errors) -> dict[str, Any] | None:
-    """``filler_config``: "Custom filler phrases per category. Each category is an array"."""
-    if not isinstance(value, dict):
-        errors.add("filler_config", OBJECT)
-        return None
-    if any(key not in FILLER_CATEGORIES for key in value):
-        errors.add("filler_config", FILLER_KEYS)
-        return None
-    ok = True
-    for key, phrases in value.items():
-        field = f"filler_config.{key}"
-        if not isinstance(phrases, list):
-            errors.add(field, ARRAY)
-            ok = False
-            continue
-        for index, phrase in enumerate(phrases):
-            if not isinstance(phrase, str):
-                errors.add(f"{field}.{index}", STRING)
-                ok = False
-    return value if ok else None
-
-
-def _check_field(rule: FieldRule, value: Any, errors: Errors) -> Any:
+def _check_field(rule: FieldRule, value: Any, errors: Errors, dialect: Dialect) -> Any:
     if (problem := bad_json_value(value)) is not None:
         errors.add(rule.name, problem)
         return None
     if rule.kind == "int_array":
-        return _check_int_array(rule, value, errors)
+        return check_int_array(rule.name, value, errors, dialect)
     if rule.kind == "tools":
-        return _check_tools(value, errors)
+        return check_tools(value, errors, dialect)
     if rule.kind == "schema":
-        return _check_schema(value, errors)
+        return check_schema(value, errors, dialect)
     if rule.kind == "fillers":
-        return _check_fillers(value, errors)
+        return check_fillers(value, errors, dialect)
     if rule.kind == "object":
-        if not isinstance(value, dict):
+        clean = object_of(value, dialect.lists_as_objects)
+        if clean is None:
             errors.add(rule.name, OBJECT)
-            return None
-        return value
-    return _check_scalar(rule, value, errors)
+        return clean
+    return _check_scalar(rule, value, errors, dialect)
 
 
 def _check_catalogue(
@@ -349,6 +264,7 @@ def _check_catalogue(
     account_id: int,
     errors: Errors,
     policy: AssistantPolicy,
+    dialect: Dialect,
 ) -> None:
     for rule in policy.fields:
         if rule.catalogue is None and rule.owned is None:
@@ -360,7 +276,7 @@ def _check_catalogue(
             items = [
                 (f"{rule.name}.{i}", n)
                 for i, v in enumerate(raw)
-                if (n := as_integer(v)) is not None
+                if (n := integer_of(v, dialect.integers)) is not None
             ]
         elif rule.name in clean:
             items = [(rule.name, clean[rule.name])]
@@ -426,15 +342,21 @@ def validate_assistant(
     account_id: int,
     phone_taken: Callable[[int], bool],
     policy: AssistantPolicy = DEFAULT_POLICY,
+    dialect: Dialect = DEFAULT_DIALECT,
 ) -> tuple[dict[str, Any] | None, Errors]:
     """Validate a create-assistant body; return the full config (defaults applied) or errors.
 
     ``phone_taken(id)`` says whether a phone number is already assigned to an inbound
     assistant; the caller runs this inside the write transaction that stores the assistant.
     """
-    errors = Errors()
+    errors = Errors(dialect.item_keys)
     clean: dict[str, Any] = {}
     checks = policy.checks
+    if dialect.null_is_absent:
+        # ``nullable``: a null optional field is as if absent (a null required one is missing).
+        data = {key: value for key, value in data.items() if value is not None}
+    if dialect.reject_unknown:
+        reject_unknown(data, {rule.name for rule in policy.fields}, errors)
     for rule in policy.fields:
         present = rule.name in data
         value = data.get(rule.name)
@@ -445,9 +367,9 @@ def validate_assistant(
             continue
         if value is None:
             # null is not accepted for any field: the type rule fails on it.
-            _check_field(rule, _Null, errors)
+            _check_field(rule, _Null, errors, dialect)
             continue
-        checked = _check_field(rule, value, errors)
+        checked = _check_field(rule, value, errors, dialect)
         if checked is not None:
             clean[rule.name] = checked
 
@@ -456,7 +378,7 @@ def validate_assistant(
             and "webhook-url-required" in checks):
         errors.add("webhook_url", REQUIRED_IF, other="is webhook active", value="true")
 
-    _check_catalogue(data, clean, catalogue, account_id, errors, policy)
+    _check_catalogue(data, clean, catalogue, account_id, errors, policy, dialect)
     _check_modes(data, clean, catalogue, errors, checks)
 
     phone = clean.get("phone_number_id")

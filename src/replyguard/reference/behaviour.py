@@ -8,6 +8,8 @@ A :class:`Behaviour` is consulted at a few named points and nowhere else:
 - reply building: ``conversations`` (how conversations are found and variables merged), the
   ownership and balance checks;
 - request parsing (``parse_input``) and the routes (``generate_reply_paths``, ``brand``);
+- the reading of JSON where the documents are silent (``dialect``: type leniency, item keys,
+  URLs, unknown properties, unknown-route bodies);
 - response post-processing: ``respond`` sees every answer as an :class:`Answer` and may rewrite
   its status, body and headers.
 
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .assistant_rules import DEFAULT_POLICY, AssistantPolicy
+from .dialect import DEFAULT_DIALECT, Dialect
 from .payload import parse_input
 from .ratelimit import Decision
 from .store import DEFAULT_CONVERSATIONS, ConversationPolicy
@@ -87,6 +90,7 @@ class Behaviour:
     #: 402 when the account has no balance left.
     check_balance: bool = True
     parse_input: Callable[[bytes, str | None], dict[str, Any]] = parse_input
+    dialect: Dialect = DEFAULT_DIALECT
     generate_reply_paths: tuple[str, ...] = GENERATE_REPLY_PATHS
     #: The brand written into the target profile.
     brand: str = "intellixent"

@@ -15,6 +15,18 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from .dialect import (
+    DEFAULT_DIALECT,
+    INT_MAX,
+    INT_MIN,
+    Dialect,
+    as_integer,
+    as_number,
+    integer_of,
+    object_of,
+    safe_key,
+)
+
 __all__ = [
     "INT_MAX",
     "INT_MIN",
@@ -26,11 +38,10 @@ __all__ = [
     "attribute",
     "bad_json_value",
     "is_blank",
+    "reject_unknown",
     "validate_reply",
 ]
 
-INT_MIN = -(2**63)
-INT_MAX = 2**63 - 1
 CUSTOMER_IDENTIFIER_MAX = 255
 
 REQUIRED = "The {a} field is required."
@@ -43,6 +54,7 @@ OBJECT = "The {a} field must be an object."
 MAX_STRING = "The {a} field must not be greater than {max} characters."
 UTF8 = "The {a} field must be a valid UTF-8 string."
 FINITE = "The {a} field must contain only finite numbers."
+PROHIBITED = "The {a} field is prohibited."
 
 
 def attribute(field: str) -> str:
@@ -53,11 +65,15 @@ def attribute(field: str) -> str:
 class Errors:
     """An ordered bag of field -> messages, rendered as Laravel's 422 body."""
 
-    def __init__(self) -> None:
+    def __init__(self, item_keys: bool = True) -> None:
         self.fields: dict[str, list[str]] = {}
+        #: Key array-item errors ``tool_ids.0``; False keys them at the top-level field.
+        self.item_keys = item_keys
 
     def add(self, field: str, template: str, **values: Any) -> None:
         """Record the first failing rule of ``field`` (later ones are ignored)."""
+        if not self.item_keys:
+            field = field.split(".", 1)[0]
         if field not in self.fields:
             self.fields[field] = [template.format(a=attribute(field), **values)]
 
@@ -90,29 +106,6 @@ def is_blank(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip() == ""
     return isinstance(value, list | dict) and not value
-
-
-def as_integer(value: Any) -> int | None:
-    """Return ``value`` as an int if it is a JSON integer (``5`` or ``5.0``), else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if INT_MIN <= value <= INT_MAX else None
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        number = int(value)
-        return number if INT_MIN <= number <= INT_MAX else None
-    return None
-
-
-def as_number(value: Any) -> int | float | None:
-    """Return ``value`` if it is a finite JSON number (not a boolean), else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and math.isfinite(value):
-        return value
-    return None
 
 
 def _is_surrogate_free(text: str) -> bool:
@@ -184,11 +177,26 @@ def _required_string(data: dict[str, Any], field: str, errors: Errors) -> str | 
     return value
 
 
+REPLY_FIELDS = ("assistant_id", "customer_identifier", "message", "variables")
+
+
+def reject_unknown(data: dict[str, Any], known: Any, errors: Errors) -> None:
+    """Add a "prohibited" error for every property of ``data`` not in ``known``."""
+    for name in data:
+        if name not in known:
+            errors.add(safe_key(name), PROHIBITED)
+
+
 def validate_reply(
-    data: dict[str, Any], rules: ReplyRules = DEFAULT_REPLY_RULES
+    data: dict[str, Any], rules: ReplyRules = DEFAULT_REPLY_RULES,
+    dialect: Dialect = DEFAULT_DIALECT,
 ) -> tuple[ReplyRequest | None, Errors]:
     """Validate a generate-reply body; return the request (if valid) and the error bag."""
-    errors = Errors()
+    errors = Errors(dialect.item_keys)
+    if dialect.null_is_absent:
+        data = {key: value for key, value in data.items() if value is not None}
+    if dialect.reject_unknown:
+        reject_unknown(data, REPLY_FIELDS, errors)
 
     raw_id = data.get("assistant_id")
     assistant_id = None
@@ -197,7 +205,7 @@ def validate_reply(
     else:
         if rules.numeric_strings and isinstance(raw_id, str) and raw_id.strip().isdigit():
             raw_id = int(raw_id)
-        assistant_id = as_integer(raw_id)
+        assistant_id = integer_of(raw_id, dialect.integers)
         if assistant_id is None:
             errors.add("assistant_id", INTEGER)
 
@@ -211,9 +219,9 @@ def validate_reply(
 
     variables = None
     if "variables" in data:
-        raw = data["variables"]
         # "variables: object ... Optional": when present it must be a JSON object.
-        if not isinstance(raw, dict):
+        raw = object_of(data["variables"], dialect.lists_as_objects)
+        if raw is None:
             errors.add("variables", OBJECT)
         elif (problem := bad_json_value(raw)) is not None:
             errors.add("variables", problem)

@@ -2,7 +2,7 @@
 
 The contract suite must pass every one of them (no false alarms): another rate-limit
 algorithm, undocumented extra fields, the Autocalls paths only, other validation messages,
-no rate-limit headers.
+no rate-limit headers, and both sides of every silent zone (``silent_sides.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from .behaviour import FAITHFUL, Answer, Behaviour
 from .faults import when
+from .silent_sides import LARAVEL_LENIENT, STRICT_JSON
 
 __all__ = ["VARIANTS", "Variant"]
 
@@ -88,6 +89,13 @@ _LIST = [
      replace(FAITHFUL, respond=_german_messages)),
     ("no-ratelimit-headers", "no Retry-After / X-RateLimit-* headers (only the 429 body)",
      replace(FAITHFUL, respond=_no_ratelimit_headers)),
+    # The other side of every silent zone (table in silent_sides.py).
+    ("laravel-lenient", "stock Laravel 8: \"123\"/true/20.0 as integers, 0/1 as booleans, "
+     "trimmed strings, \"\" as null, lists as objects, any url scheme, item-indexed keys",
+     LARAVEL_LENIENT),
+    ("strict-json", "strict JSON types (no coercion, 20.0 not an integer), null as absent, "
+     "top-level error keys, ASCII http(s) urls, unknown properties rejected",
+     STRICT_JSON),
 ]
 
 #: Every correct variant by name.

@@ -1,9 +1,11 @@
 """Running the contract suite against one faulty (or variant) reference server per case.
 
-Each case starts ``python -m replyguard.reference --fault NAME`` (or ``--variant NAME``) with a
-short window in its own temporary folder, runs ``replyguard check --target PROFILE`` as a
-subprocess (pytest cannot run twice in one process without stale imports), reads the JSON
-report and stops the server. Cases run in a thread pool; each thread only waits on processes.
+Each case starts ``replyguard serve --fault NAME`` (or ``--variant NAME``) with a short window
+in its own temporary folder, runs ``replyguard check --target PROFILE`` as a subprocess (pytest
+cannot run twice in one process without stale imports), reads the JSON report and stops the
+server. A case in ``paid`` mode judges the same server as a billed target would be judged:
+its profile says ``exhaustive = false`` and ``allow_writes = true``, with the default caps.
+Cases run in a thread pool; each thread only waits on processes.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from replyguard.embedded import ReferenceStartError, start_reference
+from replyguard.config.options import REFERENCE_WINDOW
+from replyguard.reference.launch import ReferenceStartError, start_reference
 from replyguard.selftest.expectations import matches
 
 __all__ = [
+    "MODES",
     "WINDOW",
     "Case",
     "CaseResult",
@@ -31,8 +35,9 @@ __all__ = [
     "run_cases",
 ]
 
-#: The reference's window in seconds for every case: rate-limit rules proven in seconds.
-WINDOW = 2
+#: The reference's window in seconds for every case: the one a check uses.
+WINDOW = REFERENCE_WINDOW
+MODES = ("exhaustive", "paid")
 CASE_TIMEOUT = 600.0
 
 
@@ -46,6 +51,13 @@ class Case:
     #: ``--rules`` globs; empty runs the full suite.
     rules: tuple[str, ...] = ()
     limit: int = 5
+    mode: str = "exhaustive"
+    """``exhaustive`` (a free target) or ``paid`` (judged as a billed one)."""
+
+    @property
+    def label(self) -> str:
+        """The case's name, with the mode when it is the paid one."""
+        return self.name if self.mode == "exhaustive" else f"{self.name} (paid)"
 
 
 @dataclass(slots=True, frozen=True)
@@ -98,14 +110,17 @@ def run_case(case: Case, folder: Path, *, window: float = WINDOW,
     started = time.monotonic()
     flag = "--fault" if case.kind == "fault" else "--variant"
     try:
-        reference = start_reference(folder, limit=case.limit, window=window,
+        reference = start_reference(folder, limit=case.limit, window=round(window),
                                     extra_args=[flag, case.name], timeout=30.0)
     except ReferenceStartError as exc:
         return CaseResult(case, (), time.monotonic() - started, f"server: {exc}")
     try:
         report_path = folder / "report.json"
-        args = [sys.executable, "-m", "replyguard.cli", "check", "--target",
-                str(reference.profile_path), "--report-json", str(report_path), "--hide-passed"]
+        profile = reference.profile_path
+        if case.mode == "paid":
+            profile = _paid_profile(reference.profile, folder / "paid-profile.json")
+        args = [sys.executable, "-m", "replyguard", "check", "--target", str(profile),
+                "--report-json", str(report_path), "--format", "plain"]
         if case.rules:
             args += ["--rules", ",".join(case.rules)]
         try:
@@ -114,14 +129,24 @@ def run_case(case: Case, folder: Path, *, window: float = WINDOW,
         except subprocess.TimeoutExpired:
             return CaseResult(case, (), time.monotonic() - started,
                               f"check: no verdict within {timeout:g}s")
-        if done.returncode not in (0, 1) or not report_path.exists():
+        if done.returncode not in (0, 1, 2) or not report_path.exists():
             return CaseResult(case, (), time.monotonic() - started,
                               f"check exit {done.returncode}: {_last_line(done.stderr)}")
         report = json.loads(report_path.read_text(encoding="utf-8"))
     finally:
         reference.stop()
     failing = tuple(item["rule"] for item in report["rules"] if item["verdict"] == "fail")
-    return CaseResult(case, failing, time.monotonic() - started)
+    erred = [item["rule"] for item in report["rules"] if item["verdict"] == "error"]
+    error = f"could not judge {', '.join(erred)}" if erred else None
+    return CaseResult(case, failing, time.monotonic() - started, error)
+
+
+def _paid_profile(profile: dict[str, object], path: Path) -> Path:
+    """The reference's profile as a billed target's: not exhaustive, writes allowed."""
+    paid = dict(profile)
+    paid["safety"] = {"allow_writes": True, "exhaustive": False}
+    path.write_text(json.dumps(paid), encoding="utf-8")
+    return path
 
 
 def run_cases(cases: Sequence[Case], *, jobs: int = 2, window: float = WINDOW,
@@ -157,7 +182,7 @@ def run_cases(cases: Sequence[Case], *, jobs: int = 2, window: float = WINDOW,
 def registered(kind: str) -> list[str]:
     """The fault (or variant) names the reference server offers, asked over its CLI."""
     flag = "--list-faults" if kind == "fault" else "--list-variants"
-    done = subprocess.run([sys.executable, "-m", "replyguard.reference", flag],
+    done = subprocess.run([sys.executable, "-m", "replyguard", "serve", flag],
                           capture_output=True, text=True, timeout=60, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"reference {flag} failed: {_last_line(done.stderr)}")

@@ -20,8 +20,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from replyguard.exit_codes import ExitCode
 from replyguard.selftest.expectations import EXPECTATIONS, SAMPLE
-from replyguard.selftest.runner import WINDOW, Case, CaseResult, registered, run_cases
+from replyguard.selftest.runner import MODES, WINDOW, Case, CaseResult, registered, run_cases
 
 __all__ = [
     "Score",
@@ -34,7 +35,7 @@ __all__ = [
     "score_report",
 ]
 
-USAGE_ERROR = 2
+USAGE_ERROR = ExitCode.COULD_NOT_JUDGE
 
 
 @dataclass(slots=True)
@@ -47,6 +48,8 @@ class SelftestOptions:
     jobs: int = 2
     report_json: Path | None = None
     window: float = WINDOW
+    mode: str = "both"
+    """``exhaustive``, ``paid``, or ``both``: variants in both modes, faults exhaustive."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -90,13 +93,17 @@ def build_cases(options: SelftestOptions, faults: Sequence[str],
     else:
         fault_names = _pick(faults, _globs(options.faults))
         variant_names = _pick(variants, _globs(options.variants))
+    fault_modes = ("paid",) if options.mode == "paid" else ("exhaustive",)
+    variant_modes = MODES if options.mode == "both" else (options.mode,)
     cases = []
-    for name in fault_names:
-        expectation = EXPECTATIONS[name]
-        cases.append(Case(name, "fault", expectation.expect, expectation.run,
-                          expectation.limit))
-    # Variants run the full suite: a false alarm may come from any rule.
-    cases += [Case(name, "variant") for name in variant_names]
+    for mode in fault_modes:
+        for name in fault_names:
+            expectation = EXPECTATIONS[name]
+            cases.append(Case(name, "fault", expectation.expect, expectation.run,
+                              expectation.limit, mode))
+    # Variants run the full suite: a false alarm may come from any rule, in either mode.
+    cases += [Case(name, "variant", mode=mode) for mode in variant_modes
+              for name in variant_names]
     return cases
 
 
@@ -127,7 +134,7 @@ def score_of(results: Sequence[CaseResult], seconds: float) -> Score:
 
 def exit_code(results: Sequence[CaseResult]) -> int:
     """0 when every fault is detected by an expected rule and every variant passes."""
-    return 0 if results and all(r.ok for r in results) else 1
+    return ExitCode.OK if results and all(r.ok for r in results) else ExitCode.FAILED
 
 
 def _row(result: CaseResult) -> tuple[str, str, str, str, str]:
@@ -144,7 +151,7 @@ def _row(result: CaseResult) -> tuple[str, str, str, str, str]:
                                              if len(others) > 3 else "")
             rules = f"{rules} (also {shown})" if result.detected_by else shown
     expected = ", ".join(case.expect) if case.kind == "fault" else "(full suite, none)"
-    return (case.name, expected, result.verdict, rules, f"{result.seconds:.1f}s")
+    return (case.label, expected, result.verdict, rules, f"{result.seconds:.1f}s")
 
 
 def print_score(results: Sequence[CaseResult], score: Score, console: Console) -> None:
@@ -174,7 +181,8 @@ def score_report(results: Sequence[CaseResult], score: Score, jobs: int) -> dict
             "seconds": round(score.seconds, 1), "jobs": jobs,
         },
         "cases": [
-            {"name": r.case.name, "kind": r.case.kind, "expected": list(r.case.expect),
+            {"name": r.case.name, "kind": r.case.kind, "mode": r.case.mode,
+             "expected": list(r.case.expect),
              "rules_run": list(r.case.rules) or ["*"], "verdict": r.verdict,
              "failing": list(r.failing), "detected_by": list(r.detected_by),
              "seconds": round(r.seconds, 1), "error": r.error}
@@ -208,7 +216,7 @@ def run_selftest(options: SelftestOptions, console: Console | None = None) -> in
 
     def progress(result: CaseResult) -> None:
         done[0] += 1
-        console.print(f"  [{done[0]}/{len(cases)}] {result.case.name}: {result.verdict} "
+        console.print(f"  [{done[0]}/{len(cases)}] {result.case.label}: {result.verdict} "
                       f"({result.seconds:.1f}s)", markup=False, soft_wrap=True)
 
     results = run_cases(cases, jobs=options.jobs, window=options.window, on_result=progress)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from replyguard.target import Safety
 
 __all__ = ["REAL_TARGET_GENERATE_REPLY_CAP", "Budget", "BudgetExhausted"]
 
@@ -24,10 +28,10 @@ class Budget:
     spent: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def for_target(cls, max_requests: int, exhaustive: bool) -> Budget:
-        """The budget a profile's safety section allows."""
-        return cls(max_requests=max_requests,
-                   generate_reply_cap=0 if exhaustive else REAL_TARGET_GENERATE_REPLY_CAP)
+    def for_target(cls, safety: Safety) -> Budget:
+        """The budget a target's (resolved) safety section allows."""
+        return cls(max_requests=safety.max_requests,
+                   generate_reply_cap=0 if safety.exhaustive else REAL_TARGET_GENERATE_REPLY_CAP)
 
     @property
     def total(self) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 import httpx
@@ -12,11 +11,11 @@ from replyguard.suite.budget import Budget
 from replyguard.suite.exchange import Exchange
 from replyguard.suite.pacing import Pacer
 from replyguard.target import Target
+from replyguard.wire import cannot_reach, retry_after_seconds
 
 __all__ = ["NO_BODY", "ApiSession", "TargetUnreachable", "retry_after_of"]
 
 NO_BODY: Any = object()
-_TOKEN_NAMES = ("primary", "secondary", "low_balance", "other_account")
 
 
 class TargetUnreachable(ConnectionError):
@@ -24,16 +23,8 @@ class TargetUnreachable(ConnectionError):
 
 
 def retry_after_of(exchange: Exchange) -> float | None:
-    """The wait a 429 asks for: body ``retry_after``, else the ``Retry-After`` header."""
-    body = exchange.json()
-    value: Any = body.get("retry_after") if isinstance(body, dict) else None
-    if value is None:
-        value = exchange.headers.get("retry-after")
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        return None
-    return seconds if math.isfinite(seconds) else None
+    """The wait a 429 asks for (``replyguard.wire`` reads it, here as everywhere)."""
+    return retry_after_seconds(exchange.json(), exchange.headers)
 
 
 class ApiSession:
@@ -47,6 +38,9 @@ class ApiSession:
         self.pacer = pacer or Pacer(target.rate_limit.limit, target.rate_limit.window_seconds)
         self._http = httpx.Client(timeout=timeout, transport=transport)
         self.exchanges: list[Exchange] = []
+        #: Ids of the assistants this run created: the documents give no way to delete them,
+        #: so the report lists them for the vendor's portal.
+        self.created: list[object] = []
 
     def close(self) -> None:
         self._http.close()
@@ -62,10 +56,7 @@ class ApiSession:
 
     def token(self, name: str) -> str | None:
         """A token of the profile by role name (primary, secondary, low_balance, other_account)."""
-        if name not in _TOKEN_NAMES:
-            raise ValueError(f"unknown token role {name!r}")
-        value: str | None = getattr(self.target.tokens, name)
-        return value
+        return self.target.tokens.role(name)
 
     def send(self, operation: str, body: Any = NO_BODY, *, token: str | None = "primary",
              raw_token: str | None = None, content: bytes | None = None,
@@ -98,11 +89,19 @@ class ApiSession:
                 self.pacer.record(key)
             exchange = self._post(self.target.url(operation), payload, request_headers)
             self.exchanges.append(exchange)
+            if operation == "create_assistant" and 200 <= exchange.status < 300:
+                self._remember_created(exchange)
             if not (limited and paced and retry_throttled and exchange.status == 429):
                 return exchange
             wait = retry_after_of(exchange) or self.target.rate_limit.window_seconds
             self.pacer.penalise(key, min(wait, self.target.rate_limit.window_seconds) + 0.05)
         return exchange
+
+    def _remember_created(self, exchange: Exchange) -> None:
+        body = exchange.json()
+        data = body.get("data") if isinstance(body, dict) else None
+        created = data.get("id") if isinstance(data, dict) else None
+        self.created.append(created if created is not None else "(no id in the answer)")
 
     def generate_reply(self, body: Any = NO_BODY, **kwargs: Any) -> Exchange:
         """POST generate-reply."""
@@ -122,12 +121,5 @@ class ApiSession:
         try:
             response = self._http.post(url, content=content, headers=headers)
         except httpx.TransportError as exc:
-            raise TargetUnreachable(describe_transport_error(url, exc)) from None
+            raise TargetUnreachable(cannot_reach(url, exc)) from None
         return Exchange.from_response(response)
-
-
-def describe_transport_error(url: str, exc: httpx.TransportError) -> str:
-    """One line that says why a URL could not be reached."""
-    reason = str(exc).strip() or type(exc).__name__
-    reason = reason.splitlines()[-1]
-    return f"cannot reach {url}: {reason}"

@@ -1,16 +1,28 @@
-"""From test outcomes to one verdict per rule of the catalogue."""
+"""From test outcomes and observations to one verdict per rule of the catalogue.
+
+The levels: ``fail`` (a documented rule broke, with a Violation), ``error`` (replyguard could
+not judge), ``not tested`` (with the reason), ``pass`` (a test proved it) and, for the
+``silent.*`` rules of the zones the documents do not settle, ``observed``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from replyguard.suite.exchange import Exchange
 
-__all__ = ["Outcome", "RuleVerdict", "Violation", "aggregate", "iter_violations"]
+if TYPE_CHECKING:
+    from replyguard.spec import Rule
+    from replyguard.suite.observations import ObservationLog
 
-VerdictName = Literal["pass", "fail", "not tested"]
+__all__ = ["VERDICTS", "Outcome", "RuleVerdict", "Violation", "aggregate", "iter_violations",
+           "untested_reason"]
+
+VerdictName = Literal["pass", "fail", "error", "not tested", "observed"]
+#: Every verdict, worst first: the order of tables and summaries.
+VERDICTS: tuple[VerdictName, ...] = ("fail", "error", "not tested", "observed", "pass")
 
 
 class Violation(AssertionError):
@@ -42,9 +54,10 @@ class Outcome:
 
     test: str
     rules: tuple[str, ...]
-    status: Literal["passed", "failed", "skipped"]
+    status: Literal["passed", "failed", "error", "skipped"]
     reason: str = ""
     violations: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -54,15 +67,29 @@ class RuleVerdict:
     reason: str = ""
     tests: list[str] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return asdict(self)
 
 
+def untested_reason(rule: Rule) -> str:
+    """Why a rule no test covered is not tested."""
+    text = str(rule.observable)
+    if text.lower().startswith("no"):
+        return f"not observable through the API ({text})"
+    if rule.id.startswith("silent."):
+        return "no probe of this zone was sent in this run"
+    return "no test of this suite covers it"
+
+
 def aggregate(rule_ids: Iterable[str], outcomes: Iterable[Outcome],
-              untested_reasons: dict[str, str]) -> list[RuleVerdict]:
-    """Fail if any test failed on the rule, pass if one passed and none failed, else not tested.
+              untested_reasons: Mapping[str, str],
+              observations: ObservationLog | None = None, *,
+              strict: bool = False) -> list[RuleVerdict]:
+    """Fail if a test showed a violation of the rule; else error if a test of it erred; else
+    pass if one passed; else not tested. Silent zones are observed (judged with ``strict``).
 
     A failed test whose violations name other rules is inconclusive for the rules it carries
     but did not name: it stopped before proving them.
@@ -75,12 +102,11 @@ def aggregate(rule_ids: Iterable[str], outcomes: Iterable[Outcome],
         for rule in {*outcome.rules, *named}:
             verdict = verdicts.setdefault(rule, RuleVerdict(rule, "not tested"))
             verdict.tests.append(outcome.test)
-            if outcome.status == "failed" and (rule in named or not named):
+            if outcome.status == "failed" and rule in named:
                 verdict.verdict = "fail"
-                mine = [v for v in outcome.violations if v["rule"] == rule]
-                verdict.failures.extend(mine or [{"rule": rule, "test": outcome.test,
-                                                  "expected": "", "observed": outcome.reason,
-                                                  "curl": ""}])
+                verdict.failures.extend(v for v in outcome.violations if v["rule"] == rule)
+            elif outcome.status == "error":
+                verdict.errors.extend(outcome.errors)
             elif outcome.status == "passed":
                 passed[rule] = passed.get(rule, 0) + 1
             elif outcome.status == "skipped":
@@ -91,10 +117,39 @@ def aggregate(rule_ids: Iterable[str], outcomes: Iterable[Outcome],
     for rule, verdict in verdicts.items():
         if verdict.verdict == "fail":
             continue
-        if passed.get(rule):
+        if verdict.errors:
+            verdict.verdict = "error"
+            first = verdict.errors[0]
+            verdict.reason = f"{first['test']}: {first['exception']}: {first['message']}"
+        elif passed.get(rule):
             verdict.verdict = "pass"
         elif rule in skip_reasons:
             verdict.reason = "; ".join(dict.fromkeys(skip_reasons[rule]))
         else:
             verdict.reason = untested_reasons.get(rule, "no test of this suite covers it")
+    if observations is not None:
+        _judge_silent_zones(verdicts, observations, strict=strict)
     return list(verdicts.values())
+
+
+def _judge_silent_zones(verdicts: dict[str, RuleVerdict], observations: ObservationLog, *,
+                        strict: bool) -> None:
+    for zone, items in observations.by_zone().items():
+        verdict = verdicts.setdefault(zone, RuleVerdict(zone, "not tested"))
+        if verdict.verdict in ("fail", "error"):
+            continue
+        verdict.tests = list(dict.fromkeys([*verdict.tests, *(o.test for o in items)]))
+        disagreeing = [o for o in items if not o.agrees]
+        if not strict:
+            verdict.verdict = "observed"
+            verdict.reason = "; ".join(dict.fromkeys(f"{o.probe}: {o.answer}" for o in items))
+        elif disagreeing:
+            verdict.verdict = "fail"
+            verdict.failures = [{
+                "rule": zone, "test": o.test,
+                "expected": f"(--strict, the contract's decision) {o.decision}",
+                "observed": f"{o.probe}: {o.answer}", "curl": o.curl, "response": o.response,
+            } for o in disagreeing]
+        else:
+            verdict.verdict = "pass"
+            verdict.reason = ""

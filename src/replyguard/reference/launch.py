@@ -1,8 +1,10 @@
 """Starting the reference server as a subprocess: the embedded default target.
 
 The harness only ever talks to it over loopback HTTP (ARCHITECTURE.md); this module starts
-the process, waits for the target profile it writes once it accepts connections, and stops
-it. The CLI, the contract suite, the load scenarios and replyguard's own tests all use it.
+``replyguard serve`` in a process of its own, waits for the target profile it writes once it
+accepts connections, and stops it. ``replyguard check``, the contract suite, the load
+scenarios, the selftest and replyguard's own tests all start it through here, and nowhere else.
+It imports only the standard library, like the rest of the reference package.
 """
 
 from __future__ import annotations
@@ -65,13 +67,13 @@ def start_reference(
     folder: Path, *, limit: int = 5, window: float = 60, workers: int = 1,
     db: Path | None = None, extra_args: Sequence[str] = (), timeout: float = 15.0,
 ) -> EmbeddedReference:
-    """Start ``python -m replyguard.reference`` on 127.0.0.1, a free port; wait until ready."""
+    """Start ``replyguard serve`` on 127.0.0.1, a free port; wait until ready."""
     folder.mkdir(parents=True, exist_ok=True)
     profile = folder / "target.toml"
     profile.unlink(missing_ok=True)
     db_path = db or folder / "reference.sqlite3"
     stdout_path, stderr_path = folder / "server.stdout", folder / "server.stderr"
-    args = [sys.executable, "-m", "replyguard.reference", "--host", "127.0.0.1",
+    args = [sys.executable, "-m", "replyguard", "serve", "--host", "127.0.0.1",
             "--port", "0", "--limit", str(limit), "--window", _num(window),
             "--workers", str(workers), "--db", str(db_path), "--profile-out", str(profile),
             *extra_args]

@@ -1,8 +1,9 @@
-"""Target profiles: which deployment of the API to test, with which tokens and fixtures.
+"""Reading target profiles: the only place that parses one (TOML or JSON).
 
-A profile is a TOML file (JSON is accepted too). This module is the only place that reads one;
-the contract suite, the load scenarios and the CLI all call :func:`load_target`.
-Values of the form ``${NAME}`` are read from the environment so secrets stay out of files.
+The contract suite, the load scenarios and the CLI all come through :func:`load_profile`.
+The profile is checked against its JSON Schema first (``profile.schema.json``), then read
+key by key; every error is one line that names the file and the key. Values of the form
+``${NAME}`` are read from the environment so secrets stay out of files.
 """
 
 from __future__ import annotations
@@ -12,31 +13,32 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = [
-    "BRANDS",
-    "MODES",
-    "Assistants",
-    "Catalog",
-    "Paths",
-    "PhoneNumber",
-    "ProfileError",
-    "RateLimitSettings",
-    "Safety",
-    "Target",
-    "Tokens",
-    "Voice",
-    "load_target",
-    "parse_target",
-]
+from replyguard.target.model import (
+    DEFAULT_MAX_BILLED_CALLS,
+    DEFAULT_MAX_REQUESTS,
+    MODES,
+    TOKEN_ROLES,
+    Assistants,
+    Capabilities,
+    Catalog,
+    Paths,
+    PhoneNumber,
+    RateLimitSettings,
+    Safety,
+    Target,
+    Tokens,
+    Voice,
+)
+from replyguard.target.schema import schema_problem
 
-BRANDS = ("intellixent", "autocalls", "famulor")
-MODES = ("pipeline", "multimodal", "dualplex")
-DEFAULT_MAX_REQUESTS = 200
+__all__ = ["Profile", "ProfileError", "load_profile", "load_target", "parse_target",
+           "read_profile"]
+
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -45,138 +47,27 @@ class ProfileError(ValueError):
 
 
 @dataclass(slots=True, frozen=True)
-class Voice:
-    id: int
-    modes: tuple[str, ...]
+class Profile:
+    """A profile as read: the file, its raw keys (for run options) and the target it describes."""
+
+    path: Path
+    raw: Mapping[str, Any]
+    target: Target
 
 
-@dataclass(slots=True, frozen=True)
-class PhoneNumber:
-    id: int
-    caller_id: bool = False
-    assigned_inbound: bool = False
-
-
-@dataclass(slots=True, frozen=True)
-class Catalog:
-    """Catalogue ids the target knows; create-assistant payloads are built from these."""
-
-    languages: tuple[int, ...] = ()
-    voices: tuple[Voice, ...] = ()
-    llm_models: tuple[int, ...] = ()
-    multimodal_models: tuple[int, ...] = ()
-    knowledgebases: tuple[int, ...] = ()
-    tools: tuple[int, ...] = ()
-    phone_numbers: tuple[PhoneNumber, ...] = ()
-    synthesizer_providers: tuple[int, ...] = ()
-    transcriber_providers: tuple[int, ...] = ()
-    foreign_knowledgebases: tuple[int, ...] = ()
-    foreign_tools: tuple[int, ...] = ()
-    foreign_phone_numbers: tuple[int, ...] = ()
-
-    def voices_for(self, mode: str) -> tuple[int, ...]:
-        """Voice ids that support an engine mode."""
-        return tuple(v.id for v in self.voices if mode in v.modes)
-
-    def voices_not_for(self, mode: str) -> tuple[int, ...]:
-        """Voice ids that exist but do not support an engine mode."""
-        return tuple(v.id for v in self.voices if mode not in v.modes)
-
-    def can_build(self, mode: str) -> bool:
-        """Whether a valid create-assistant payload for ``mode`` can be built from the catalogue."""
-        model = self.llm_models if mode == "pipeline" else self.multimodal_models
-        return bool(self.languages and self.voices_for(mode) and model)
-
-
-@dataclass(slots=True, frozen=True, repr=False)
-class Tokens:
-    primary: str
-    secondary: str | None = None
-    low_balance: str | None = None
-    other_account: str | None = None
-
-    def __repr__(self) -> str:
-        # A profile may be printed in a traceback; its tokens never are.
-        from replyguard.masking import mask_token
-
-        roles = ("primary", "secondary", "low_balance", "other_account")
-        shown = ", ".join(f"{r}={mask_token(getattr(self, r))!r}" for r in roles
-                          if getattr(self, r))
-        return f"Tokens({shown})"
-
-    def secrets(self) -> tuple[str, ...]:
-        """Every token of the profile, for masking."""
-        return tuple(t for t in (self.primary, self.secondary, self.low_balance,
-                                 self.other_account) if t)
-
-
-@dataclass(slots=True, frozen=True)
-class Assistants:
-    own: int
-    foreign: int | None = None
-    own_second: int | None = None
-    low_balance: int | None = None
-
-
-@dataclass(slots=True, frozen=True)
-class Paths:
-    generate_reply: str
-    create_assistant: str
-
-
-@dataclass(slots=True, frozen=True)
-class RateLimitSettings:
-    limit: int
-    window_seconds: float
-
-
-@dataclass(slots=True, frozen=True)
-class Safety:
-    """What the suite may spend on this target.
-
-    ``allow_writes``: may it create assistants (data the user has to clean up).
-    ``exhaustive``: is every request free (the reference server), so fuzz without counting.
-    ``max_requests``: a hard cap on requests of the whole run; 0 means no cap.
-    """
-
-    allow_writes: bool = False
-    exhaustive: bool = False
-    max_requests: int = 200  # DEFAULT_MAX_REQUESTS
-
-
-@dataclass(slots=True, frozen=True)
-class Capabilities:
-    """What the target lets an observer see beyond the documented contract."""
-
-    reply_shows_variables: bool = False
-
-
-@dataclass(slots=True, frozen=True)
-class Target:
-    """A deployment of the API under test, as described by a profile."""
-
-    base_url: str
-    brand: str | None
-    paths: Paths
-    tokens: Tokens
-    assistants: Assistants
-    catalog: Catalog
-    rate_limit: RateLimitSettings
-    safety: Safety
-    capabilities: Capabilities = field(default_factory=Capabilities)
-    source: str = "<memory>"
-
-    def url(self, operation: str) -> str:
-        """Absolute URL of ``generate_reply`` or ``create_assistant``."""
-        return self.base_url.rstrip("/") + getattr(self.paths, operation)
-
-    def secrets(self) -> tuple[str, ...]:
-        """Values that must never appear in output."""
-        return self.tokens.secrets()
+def load_profile(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> Profile:
+    """Read, check and expand a target profile file, once."""
+    raw = read_profile(path)
+    return Profile(Path(path), raw, parse_target(raw, source=str(path), env=env))
 
 
 def load_target(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> Target:
-    """Read, expand and validate a target profile file."""
+    """The target a profile file describes."""
+    return load_profile(path, env).target
+
+
+def read_profile(path: str | os.PathLike[str]) -> Mapping[str, Any]:
+    """A profile file's raw keys (TOML, or JSON by suffix); one-line errors."""
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
@@ -188,7 +79,9 @@ def load_target(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
         raw = json.loads(text) if file.suffix == ".json" else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise ProfileError(f"target profile {file}: not valid {_fmt(file)}: {exc}") from None
-    return parse_target(raw, source=str(file), env=os.environ if env is None else env)
+    if not isinstance(raw, Mapping):
+        raise ProfileError(f"target profile {file}: expected a table of keys at the top")
+    return raw
 
 
 def parse_target(
@@ -196,6 +89,9 @@ def parse_target(
 ) -> Target:
     """Validate an already parsed profile; every error names the offending key."""
     reader = _Reader(source, os.environ if env is None else env)
+    problem = schema_problem(raw)
+    if problem is not None:
+        raise reader.fail(*problem)
     return reader.target(raw)
 
 
@@ -204,7 +100,7 @@ def _fmt(file: Path) -> str:
 
 
 _TOP_KEYS = {"base_url", "brand", "paths", "tokens", "assistants", "catalog", "rate_limit",
-             "safety", "capabilities", "name"}
+             "safety", "capabilities", "name", "strict", "baseline", "known_deviations"}
 
 
 class _Reader:
@@ -351,12 +247,16 @@ class _Reader:
             safety=self.safety(raw),
             capabilities=self.capabilities(raw),
             source=self.source,
+            name=self.string(raw, "name") or (Path(self.source).stem
+                                              if self.source != "<memory>" else None),
         )
 
     def brand(self, raw: Mapping[str, Any]) -> str | None:
+        from replyguard.spec import brands
+
         brand = self.string(raw, "brand")
-        if brand is not None and brand not in BRANDS:
-            raise self.fail("brand", f"unknown brand {brand!r} (one of {', '.join(BRANDS)})")
+        if brand is not None and brand not in brands():
+            raise self.fail("brand", f"unknown brand {brand!r} (one of {', '.join(brands())})")
         return brand
 
     def paths(self, raw: Mapping[str, Any]) -> Paths:
@@ -379,8 +279,7 @@ class _Reader:
         return Paths(**paths)
 
     def tokens(self, raw: Mapping[str, Any]) -> Tokens:
-        table = self.table(raw, "tokens", {"primary", "secondary", "low_balance", "other_account"},
-                           required=True)
+        table = self.table(raw, "tokens", set(TOKEN_ROLES), required=True)
         primary = self.string(table, "tokens.primary", required=True)
         assert primary is not None
         return Tokens(
@@ -423,12 +322,19 @@ class _Reader:
                                  window_seconds=window or float(default.window_seconds))
 
     def safety(self, raw: Mapping[str, Any]) -> Safety:
-        table = self.table(raw, "safety", {"allow_writes", "exhaustive", "max_requests"})
+        table = self.table(raw, "safety", {"allow_writes", "exhaustive", "max_requests",
+                                           "max_billed_calls"})
         max_requests = self.integer(table, "safety.max_requests", minimum=0)
+        billed = self.integer(table, "safety.max_billed_calls", minimum=0)
+        exhaustive = self.boolean(table, "safety.exhaustive", False)
+        if billed is None:
+            # Every reply of a real deployment is billed; the reference's cost nothing.
+            billed = 0 if exhaustive else DEFAULT_MAX_BILLED_CALLS
         return Safety(
             allow_writes=self.boolean(table, "safety.allow_writes", False),
-            exhaustive=self.boolean(table, "safety.exhaustive", False),
+            exhaustive=exhaustive,
             max_requests=DEFAULT_MAX_REQUESTS if max_requests is None else max_requests,
+            max_billed_calls=billed,
         )
 
     def capabilities(self, raw: Mapping[str, Any]) -> Capabilities:

@@ -1,0 +1,153 @@
+"""Every option of a run, defined once: its flag, its ``REPLYGUARD_*`` variable, its profile key.
+
+The click command, the pytest adaptor and the resolver all read this table, so an option has one
+name, one parser and one default everywhere. Flags and variables are parsed by the same function,
+so a bad value gets the same one-line error whichever way it came.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["FORMATS", "OPTIONS", "ConfigError", "OptionSpec", "option"]
+
+#: How ``replyguard check`` prints its verdicts (``auto``: a table on a terminal, else plain).
+FORMATS = ("auto", "table", "plain", "json")
+#: The embedded reference's rate-limit window: short, so the rate-limit rules are proven in
+#: seconds; every launcher of the reference for a check reads it from here.
+REFERENCE_WINDOW = 2.0
+
+
+class ConfigError(ValueError):
+    """A bad option value; the message is one line and names the flag or the variable."""
+
+
+def _path(text: str) -> Path:
+    if not text.strip():
+        raise ValueError("expected a file path, got an empty value")
+    return Path(text)
+
+
+def _count(text: str) -> int:
+    value = text.strip()
+    if not value.isdigit():
+        raise ValueError(f"expected a whole number ≥ 0, got {text!r}")
+    return int(value)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"expected a number of seconds, got {text!r}") from None
+    if not 0.5 <= value <= 3600:
+        raise ValueError(f"expected between 0.5 and 3600 seconds, got {text!r}")
+    return value
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def _text(text: str) -> str:
+    if not text.strip():
+        raise ValueError("expected a value, got an empty one")
+    return text.strip()
+
+
+def _format(text: str) -> str:
+    value = text.strip().lower()
+    if value not in FORMATS:
+        raise ValueError(f"expected one of {', '.join(FORMATS)}, got {text!r}")
+    return value
+
+
+@dataclass(slots=True, frozen=True)
+class OptionSpec:
+    """One option of ``replyguard check`` (and of ``pytest contract_tests``)."""
+
+    name: str
+    flag: str
+    parse: Callable[[str], Any]
+    default: Any
+    help: str
+    profile: str | None = None
+    """Dotted key of the target profile that may set it (``safety.max_requests``)."""
+    boolean: bool = False
+    """A ``--flag/--no-flag`` pair rather than a flag with a value."""
+    metavar: str = ""
+    short: str | None = None
+
+    @property
+    def env(self) -> str:
+        """The environment variable: ``REPLYGUARD_`` and the name in capitals."""
+        return "REPLYGUARD_" + self.name.upper()
+
+    @property
+    def negative_flag(self) -> str:
+        """``--no-allow-writes`` for ``--allow-writes``."""
+        return "--no-" + self.flag.removeprefix("--")
+
+    def from_text(self, text: str, origin: str) -> Any:
+        """Parse a flag's or a variable's text; ``origin`` names it in the error."""
+        try:
+            return self.parse(text)
+        except ValueError as exc:
+            raise ConfigError(f"{origin}: {exc}") from None
+
+
+OPTIONS: tuple[OptionSpec, ...] = (
+    OptionSpec("target", "--target", _path, None, metavar="FILE",
+               help="Target profile (TOML or JSON). Default: ./replyguard.toml or one in a "
+                    "parent folder up to the repository root, else the embedded reference."),
+    OptionSpec("allow_writes", "--allow-writes", _bool, False, profile="safety.allow_writes",
+               boolean=True,
+               help="May the run create assistants. With --no-allow-writes, create-assistant "
+                    "only gets payloads that must be rejected, whatever the profile says."),
+    OptionSpec("max_requests", "--max-requests", _count, None, profile="safety.max_requests",
+               metavar="N", help="Cap on the run's requests, 0 = none (default: the "
+                                 "profile's, else 200; none on an exhaustive target)."),
+    OptionSpec("max_billed_calls", "--max-billed-calls", _count, None,
+               profile="safety.max_billed_calls", metavar="N",
+               help="Cap on generate-reply calls that can be billed (can answer 200); default "
+                    "20 on a non-exhaustive target, none on an exhaustive one."),
+    OptionSpec("strict", "--strict", _bool, False, profile="strict", boolean=True,
+               help="Enforce the contract's own decisions where the documents are silent: "
+                    "an observation that disagrees fails its silent.* rule."),
+    OptionSpec("rules", "--rules", _text, None, metavar="GLOBS",
+               help="Only rules matching these comma-separated globs, e.g. 'ratelimit.*'."),
+    OptionSpec("keyword", "-k", _text, None, metavar="EXPR",
+               help="Only tests matching this pytest -k expression."),
+    OptionSpec("report_json", "--report-json", _path, None, metavar="FILE",
+               help="Write the report (every rule's verdict, the observations) as JSON here."),
+    OptionSpec("junit_xml", "--junit-xml", _path, None, metavar="FILE",
+               help="Write one JUnit test case per rule here."),
+    OptionSpec("format", "--format", _format, "auto", metavar="|".join(FORMATS),
+               help="auto: a table on a terminal, one line per rule that did not pass when "
+                    "piped; json: the report on stdout."),
+    OptionSpec("show_passed", "--show-passed", _bool, True, boolean=True,
+               help="List passing rules in the table."),
+    OptionSpec("reference_window", "--reference-window", _seconds, REFERENCE_WINDOW,
+               metavar="SECONDS",
+               help="Rate-limit window of the embedded reference (it proves the rate-limit "
+                    "rules in seconds)."),
+)
+
+_BY_NAME = {spec.name: spec for spec in OPTIONS}
+
+
+def option(name: str) -> OptionSpec:
+    """The spec of one option by name."""
+    return _BY_NAME[name]

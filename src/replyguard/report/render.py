@@ -1,0 +1,144 @@
+"""Printing a report for people: a table on a terminal, plain lines in a log, or JSON.
+
+Plain lines are written as they are, never wrapped to a width: a CI log keeps every reason on
+one line. Rules left out by ``--rules`` make one summary line, and a reason shared by many rules
+(the unobservable defaults) is printed once with the count.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from typing import IO, Any
+
+from replyguard.report.junit import failure_text
+from replyguard.suite.verdicts import VERDICTS
+
+__all__ = ["print_report", "summary_line"]
+
+_STYLE = {"pass": "green", "fail": "bold red", "error": "bold magenta",
+          "not tested": "yellow", "observed": "cyan"}
+
+
+def summary_line(report: Mapping[str, Any]) -> str:
+    """``96 passed, 0 failed, 0 errors, 26 not tested, 6 observed of 128 rules in 31.2s; …``"""
+    s = report["summary"]
+    requests = ", ".join(f"{k} {v}" for k, v in report.get("requests", {}).items()) or "none"
+    return (f"{s.get('pass', 0)} passed, {s.get('fail', 0)} failed, {s.get('error', 0)} errors, "
+            f"{s.get('not tested', 0)} not tested, {s.get('observed', 0)} observed "
+            f"of {s['rules']} rules in {report['duration_seconds']:.1f}s; "
+            f"requests sent: {requests}")
+
+
+def _selected(report: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], int]:
+    rules = report["rules"]
+    chosen = [r for r in rules if r.get("selected", True)]
+    return chosen, len(rules) - len(chosen)
+
+
+def _sorted(rules: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    order = {name: i for i, name in enumerate(VERDICTS)}
+    return sorted(rules, key=lambda r: (order[r["verdict"]], r["rule"]))
+
+
+def _grouped_untested(rules: list[Mapping[str, Any]]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for rule in rules:
+        if rule["verdict"] == "not tested":
+            groups.setdefault(rule["reason"], []).append(rule["rule"])
+    return groups
+
+
+def _observed_line(report: Mapping[str, Any]) -> str:
+    zones: dict[str, list[str]] = {}
+    for item in report.get("observations", []):
+        zones.setdefault(item["zone"], []).append(f"{item['probe']}: {item['answer']}")
+    parts = [f"{zone.removeprefix('silent.')}: {'; '.join(dict.fromkeys(notes))}"
+             for zone, notes in zones.items()]
+    return " | ".join(parts)
+
+
+def _created_line(report: Mapping[str, Any]) -> str:
+    created = report.get("created_assistants") or []
+    if not created or report.get("target", {}).get("embedded_reference"):
+        return ""
+    shown = ", ".join(map(str, created[:20])) + (" …" if len(created) > 20 else "")
+    return (f"CREATED {len(created)} assistants (no documented way to delete them; remove them "
+            f"in the vendor's portal): {shown}\n")
+
+
+def print_report(report: Mapping[str, Any], fmt: str, *, show_passed: bool = True,
+                 stream: IO[str] | None = None) -> None:
+    """Print the report as ``table``, ``plain`` or ``json`` (``auto``: table on a terminal)."""
+    out = stream or sys.stdout
+    if fmt == "auto":
+        fmt = "table" if out.isatty() else "plain"
+    if fmt == "json":
+        out.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    elif fmt == "table":
+        _print_table(report, out, show_passed=show_passed)
+    else:
+        _print_plain(report, out)
+
+
+def _print_plain(report: Mapping[str, Any], out: IO[str]) -> None:
+    rules, left_out = _selected(report)
+    for rule in _sorted(rules):
+        verdict = rule["verdict"]
+        if verdict == "fail":
+            for failure in rule["failures"][:3]:
+                out.write(f"FAIL {rule['rule']}: expected {failure.get('expected', '')}; "
+                          f"observed {failure.get('observed', '')}\n")
+                if failure.get("response"):
+                    out.write(f"     answer: {' '.join(failure['response'].split())}\n")
+                if failure.get("curl"):
+                    out.write(f"     reproduce: {failure['curl']}\n")
+        elif verdict == "error":
+            out.write(f"ERROR {rule['rule']}: {rule['reason']}\n")
+    for reason, ids in _grouped_untested(rules).items():
+        shown = ", ".join(ids[:6]) + (f" and {len(ids) - 6} more" if len(ids) > 6 else "")
+        out.write(f"NOT TESTED {len(ids)} rule{'s' if len(ids) != 1 else ''}: {reason} "
+                  f"({shown})\n")
+    observed = _observed_line(report)
+    if observed:
+        out.write(f"OBSERVED where the documents are silent, this target: {observed}\n")
+    if left_out:
+        out.write(f"{left_out} rules not selected for this run\n")
+    out.write(_created_line(report))
+    out.write(summary_line(report) + "\n")
+    out.flush()
+
+
+def _print_table(report: Mapping[str, Any], out: IO[str], *, show_passed: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=out)
+    rules, left_out = _selected(report)
+    table = Table(title="replyguard verdicts", show_lines=False, expand=False)
+    table.add_column("rule", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("details", overflow="fold")
+    groups = _grouped_untested(rules)
+    for rule in _sorted(rules):
+        verdict = rule["verdict"]
+        if (verdict == "pass" and not show_passed) or verdict == "not tested":
+            continue
+        if verdict == "fail":
+            details = "\n\n".join(failure_text(f) for f in rule["failures"][:2])
+        else:
+            details = rule["reason"]
+        table.add_row(rule["rule"], f"[{_STYLE[verdict]}]{verdict}[/]", details)
+    for reason, ids in groups.items():
+        label = ids[0] if len(ids) == 1 else f"{len(ids)} rules ({ids[0]}, …)"
+        table.add_row(label, f"[{_STYLE['not tested']}]not tested[/]", reason)
+    console.print(table)
+    observed = _observed_line(report)
+    if observed:
+        console.print("[cyan]Where the documents are silent, this target:[/] " + observed,
+                      markup=True, highlight=False)
+    if left_out:
+        console.print(f"{left_out} rules not selected for this run")
+    console.print(_created_line(report), end="", markup=False, highlight=False)
+    console.print(f"[bold]{summary_line(report)}[/]", highlight=False)

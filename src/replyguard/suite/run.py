@@ -1,0 +1,120 @@
+"""``replyguard check``: resolve the run, check the target, run the suite in-process, report.
+
+The suite's plugin is an object built from the run's config and registered with
+``pytest.main(..., plugins=[plugin])``; its verdicts are read from it afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from replyguard.config import ConfigError, RunConfig
+from replyguard.config.open import open_run
+from replyguard.config.resolve import Choices
+from replyguard.exit_codes import ExitCode
+from replyguard.reference.launch import ReferenceStartError
+from replyguard.report import exit_code, print_report, write_json, write_junit
+from replyguard.suite.plugin import SuitePlugin
+from replyguard.suite.preflight import preflight
+from replyguard.target import ProfileError
+
+__all__ = ["contract_tests_dir", "run_check", "run_suite", "write_reports"]
+
+
+def contract_tests_dir() -> Path:
+    """Where the contract suite lives (in the checkout, or installed beside the package)."""
+    import contract_tests
+
+    return Path(contract_tests.__file__).parent
+
+
+def _error(message: str) -> None:
+    # One unwrapped line on stderr, whatever the terminal width.
+    sys.stderr.write(f"replyguard: {message}\n")
+    sys.stderr.flush()
+
+
+def run_check(choices: Choices) -> int:
+    """Run the suite against the chosen target, print and write the report; the exit code."""
+    try:
+        with open_run(choices) as config:
+            if config.embedded:
+                _error(f"embedded reference server at {config.target.base_url} "
+                       f"(window {config.reference_window:g}s)")
+            problem = preflight(config.target)
+            if problem:
+                _error(problem)
+                return ExitCode.COULD_NOT_JUDGE
+            report = run_suite(config)
+    except (ProfileError, ConfigError, ReferenceStartError) as exc:
+        _error(str(exc))
+        return ExitCode.COULD_NOT_JUDGE
+    if report is None:
+        return ExitCode.COULD_NOT_JUDGE
+    for rule in report["rules"]:
+        for error in rule.get("errors", [])[:1]:
+            _error(f"could not judge {rule['rule']}: {error['test']} raised "
+                   f"{error['exception']}: {error['message']}")
+    print_report(report, config.format, show_passed=config.show_passed)
+    write_reports(report, config)
+    return exit_code(report)
+
+
+def write_reports(report: dict[str, Any], config: RunConfig) -> None:
+    """The files the run was asked for."""
+    if config.report_json:
+        write_json(report, config.report_json)
+    if config.junit_xml:
+        write_junit(report, config.junit_xml)
+
+
+def run_suite(config: RunConfig) -> dict[str, Any] | None:
+    """Run the contract suite in-process; the report, or None when pytest could not run it."""
+    folder = contract_tests_dir()
+    args = [str(folder), "-p", "no:cacheprovider", "-p", "no:terminal", "--rootdir",
+            str(folder), "-c", str(folder / "pytest.ini"),
+            # The progress bar replaces pytest's terminal plugin, and with it -ra and --tb.
+            "-o", "addopts=--strict-markers"]
+    plugin = SuitePlugin(config)
+    progress = _ProgressPlugin(Console(stderr=True))
+    with progress:
+        code = pytest.main(args, plugins=[plugin, progress])
+    if plugin.report is None or code not in (
+            pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
+        _error(f"the suite did not run to the end (pytest exit {int(code)})")
+        return None
+    return plugin.report
+
+
+class _ProgressPlugin:
+    """A progress bar on stderr fed by pytest's hooks, in place of pytest's terminal output."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                 MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                                 transient=True)
+        self.task = self.progress.add_task("checking", total=None)
+
+    def __enter__(self) -> _ProgressPlugin:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(Exception):
+            self.progress.stop()
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.progress.update(self.task, total=len(session.items))
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        self.progress.update(self.task, description=f"{nodeid.split('::', 1)[-1][:60]}")
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        self.progress.advance(self.task)
