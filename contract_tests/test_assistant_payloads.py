@@ -77,11 +77,12 @@ def test_valid_payloads_are_created_inactive(api: ApiSession, target: Target, mo
         exchange = api.create_assistant(payload)
         expect_status("assistant.create.status-code", exchange, 201)
         body = exchange.json() if isinstance(exchange.json(), dict) else {}
-        data = body.get("data")
+        data: Any = body.get("data")
         expect("assistant.create.response-shape",
                isinstance(body.get("message"), str) and isinstance(data, dict)
                and isinstance(data.get("id"), int) and not isinstance(data.get("id"), bool),
                "{message: string, data: {id: integer, ...}}", exchange.text[:200], exchange)
+        assert isinstance(data, dict)  # for the type checker: the expect above raised otherwise
         for key in ("name", "type", "mode"):
             expect("assistant.create.response-shape", data.get(key) == payload[key],
                    f"data.{key} = {payload[key]!r}", f"{data.get(key)!r}", exchange)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from hypothesis import strategies as st
 
@@ -21,6 +22,9 @@ from replyguard.target import MODES, Catalog
 
 __all__ = [
     "REALTIME_MODES",
+    "SILENT_PROBES",
+    "Expect",
+    "SilentProbe",
     "boundary_values",
     "field_type",
     "lenient_spellings",
@@ -220,3 +224,78 @@ def valid_assistant(draw: st.DrawFn, catalog: Catalog, mode: str | None = None) 
         payload["is_webhook_active"] = True
         payload["webhook_url"] = "https://hooks.example.com/replyguard"
     return payload
+
+
+# -- the silent zones (x-replyguard-silent-zones) ------------------------------------------
+
+Expect = Literal["accept", "reject", "either"]
+_FILLERS = {"positive": ["Great!", "Perfect!"], "negative": ["Hmm.", "I see."],
+           "question": ["Good question.", "Let me check."], "neutral": ["Ok.", "Noted."]}
+
+
+@dataclass(frozen=True, slots=True)
+class SilentProbe:
+    """A create-assistant payload change inside a silent zone, and the contract's decision:
+    the answer is recorded as an observation, never judged (see contract_tests)."""
+
+    zone: str
+    label: str
+    override: dict[str, Any]
+    field: str
+    expect: Expect
+
+
+SILENT_PROBES = [
+    SilentProbe("json-type-leniency", '"600" (numeric string) for integer max_duration',
+          {"max_duration": "600"}, "max_duration", "reject"),
+    SilentProbe("json-type-leniency", "600.0 (integral float) for integer max_duration",
+          {"max_duration": 600.0}, "max_duration", "reject"),
+    SilentProbe("json-type-leniency", "true for integer max_duration",
+          {"max_duration": True}, "max_duration", "reject"),
+    SilentProbe("json-type-leniency", '"0.5" (numeric string) for number ambient_sound_volume',
+          {"ambient_sound_volume": "0.5"}, "ambient_sound_volume", "reject"),
+    SilentProbe("json-type-leniency", "1 for boolean record", {"record": 1}, "record", "reject"),
+    SilentProbe("json-type-leniency", '"true" for boolean record', {"record": "true"}, "record",
+          "reject"),
+    SilentProbe("json-type-leniency", "12345 for string reengagement_prompt",
+          {"reengagement_prompt": 12345}, "reengagement_prompt", "reject"),
+    SilentProbe("json-type-leniency", "[1, 2] (a JSON list) for object variables",
+          {"variables": [1, 2]}, "variables", "reject"),
+    SilentProbe("optional-null", "null for optional integer max_duration",
+          {"max_duration": None}, "max_duration", "accept"),
+    SilentProbe("optional-null", "null for optional string reengagement_prompt",
+          {"reengagement_prompt": None}, "reengagement_prompt", "accept"),
+    SilentProbe("optional-null", "null for optional object variables",
+          {"variables": None}, "variables", "accept"),
+    SilentProbe("blank-strings", '"" for reengagement_prompt', {"reengagement_prompt": ""},
+          "reengagement_prompt", "accept"),
+    SilentProbe("blank-strings", '"   " for reengagement_prompt', {"reengagement_prompt": "   "},
+          "reengagement_prompt", "accept"),
+    SilentProbe("blank-strings", '"" for webhook_url (webhook inactive)', {"webhook_url": ""},
+          "webhook_url", "reject"),
+    SilentProbe("blank-strings", '"" for conversation_ended_webhook_url',
+          {"conversation_ended_webhook_url": ""}, "conversation_ended_webhook_url", "reject"),
+    SilentProbe("urls-beyond-http", "ftp://example.com/hook for webhook_url",
+          {"webhook_url": "ftp://example.com/hook"}, "webhook_url", "reject"),
+    SilentProbe("urls-beyond-http", "https://bücher.example/hook (an IRI) for webhook_url",
+          {"webhook_url": "https://bücher.example/hook"}, "webhook_url", "either"),
+    SilentProbe("urls-beyond-http", "http://localhost/hook (no dot in the host) for webhook_url",
+          {"webhook_url": "http://localhost/hook"}, "webhook_url", "either"),
+    SilentProbe("urls-beyond-http", "an https URL of 2100 characters for webhook_url",
+          {"webhook_url": "https://hooks.example.com/" + "a" * 2075}, "webhook_url", "either"),
+    SilentProbe("item-shapes", "a post_call_schema item with name and type only",
+          {"post_call_schema": [{"name": "status", "type": "bool"}]}, "post_call_schema",
+          "accept"),
+    SilentProbe("item-shapes", "a tools item with type only", {"tools": [{"type": "end_call"}]},
+          "tools", "accept"),
+    SilentProbe("item-shapes", "filler_config with only the positive category",
+          {"filler_config": {"positive": ["Great!"]}}, "filler_config", "accept"),
+    SilentProbe("unknown-properties", "an unknown top-level key replyguard_unknown",
+          {"replyguard_unknown": "x"}, "replyguard_unknown", "accept"),
+    SilentProbe("unknown-properties", "an unknown filler_config category angry",
+          {"filler_config": {**_FILLERS, "angry": ["Grr."]}}, "filler_config", "accept"),
+    SilentProbe("unknown-properties", "an unknown key in a post_call_schema item",
+          {"post_call_schema": [{"name": "status", "type": "bool",
+                                 "description": "Was the call objective achieved",
+                                 "weight": 3}]}, "post_call_schema", "accept"),
+]

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from replyguard import spec
 from replyguard.strategies import (
+    SILENT_PROBES,
     boundary_values,
     field_type,
     lenient_spellings,
@@ -173,3 +174,11 @@ def test_trimmed_and_plain() -> None:
     assert not is_plain({"a": [" x"]})
     assert not is_plain({"a": None})
     assert not is_plain("")
+
+
+def test_silent_zone_probes_are_silent_and_cover_every_zone() -> None:
+    for probe in SILENT_PROBES:
+        payload = {**minimal_assistant(TARGET.catalog), **probe.override}
+        assert CREATE.region(payload) == "silent", probe.label
+    zones = {p.zone for p in SILENT_PROBES} | {"string-trimming", "error-shapes"}
+    assert zones == set(spec.load_silent_zones())
