@@ -168,7 +168,9 @@ def test_retry_after_too_long_is_named() -> None:
         obs.append(Observation("primary", i * 0.3, i * 0.3 + 0.01, status, ra,
                                "Too Many Attempts." if ra else None, None))
     verdict = j.judge(obs, SETTINGS)
-    assert j.TOO_LONG in verdict.counts, verdict.lines()
+    # Reported, not failed: the documents do not promise the shortest wait.
+    assert j.TOO_LONG in verdict.observed, verdict.lines()
+    assert verdict.passed
 
 
 def test_cut_and_failed_requests() -> None:
