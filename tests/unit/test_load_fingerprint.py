@@ -38,16 +38,11 @@ class Sim:
                 return False, hits[0] + WINDOW - t
             hits.append(t)
             return True, 0.0
-        if self.kind == "clock":
-            start = math.floor(t / WINDOW) * WINDOW
-        else:
-            start = hits[0] if hits else t
-        if hits and t >= start + WINDOW and self.kind != "never":
-            hits.clear()
-        if self.kind == "fixed" and hits and t >= hits[0] + WINDOW:
-            hits.clear()
+        start = math.floor(t / WINDOW) * WINDOW
         if self.kind == "clock" and hits and hits[0] < start:
             hits.clear()
+        elif self.kind == "fixed" and hits and t >= hits[0] + WINDOW:
+            hits.clear()  # "never" never clears
         if len(hits) >= LIMIT:
             origin = start if self.kind == "clock" else hits[0]
             return False, max(origin + WINDOW - t, 0.5)
