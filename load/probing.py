@@ -68,6 +68,8 @@ class RateLimitFingerprint(_ReplyguardUser):
             body["assistant_id"] = self.target.foreign_assistant or NO_SUCH_ASSISTANT
         elif role == "low_balance":
             body["assistant_id"] = self.target.low_balance_assistant
+        elif role == "other_account" and self.target.foreign_assistant:
+            body["assistant_id"] = self.target.foreign_assistant  # that account's own
         return body
 
     def _send(self, step: str, role: str, kind: str) -> Probe:
