@@ -52,13 +52,15 @@ def planned_checks(scenarios: set[str], target: TargetInfo | None) -> list[tuple
     return out
 
 
-def verdict_rows(verdict: Verdict | None, *, final: bool) -> list[dict[str, Any]]:
+def verdict_rows(verdict: Verdict | None, *, final: bool,
+                 started: bool | None = None) -> list[dict[str, Any]]:
     """Rows of the tab's table (item, result, detail)."""
     target = STATE.targets.get("rate-limit")
     scenarios = STATE.scenarios or STATE.planned
     rows: list[dict[str, Any]] = []
     if verdict is None:
-        state = "judging when the swarm stops" if STATE.scenarios else "not started"
+        running = bool(STATE.scenarios) if started is None else started
+        state = "running" if running else "not started"
         rows.append({"item": "Verdict", "result": state,
                      "detail": "the final verdict comes when the test stops"})
     elif final:
@@ -90,18 +92,23 @@ def verdict_rows(verdict: Verdict | None, *, final: bool) -> list[dict[str, Any]
     return rows
 
 
+def _started(environment: Environment) -> bool:
+    runner = environment.runner
+    return runner is not None and runner.state not in ("ready",)
+
+
 def _current() -> tuple[Verdict | None, bool]:
     if STATE.verdict is not None:
         return STATE.verdict, True
     return STATE.live, False
 
 
-def _page() -> str:
+def _page(started: bool) -> str:
     verdict, final = _current()
     cells = "".join(
         f"<tr><td>{html.escape(str(r['item']))}</td><td>{html.escape(str(r['result']))}</td>"
         f"<td>{html.escape(str(r['detail']))}</td></tr>"
-        for r in verdict_rows(verdict, final=final))
+        for r in verdict_rows(verdict, final=final, started=started))
     return ("<!doctype html><html><head><meta charset='utf-8'><title>replyguard verdict"
             "</title><meta http-equiv='refresh' content='2'></head><body>"
             f"<h1>{TITLE}</h1><table border='1' cellpadding='4'><tr><th>Item</th>"
@@ -130,13 +137,14 @@ def install(environment: Environment) -> None:
         verdict, final = _current()
         data = response.get_json() or {}
         extended = [e for e in data.get("extended_stats", []) if e.get("key") != TAB]
-        extended.append({"key": TAB, "data": verdict_rows(verdict, final=final)})
+        extended.append({"key": TAB, "data": verdict_rows(verdict, final=final,
+                                                          started=_started(environment))})
         response.set_data(json.dumps({**data, "extended_stats": extended}))
         return response
 
     @app.route("/replyguard")
     def _verdict_page() -> Response:
-        return Response(STATE.mask(_page()), mimetype="text/html")
+        return Response(STATE.mask(_page(_started(environment))), mimetype="text/html")
 
     @app.route("/replyguard/verdict")
     def _verdict() -> Response:
@@ -144,5 +152,5 @@ def install(environment: Environment) -> None:
         body = {"final": final, "verdict": None if verdict is None else verdict.to_dict(),
                 "fingerprint": None if STATE.fingerprint is None
                 else STATE.fingerprint.to_dict(),
-                "rows": verdict_rows(verdict, final=final)}
+                "rows": verdict_rows(verdict, final=final, started=_started(environment))}
         return jsonify(json.loads(STATE.mask(json.dumps(body))))
