@@ -24,7 +24,7 @@ from locust.event import Events
 from locust.runners import MasterRunner, WorkerRunner
 
 from load import distributed, webui
-from load.judge import Verdict
+from load.judge import CUT, NO_ANSWER, Verdict
 from load.options import add_options, scenario_classes
 from load.runtime import (
     STATE,
@@ -209,9 +209,14 @@ def final_lines(environment: Environment) -> list[str]:
     lines = list(verdict.lines())
     if STATE.fingerprint is not None:
         lines += STATE.fingerprint.lines()
-    sent = len(STATE.recorder.observations)
+    obs = STATE.recorder.observations
+    sent = len(obs)
     counted = environment.stats.total.num_requests if environment.stats else sent
-    lines.append(f"replyguard: {sent} requests sent; locust counted {counted}")
+    served = sum(1 for o in obs if o.status == 200)
+    cut = sum(1 for o in obs if o.status == CUT)
+    lost = sum(1 for o in obs if o.status == NO_ANSWER)
+    lines.append(f"replyguard: {sent} requests sent; locust counted {counted} "
+                 f"({served} answered 200, {cut} cut off at stop, {lost} without an answer)")
     return [STATE.mask(line) for line in lines]
 
 

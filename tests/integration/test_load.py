@@ -134,11 +134,19 @@ def test_conformance_passes_and_csv_is_written(reference: EmbeddedReference,
     assert served <= stored <= served + cut
 
 
-def _sent(output: str) -> int:
-    match = re.search(r"replyguard: (\d+) requests sent; locust counted (\d+)", output)
+def _totals(output: str) -> dict[str, int]:
+    """The final block's request totals: sent, locust, served, cut, lost."""
+    match = re.search(r"replyguard: (\d+) requests sent; locust counted (\d+) \((\d+) answered "
+                      r"200, (\d+) cut off at stop, (\d+) without an answer\)", output)
     assert match, output[-2000:]
-    assert match.group(1) == match.group(2)
-    return int(match.group(1))
+    return dict(zip(("sent", "locust", "served", "cut", "lost"),
+                    (int(g) for g in match.groups()), strict=True))
+
+
+def _sent(output: str) -> int:
+    totals = _totals(output)
+    assert totals["sent"] == totals["locust"], totals
+    return totals["sent"]
 
 
 def test_well_behaved_client_passes(reference: EmbeddedReference) -> None:
