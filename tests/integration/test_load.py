@@ -122,16 +122,16 @@ def test_conformance_passes_and_csv_is_written(reference: EmbeddedReference,
     assert tokens[0] not in run.output
     # Locust's totals are the requests the users sent, nothing else (no verdict rows)...
     assert not any(row["Type"] == "VERDICT" for row in rows)
+    # (locust writes its CSV on a timer, so the final totals are the ones printed at quit.)
+    _sent(run.output)
+    totals = _totals(run.output)
     total = next(row for row in rows if row["Name"] == "Aggregated")
-    sent = _sent(run.output)
-    assert int(total["Request Count"]) == sent
+    assert int(total["Request Count"]) <= totals["locust"]
     assert int(total["Failure Count"]) == 0
-    # ...and the server agrees: every 200 locust counted is a reply the server stored.
-    served = sum(int(row["Request Count"]) for row in rows if row["Name"].endswith(" 200"))
-    cut = sum(int(row["Request Count"]) for row in rows if row["Name"].endswith("stop"))
+    # ...and the server agrees: every 200 the users saw is a reply the server stored.
     with sqlite3.connect(reference.db_path) as db:
         stored = db.execute("SELECT COUNT(*) FROM messages WHERE role = 'customer'").fetchone()[0]
-    assert served <= stored <= served + cut
+    assert totals["served"] <= stored <= totals["served"] + totals["cut"]
 
 
 def _totals(output: str) -> dict[str, int]:

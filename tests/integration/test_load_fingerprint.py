@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import pytest
 
 from replyguard.embedded import EmbeddedReference, running_reference
 from replyguard.fingerprint import Fingerprint, Probe, ProbePlan, fingerprint, run_probes
-from tests.integration.test_load import locust
+from tests.integration.test_load import Run, locust
 
 pytestmark = pytest.mark.integration
 
@@ -101,16 +102,38 @@ def _fingerprint(ref: EmbeddedReference) -> Fingerprint:
     return fingerprint(probes, LIMIT, WINDOW)
 
 
+@dataclass(slots=True)
+class Measured:
+    fingerprints: dict[str, Fingerprint]
+    scenario: Run
+    """``--scenario fingerprint`` against the shared-per-account fault."""
+    report: Path
+    token: str
+
+
 @pytest.fixture(scope="module")
-def fingerprints() -> Iterator[dict[str, Fingerprint]]:
-    """Every case's fingerprint, measured concurrently."""
+def measured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Measured]:
+    """Every case's fingerprint and the locust scenario's run, all at once."""
+    report = tmp_path_factory.mktemp("fingerprint") / "load.json"
     with ExitStack() as stack:
         refs = {name: stack.enter_context(running_reference(limit=LIMIT, window=WINDOW,
                                                             extra_args=flags))
                 for name, (flags, _) in CASES.items()}
-        with ThreadPoolExecutor(max_workers=len(refs)) as pool:
+        shared = stack.enter_context(running_reference(
+            limit=LIMIT, window=WINDOW, extra_args=["--fault", "ratelimit.shared-per-account"]))
+        with ThreadPoolExecutor(max_workers=len(refs) + 1) as pool:
+            run = pool.submit(locust, ["-u", "1", "-r", "1", "-t", "40s", "--scenario",
+                                       "fingerprint", "--target", str(shared.profile_path),
+                                       "--replyguard-report-json", str(report)], timeout=60)
             futures = {name: pool.submit(_fingerprint, ref) for name, ref in refs.items()}
-            yield {name: future.result(timeout=90) for name, future in futures.items()}
+            yield Measured({name: future.result(timeout=90) for name, future in futures.items()},
+                           run.result(timeout=90), report, shared.profile["tokens"]["primary"])
+
+
+@pytest.fixture(scope="module")
+def fingerprints(measured: Measured) -> dict[str, Fingerprint]:
+    """Every case's fingerprint."""
+    return measured.fingerprints
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -127,14 +150,8 @@ def test_fingerprint_items_are_right(fingerprints: dict[str, Fingerprint], case:
     assert fp.passed == (case not in ("per-account", "global", "never-resets")), table
 
 
-def test_fingerprint_scenario_prints_and_writes_json(tmp_path: Path) -> None:
-    report = tmp_path / "load.json"
-    with running_reference(limit=LIMIT, window=WINDOW,
-                           extra_args=["--fault", "ratelimit.shared-per-account"]) as ref:
-        token = ref.profile["tokens"]["primary"]
-        run = locust(["-u", "1", "-r", "1", "-t", "40s", "--scenario", "fingerprint",
-                      "--target", str(ref.profile_path), "--replyguard-report-json",
-                      str(report)], timeout=60)
+def test_fingerprint_scenario_prints_and_writes_json(measured: Measured) -> None:
+    run, report, token = measured.scenario, measured.report, measured.token
     assert run.code == 1, run.output[-3000:]
     assert "replyguard rate-limit fingerprint" in run.output
     assert "VIOLATION fingerprint: scope" in run.output
