@@ -32,7 +32,8 @@ def scenario_classes(value: str) -> list[str]:
     names = [part.strip() for part in value.split(",") if part.strip()]
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown or not names:
-        raise ValueError(f"unknown scenario {', '.join(unknown) or value!r}; choose from "
+        named = ", ".join(unknown) if unknown else repr(value)
+        raise ValueError(f"unknown scenario {named}; choose from "
                          f"{', '.join(sorted(SCENARIOS))} (comma-separated)")
     return [SCENARIOS[n] for n in names]
 

@@ -184,6 +184,12 @@ def test_remote_target_is_refused(tmp_path: Path) -> None:
     assert "abcdefghijklmnopqrstuvwxyz123456" not in run.output
 
 
+def test_unknown_scenario_is_refused() -> None:
+    run = locust(["-u", "1", "-r", "1", "-t", "2s", "--scenario", "conformance,nope"])
+    assert run.code == 2
+    assert "unknown scenario nope" in run.output
+
+
 #: (fault, user class or None for the default run, users, violation named)
 FAULTS = [
     ("ratelimit.none", "RateLimitConformance", 8, "more than limit served in one window"),
