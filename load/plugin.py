@@ -34,8 +34,8 @@ from load.runtime import (
     checked_target,
     scenario_roles,
 )
-from replyguard.reference.launch import ReferenceStartError, running_reference
 from replyguard.exit_codes import ExitCode
+from replyguard.reference.launch import ReferenceStartError, running_reference
 from replyguard.target import ProfileError
 
 __all__ = ["install"]

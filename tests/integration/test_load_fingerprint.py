@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
-from replyguard.reference.launch import EmbeddedReference, running_reference
 from replyguard.fingerprint import Fingerprint, Probe, ProbePlan, fingerprint, run_probes
+from replyguard.reference.launch import EmbeddedReference, running_reference
 from tests.integration.test_load import Run, locust
 
 pytestmark = pytest.mark.integration
