@@ -1,8 +1,9 @@
 """Create-assistant fields with a documented shape: time zones, URLs, tools, schemas, fillers.
 
-The rejected values are documented-invalid (no scheme at all, an item without its name or
-type, a category that is not a list); the accepted ones are shaped like the documents'
-examples. ftp:// URLs, items without description and filler subsets are silent zones.
+The rejected values are documented-invalid (no scheme at all, a tool without its type, an
+item that is not an object, a category that is not a list); the accepted ones are shaped like
+the documents' examples. ftp:// URLs, items missing keys of the examples and filler subsets
+are silent zones, probed in test_silent_zones.py.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ FORMATS: list[tuple[str, str, Any, Any]] = [
      "hooks.example.com/ended", "https://hooks.example.com/ended"),
     ("assistant.tools.shape", "tools", [{"description": "no type"}],
      [{"type": "end_call", "description": "End call when customer is satisfied"}]),
-    ("assistant.post_call_schema.shape", "post_call_schema", [{"description": "no name"}],
+    ("assistant.post_call_schema.shape", "post_call_schema", ["status"],
      [{"name": "status", "type": "bool", "description": "Was the call objective achieved"}]),
     ("assistant.filler_config.shape", "filler_config", {**FILLERS, "positive": "Great!"},
      FILLERS),

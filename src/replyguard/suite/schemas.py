@@ -14,6 +14,7 @@ judged against the contract widened to its most lenient reading (see ``lenient_s
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from typing import Any, Literal
 
@@ -269,6 +270,7 @@ def _lenient_validator_class() -> Any:
         "x-replyguard-iana-timezone": iana})
 
 
+@functools.cache
 def _timezone_names() -> frozenset[str]:
     """IANA names known to this machine, case-folded (empty if it has no tz database)."""
     import zoneinfo
