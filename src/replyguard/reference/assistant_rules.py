@@ -76,7 +76,7 @@ class FieldRule:
     fmt: str | None = None  # "url" | "timezone"
     #: The maximum is exclusive (a ``<`` where the document's range needs ``<=``): faults only.
     exclusive_max: bool = False
-    #: "strict" (JSON types), "php" (booleans pass as 0/1), "none" (no type check at all).
+    #: "strict" (the dialect's JSON types), "none" (no type check at all: faults only).
     coerce: str = "strict"
 
 
@@ -199,8 +199,6 @@ def _check_scalar(rule: FieldRule, value: Any, errors: Errors, dialect: Dialect)
             errors.add(name, BOOLEAN)
         return flag
     if rule.kind in ("integer", "number"):
-        if rule.coerce == "php" and isinstance(value, bool):
-            value = int(value)
         clean = (integer_of(value, dialect.integers) if rule.kind == "integer"
                  else number_of(value, dialect.numbers))
         if rule.coerce == "none":

@@ -217,10 +217,6 @@ def _first_wins(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return {**new, **old}  # PHP's `$old + $new`: keys already set are never updated
 
 
-def _php_int(rule: FieldRule) -> FieldRule:
-    return replace(rule, coerce="php") if rule.kind == "integer" else rule
-
-
 # -- the registry ---------------------------------------------------------------------------
 
 _RATELIMIT = [
@@ -294,8 +290,6 @@ _REPLY = [
      _change(conversations=replace(DEFAULT_CONVERSATIONS, merge=_first_wins))),
     ("reply.balance-unchecked", "no 402: an account without balance is served",
      _change(check_balance=False)),
-    ("reply.numeric-string-id", 'assistant_id "123" (a string) accepted',
-     _change(reply_rules=replace(DEFAULT_REPLY_RULES, numeric_strings=True))),
     ("reply.validation-400", "invalid generate-reply input answered 400, not 422",
      _respond(_validation_400)),
     ("auth.redirect-to-login", "no or a wrong token is redirected (302) to /login, not 401",
@@ -351,9 +345,6 @@ _ASSISTANT = [
      _fields("system_prompt", required=False)),
     ("assistant.initial-message-201", "initial_message of 201 characters accepted",
      _fields("initial_message", max_length=201)),
-    ("assistant.booleans-as-integers", "true/false accepted as integers 1/0 (PHP casts)",
-     replace(FAITHFUL, assistant_policy=replace(
-         DEFAULT_POLICY, fields=tuple(_php_int(r) for r in FIELDS)))),
     ("assistant.number-type-500", 'no numeric type check: "0.5" for a number is a 500',
      _all_fields("number", coerce="none")),
     ("assistant.created-active", "a new assistant reports status active",

@@ -146,8 +146,6 @@ class ReplyRules:
 
     #: "Maximum 255 characters."
     identifier_max: int = CUSTOMER_IDENTIFIER_MAX
-    #: True accepts a numeric string as assistant_id (PHP's ``is_numeric``).
-    numeric_strings: bool = False
 
 
 DEFAULT_REPLY_RULES = ReplyRules()
@@ -203,8 +201,6 @@ def validate_reply(
     if is_blank(raw_id):
         errors.add("assistant_id", REQUIRED)
     else:
-        if rules.numeric_strings and isinstance(raw_id, str) and raw_id.strip().isdigit():
-            raw_id = int(raw_id)
         assistant_id = integer_of(raw_id, dialect.integers)
         if assistant_id is None:
             errors.add("assistant_id", INTEGER)

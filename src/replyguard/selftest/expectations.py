@@ -92,7 +92,6 @@ _TABLE = [
     _e("reply.variables-replaced", "reply.variables.merge"),
     _e("reply.variables-first-wins", "reply.variables.merge"),
     _e("reply.balance-unchecked", "reply.balance.insufficient"),
-    _e("reply.numeric-string-id", "reply.types"),
     _e("reply.validation-400", "reply.required-fields", "reply.types",
        "reply.customer-identifier.max-length", "reply.validation.error-shape"),
     _e("auth.redirect-to-login", "auth.missing-token", "auth.invalid-token"),
@@ -111,7 +110,6 @@ _TABLE = [
     _e("assistant.timezone-any", "assistant.timezone.iana"),
     _e("assistant.system-prompt-optional", "assistant.system_prompt.required"),
     _e("assistant.initial-message-201", "assistant.initial_message.max-length"),
-    _e("assistant.booleans-as-integers", "assistant.types.integer"),
     _e("assistant.number-type-500", "assistant.types.number", "contract.no-server-error"),
     # -- create-assistant: engine modes and references --------------------------------------
     _e("assistant.pipeline-without-llm", "assistant.mode.pipeline-requires-llm"),
