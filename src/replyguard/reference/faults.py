@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .assistant_rules import DEFAULT_POLICY, FIELDS, FieldRule, replace_field
+from .assistant_rules import DEFAULT_POLICY, FIELDS, replace_field
 from .behaviour import FAITHFUL, Answer, Behaviour
 from .store import DEFAULT_CONVERSATIONS
 from .validation import DEFAULT_REPLY_RULES
