@@ -18,7 +18,7 @@ __all__ = ["FORMATS", "OPTIONS", "ConfigError", "OptionSpec", "option"]
 FORMATS = ("auto", "table", "plain", "json")
 #: The embedded reference's rate-limit window: short, so the rate-limit rules are proven in
 #: seconds; every launcher of the reference for a check reads it from here.
-REFERENCE_WINDOW = 2.0
+REFERENCE_WINDOW = 1.0
 
 
 class ConfigError(ValueError):

@@ -75,7 +75,7 @@ class ApiSession:
         """
         __tracebackhide__ = True  # its locals hold the token
         if token == ANY_ACCOUNT_TOKEN:
-            token = self._freest_account_token()
+            token = self.freest_account_token()
         secret = raw_token if raw_token is not None else (self.token(token) if token else None)
         request_headers = {"Accept": "application/json"}
         if content is not None or body is not NO_BODY:
@@ -109,7 +109,8 @@ class ApiSession:
         created = data.get("id") if isinstance(data, dict) else None
         self.created.append(created if created is not None else "(no id in the answer)")
 
-    def _freest_account_token(self) -> str:
+    def freest_account_token(self) -> str:
+        """The role of the account token (primary, secondary) with room under the limit first."""
         # Each token has a bucket of its own (the documents: "per API token"), so spreading
         # independent calls over the account's tokens halves the waiting on a paced target.
         roles = [r for r in ("primary", "secondary") if self.target.tokens.role(r)]
