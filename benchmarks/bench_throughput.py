@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from replyguard.embedded import EmbeddedReference, start_reference
+from replyguard.reference.launch import EmbeddedReference, start_reference
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi" / "assistant-api.yaml"
