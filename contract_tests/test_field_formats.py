@@ -1,4 +1,9 @@
-"""Create-assistant fields with a documented shape: time zones, URLs, tools, schemas, fillers."""
+"""Create-assistant fields with a documented shape: time zones, URLs, tools, schemas, fillers.
+
+The rejected values are documented-invalid (no scheme at all, an item without its name or
+type, a category that is not a list); the accepted ones are shaped like the documents'
+examples. ftp:// URLs, items without description and filler subsets are silent zones.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +16,22 @@ from replyguard.suite.expect import expect, expect_validation_error
 from replyguard.suite.session import ApiSession
 from replyguard.target import Target
 
+# The document's example, all four categories.
+FILLERS = {"positive": ["Great!", "Perfect!"], "negative": ["Hmm.", "I see."],
+           "question": ["Good question.", "Let me check."], "neutral": ["Ok.", "Noted."]}
+
 # (rule, field, a value that must be rejected, a value that must be accepted)
 FORMATS: list[tuple[str, str, Any, Any]] = [
     ("assistant.timezone.iana", "timezone", "Mars/Olympus_Mons", "America/New_York"),
     ("assistant.webhook_url.url", "webhook_url", "not a url", "https://hooks.example.com/rg"),
     ("assistant.conversation_ended_webhook_url.url", "conversation_ended_webhook_url",
-     "ftp://example.com/x", "https://hooks.example.com/ended"),
+     "hooks.example.com/ended", "https://hooks.example.com/ended"),
     ("assistant.tools.shape", "tools", [{"description": "no type"}],
      [{"type": "end_call", "description": "End call when customer is satisfied"}]),
     ("assistant.post_call_schema.shape", "post_call_schema", [{"description": "no name"}],
      [{"name": "status", "type": "bool", "description": "Was the call objective achieved"}]),
-    ("assistant.filler_config.shape", "filler_config", {"angry": ["Grr."]},
-     {"positive": ["Great!"], "neutral": ["Ok."]}),
+    ("assistant.filler_config.shape", "filler_config", {**FILLERS, "positive": "Great!"},
+     FILLERS),
 ]
 
 

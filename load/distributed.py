@@ -17,7 +17,9 @@ from locust.env import Environment
 from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
 
 from load.judge import Observation
+from load.probing import FINGERPRINT
 from load.runtime import STATE
+from replyguard.fingerprint import Probe
 
 __all__ = ["install_master", "install_worker", "wait_for_workers"]
 
@@ -41,6 +43,8 @@ def install_worker(environment: Environment, runner: WorkerRunner) -> None:
         options: Any = environment.parsed_options
         STATE.start_run()
         STATE.set_targets(getattr(options, "replyguard_targets", None) or {})
+        STATE.roles = {k: tuple(v) for k, v in
+                       (getattr(options, "replyguard_roles", None) or {}).items()}
         workers = max(1, int(getattr(options, "expect_workers", 1) or 1))
         STATE.budget.limit = max(1, int(options.replyguard_max_requests) // workers)
         STATE.sent_final = False
@@ -90,6 +94,7 @@ def _on_flush(environment: Environment, msg: Any, **_: Any) -> None:
 def install_master(environment: Environment, runner: MasterRunner) -> None:
     """Register the master's receiver of observation batches."""
     runner.register_message(OBSERVATIONS, _on_batch)
+    runner.register_message(FINGERPRINT, _on_fingerprint)
 
     @environment.events.test_start.add_listener
     def _start(**_: Any) -> None:
@@ -107,6 +112,10 @@ def _on_batch(environment: Environment, msg: Any, **_: Any) -> None:
     STATE.recorder.messages = sum(m for _, m in _totals.values())
     if data.get("final"):
         STATE.finals.add(node)
+
+
+def _on_fingerprint(environment: Environment, msg: Any, **_: Any) -> None:
+    STATE.set_probes([Probe.from_dict(p) for p in (msg.data or {}).get("probes", [])])
 
 
 def wait_for_workers(runner: MasterRunner) -> list[str]:

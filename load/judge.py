@@ -40,6 +40,8 @@ BAD_BODY = "429 body not as documented"
 HEADER_MISMATCH = "Retry-After header disagrees with retry_after"
 DISHONEST = "retry_after dishonest (still throttled after waiting it)"
 TOO_LONG = "retry_after longer than the window needed"
+"""Observed, not a violation: the documents do not say retry_after is the shortest wait."""
+NOT_FULL = "a full window served fewer than the limit"
 UNEXPECTED = "unexpected status"
 NO_RESPONSE = "no answer (transport error)"
 GAVE_UP = "well-behaved client gave up"
@@ -47,8 +49,10 @@ INEFFICIENT = "served rate far below the limit"
 NOT_OVERLOADED = "inconclusive: a token was never throttled"
 _CLOCK = 0.05
 """Seconds of clock disagreement tolerated between load processes (one machine)."""
-KINDS = (OVER_LIMIT, TOO_FEW, SHARED, BAD_BODY, HEADER_MISMATCH, DISHONEST, TOO_LONG, UNEXPECTED,
+KINDS = (OVER_LIMIT, TOO_FEW, SHARED, BAD_BODY, HEADER_MISMATCH, DISHONEST, NOT_FULL, UNEXPECTED,
          NO_RESPONSE, GAVE_UP, INEFFICIENT, NOT_OVERLOADED)
+#: Kinds recorded as observations: reported, never failing the run.
+OBSERVED_KINDS = (TOO_LONG,)
 
 
 @dataclass(slots=True, frozen=True)
@@ -94,6 +98,8 @@ class Settings:
     min_efficiency: float | None = None
     """Well-behaved scenario: served / (limit * ceil(span / window)) must reach this, per token."""
     efficiency_tokens: Sequence[str] = ()
+    exact_windows: bool = False
+    """Soak: every window but each token's last must serve exactly ``limit`` (all overloaded)."""
 
 
 @dataclass(slots=True)
@@ -104,6 +110,10 @@ class Verdict:
     examples: dict[str, str] = field(default_factory=dict)
     figures: dict[str, float] = field(default_factory=dict)
     observations: int = 0
+    observed: dict[str, int] = field(default_factory=dict)
+    """Behaviour worth reporting that breaks no documented rule (counted by kind)."""
+    notes: list[str] = field(default_factory=list)
+    """What this run could not test, and why."""
 
     @property
     def passed(self) -> bool:
@@ -111,8 +121,9 @@ class Verdict:
         return not self.counts
 
     def add(self, kind: str, example: str) -> None:
-        """Count one violation of ``kind``; the first example is kept."""
-        self.counts[kind] = self.counts.get(kind, 0) + 1
+        """Count one violation of ``kind`` (or observation, see OBSERVED_KINDS)."""
+        table = self.observed if kind in OBSERVED_KINDS else self.counts
+        table[kind] = table.get(kind, 0) + 1
         self.examples.setdefault(kind, example)
 
     def lines(self) -> list[str]:
@@ -123,6 +134,9 @@ class Verdict:
             out.append(f"  {name}: {value:g}")
         for kind, count in sorted(self.counts.items(), key=lambda item: -item[1]):
             out.append(f"  VIOLATION {kind}: {count}x, e.g. {self.examples[kind]}")
+        for kind, count in sorted(self.observed.items()):
+            out.append(f"  OBSERVED {kind}: {count}x, e.g. {self.examples[kind]}")
+        out.extend(f"  NOT TESTED {note}" for note in self.notes)
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -199,6 +213,12 @@ def _judge_token(token: str, obs: list[Observation], others: list[Observation],
     unknown = [o for o in obs if o.status in (NO_ANSWER, CUT)]
     throttled = sorted((o for o in obs if o.status == 429), key=lambda o: o.sent)
     windows = _windows(served, unknown, window)
+    if settings.exact_windows:
+        for n, w in enumerate(windows[:-1]):
+            if len(w.possible) < limit:
+                verdict.add(NOT_FULL, f"[{token}] window {n + 1} served {len(w.possible)} "
+                                      f"(limit {limit}) while overloaded")
+        verdict.figures[f"{token}: windows"] = len(windows)
     for w in windows:
         if len(w.sure) > limit:
             start = w.sure[0].sent - (served[0].sent if served else 0)
@@ -209,7 +229,17 @@ def _judge_token(token: str, obs: list[Observation], others: list[Observation],
         home = _home_window(q, windows, window)
         # A 429 is justified under a fixed window (limit served in its window so far) or a
         # sliding one (limit served in the window-length before it): either model passes.
-        in_window = len(home.possible) if home is not None else limit
+        if home is not None:
+            in_window = len(home.possible)
+        elif q.sent < t0 + window or any(
+                w.lo - _CLOCK <= q.received and q.sent < w.hi + window + _CLOCK
+                for w in windows):
+            # It may belong to a window, or to one opened before the run: not judged.
+            in_window = limit
+        else:
+            # No window of this token can hold it: nothing of its own was counted before it.
+            in_window = sum(1 for o in unknown
+                            if o.received > q.sent - window and o.sent < q.received)
         sliding = sum(1 for o in served + unknown
                       if o.received > q.sent - window and o.sent < q.received)
         if in_window < limit and sliding < limit:

@@ -16,13 +16,16 @@ if _ROOT not in sys.path:
 from locust import events  # noqa: E402
 
 from load.plugin import install  # noqa: E402
+from load.probing import RateLimitFingerprint  # noqa: E402
 from load.scenarios import (  # noqa: E402
     RateLimitConformance,
+    Soak,
     Throughput,
     TokenIsolation,
     WellBehavedClient,
 )
 
-__all__ = ["RateLimitConformance", "Throughput", "TokenIsolation", "WellBehavedClient"]
+__all__ = ["RateLimitConformance", "RateLimitFingerprint", "Soak", "Throughput", "TokenIsolation",
+           "WellBehavedClient"]
 
 install(events)

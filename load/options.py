@@ -11,7 +11,7 @@ import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["SCENARIOS", "add_options", "is_loopback"]
+__all__ = ["DEFAULT_SCENARIOS", "SCENARIOS", "add_options", "is_loopback", "scenario_classes"]
 
 #: ``--scenario`` value -> User class name (the class name also works on the command line).
 SCENARIOS = {
@@ -19,7 +19,23 @@ SCENARIOS = {
     "isolation": "TokenIsolation",
     "well-behaved": "WellBehavedClient",
     "throughput": "Throughput",
+    "fingerprint": "RateLimitFingerprint",
+    "soak": "Soak",
 }
+#: Without a class or --scenario named: the whole documented limit (count, 429 body,
+#: retry_after, recovery, per-token isolation) in one run, each scenario on its own token.
+DEFAULT_SCENARIOS = "conformance,isolation"
+
+
+def scenario_classes(value: str) -> list[str]:
+    """User class names for a ``--scenario`` value (comma-separated scenario names)."""
+    names = [part.strip() for part in value.split(",") if part.strip()]
+    unknown = [n for n in names if n not in SCENARIOS]
+    if unknown or not names:
+        named = ", ".join(unknown) if unknown else repr(value)
+        raise ValueError(f"unknown scenario {named}; choose from "
+                         f"{', '.join(sorted(SCENARIOS))} (comma-separated)")
+    return [SCENARIOS[n] for n in names]
 
 
 def add_options(parser: Any) -> None:
@@ -36,14 +52,16 @@ def add_options(parser: Any) -> None:
              " or a second embedded server with a limit of 100000000)",
     )
     parser.add_argument(
-        "--scenario", default="conformance", choices=sorted(SCENARIOS),
-        env_var="REPLYGUARD_SCENARIO", include_in_web_ui=False,
-        help="scenario to run when no User class is named (default: conformance)",
+        "--scenario", default=DEFAULT_SCENARIOS, env_var="REPLYGUARD_SCENARIO",
+        include_in_web_ui=False,
+        help="scenario(s) to run when no User class is named, comma-separated: "
+             f"{', '.join(SCENARIOS)} (default: {DEFAULT_SCENARIOS})",
     )
     parser.add_argument(
         "--replyguard-max-requests", type=int, default=5000,
-        env_var="REPLYGUARD_MAX_REQUESTS", include_in_web_ui=False,
-        help="hard bound on requests of the whole run (split across workers)",
+        env_var="REPLYGUARD_LOAD_MAX_REQUESTS", include_in_web_ui=False,
+        help="hard bound on requests of the whole load run, split across workers (its own "
+             "variable: REPLYGUARD_MAX_REQUESTS is the contract suite's budget)",
     )
     parser.add_argument(
         "--replyguard-allow-remote", action="store_true", default=False,
@@ -62,6 +80,11 @@ def add_options(parser: Any) -> None:
         "--replyguard-min-efficiency", type=float, default=0.6,
         env_var="REPLYGUARD_MIN_EFFICIENCY", include_in_web_ui=False,
         help="well-behaved scenario: lowest served/ideal ratio that passes",
+    )
+    parser.add_argument(
+        "--replyguard-report-json", default="", env_var="REPLYGUARD_LOAD_REPORT_JSON",
+        include_in_web_ui=False,
+        help="write the verdict and the rate-limit fingerprint to this JSON file",
     )
 
 

@@ -3,13 +3,15 @@
 On the master or the single local process: resolve the target (``--target``, or embedded
 reference servers started here and stopped at quit), judge at ``test_stop`` once every
 worker's last batch is in, print the verdict and set the exit code at ``quitting``.
-Workers only record and forward (``load.distributed``).
+Workers only record and forward (``load.distributed``). The verdict is never a request in
+locust's statistics: locust's totals count only the requests the users sent.
 """
 
 from __future__ import annotations
 
 import atexit
 import csv
+import json
 import logging
 import sys
 import time
@@ -22,9 +24,17 @@ from locust.event import Events
 from locust.runners import MasterRunner, WorkerRunner
 
 from load import distributed, webui
-from load.judge import Verdict
-from load.options import SCENARIOS, add_options
-from load.runtime import STATE, THROUGHPUT_LIMIT, TargetInfo, TargetRefused, checked_target
+from load.judge import CUT, NO_ANSWER, Verdict
+from load.options import add_options, scenario_classes
+from load.runtime import (
+    STATE,
+    THROUGHPUT_LIMIT,
+    TargetInfo,
+    TargetRefused,
+    checked_target,
+    scenario_roles,
+)
+from replyguard.exit_codes import ExitCode
 from replyguard.reference.launch import ReferenceStartError, running_reference
 from replyguard.target import ProfileError
 
@@ -32,7 +42,6 @@ __all__ = ["install"]
 
 log = logging.getLogger("replyguard.load")
 LIVE_INTERVAL = 2.0
-MAX_EVENTS_PER_KIND = 1000
 _live: list[gevent.Greenlet] = []
 _cleanup: list[bool] = []
 
@@ -57,7 +66,7 @@ def install(events: Events) -> None:
 def _refuse(message: str) -> None:
     print(STATE.mask(message), file=sys.stderr, flush=True)
     STATE.stack.close()
-    sys.exit(2)
+    sys.exit(int(ExitCode.COULD_NOT_JUDGE))
 
 
 def _on_init(environment: Environment, runner: Any, **_: Any) -> None:
@@ -65,7 +74,10 @@ def _on_init(environment: Environment, runner: Any, **_: Any) -> None:
         distributed.install_worker(environment, runner)
         return
     options = _options(environment)
-    _select_scenario(environment)
+    try:
+        _select_scenario(environment)
+    except ValueError as exc:
+        _refuse(f"replyguard: {exc}")
     STATE.budget.limit = max(1, int(options.replyguard_max_requests))
     STATE.min_efficiency = float(options.replyguard_min_efficiency)
     try:
@@ -74,6 +86,11 @@ def _on_init(environment: Environment, runner: Any, **_: Any) -> None:
         _refuse(str(exc) if isinstance(exc, TargetRefused) else f"replyguard: {exc}")
     # Custom attributes of parsed_options travel to workers with every spawn message.
     options.replyguard_targets = STATE.targets_as_data()
+    _set_roles(environment, _may_run(environment))
+    main = STATE.targets.get("rate-limit") or STATE.targets.get("throughput")
+    if main is not None:
+        # The web UI's Host field and header show the target (and warn of no missing host).
+        environment.host = main.base_url
     for name, info in STATE.targets.items():
         log.info("replyguard: %s target %s (limit %d per %gs)", name, info.base_url,
                  info.limit, info.window)
@@ -82,13 +99,18 @@ def _on_init(environment: Environment, runner: Any, **_: Any) -> None:
     webui.install(environment)
 
 
+def _set_roles(environment: Environment, scenarios: set[str]) -> None:
+    STATE.roles = scenario_roles(scenarios, STATE.targets.get("rate-limit"))
+    _options(environment).replyguard_roles = {k: list(v) for k, v in STATE.roles.items()}
+
+
 def _select_scenario(environment: Environment) -> None:
-    """Without User classes named, run only ``--scenario`` (mixing them muddles the verdict)."""
+    """Without User classes named, run ``--scenario`` (default: conformance and isolation)."""
     options = _options(environment)
+    wanted = scenario_classes(options.scenario)
     if options.user_classes or options.class_picker:
         return
-    wanted = SCENARIOS[options.scenario]
-    chosen = [c for c in environment.user_classes if c.__name__ == wanted]
+    chosen = [c for c in environment.user_classes if c.__name__ in wanted]
     if chosen:
         environment.user_classes = chosen
 
@@ -97,7 +119,7 @@ def _may_run(environment: Environment) -> set[str]:
     options = _options(environment)
     classes = (environment.available_user_classes or {}).values() if options.class_picker \
         else environment.user_classes
-    return {getattr(c, "scenario", "") for c in classes}
+    return {getattr(c, "scenario", "") for c in classes} - {""}
 
 
 def _resolve_targets(environment: Environment) -> dict[str, TargetInfo]:
@@ -136,7 +158,18 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
         return
     STATE.start_run()
     STATE.scenarios = {getattr(c, "scenario", "") for c in environment.user_classes} - {""}
-    if len(STATE.scenarios - {"throughput"}) > 1:
+    _set_roles(environment, STATE.scenarios)
+    main = STATE.targets.get("rate-limit")
+    if environment.host and main is not None and environment.host.rstrip("/") != \
+            main.base_url.rstrip("/"):
+        log.warning("replyguard: the Host field (%s) is not used; the users send to the "
+                    "target %s (--target)", environment.host, main.base_url)
+    rate = STATE.scenarios - {"throughput"}
+    if "fingerprint" in rate and len(rate) > 1:
+        log.warning("replyguard: the fingerprint shares the primary token with %s; run it "
+                    "alone (--scenario fingerprint) for a clean measurement",
+                    ", ".join(sorted(rate - {"fingerprint"})))
+    elif len(rate) > 1 and rate != {"conformance", "isolation"}:
         log.warning("replyguard: scenarios %s share tokens; each token is judged over all of "
                     "them, the efficiency ratio is skipped", ", ".join(sorted(STATE.scenarios)))
     _live.append(gevent.spawn(_live_loop, environment))
@@ -163,35 +196,54 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
     if isinstance(runner, MasterRunner):
         distributed.wait_for_workers(runner)
     STATE.scenarios |= {o.scenario for o in STATE.recorder.observations}
-    verdict = STATE.judge()
-    STATE.verdict = verdict
-    _fire_verdict(environment)
-    for line in verdict.lines():
-        log.info(STATE.mask(line))
+    STATE.verdict = STATE.judge()
+    if not getattr(_options(environment), "headless", False):
+        for line in final_lines(environment):  # headless runs print it once, at quit
+            log.info(line)
 
 
-def _fire_verdict(environment: Environment) -> None:
-    """Put the verdict into locust's statistics (web UI table, CSV, HTML report)."""
+def final_lines(environment: Environment) -> list[str]:
+    """The final block: the verdict, the fingerprint table and the request totals."""
     verdict = STATE.verdict
     assert verdict is not None
-    fire = environment.events.request.fire
-    if verdict.passed:
-        fire(request_type="VERDICT", name="replyguard: all checks passed", response_time=0,
-             response_length=0, exception=None, context={})
-    for kind, count in verdict.counts.items():
-        error = RuntimeError(STATE.mask(verdict.examples[kind]))
-        for _ in range(min(count, MAX_EVENTS_PER_KIND)):
-            fire(request_type="VERDICT", name=f"replyguard: {kind}", response_time=0,
-                 response_length=0, exception=error, context={})
+    lines = list(verdict.lines())
+    if STATE.fingerprint is not None:
+        lines += STATE.fingerprint.lines()
+    obs = STATE.recorder.observations
+    sent = len(obs)
+    counted = environment.stats.total.num_requests if environment.stats else sent
+    served = sum(1 for o in obs if o.status == 200)
+    cut = sum(1 for o in obs if o.status == CUT)
+    lost = sum(1 for o in obs if o.status == NO_ANSWER)
+    lines.append(f"replyguard: {sent} requests sent; locust counted {counted} "
+                 f"({served} answered 200, {cut} cut off at stop, {lost} without an answer)")
+    return [STATE.mask(line) for line in lines]
 
 
 def _write_csv(path: Path, verdict: Verdict) -> None:
     """The verdict beside locust's CSV files (locust's own are written by a timer)."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["Check", "Count", "Example"])
+        writer.writerow(["Item", "Result", "Detail"])
         for row in webui.verdict_rows(verdict, final=True):
-            writer.writerow([row["check"], row["count"], row["example"]])
+            writer.writerow([row["item"], row["result"], row["detail"]])
+
+
+def report(environment: Environment) -> dict[str, Any]:
+    """The run's JSON report: verdict, fingerprint and totals (masked)."""
+    verdict = STATE.verdict
+    body = {
+        "verdict": None if verdict is None else verdict.to_dict(),
+        "fingerprint": None if STATE.fingerprint is None else STATE.fingerprint.to_dict(),
+        "scenarios": sorted(STATE.scenarios),
+        "targets": {name: {"base_url": t.base_url, "limit": t.limit, "window": t.window}
+                    for name, t in STATE.targets.items()},
+        "requests": {"sent": len(STATE.recorder.observations),
+                     "locust": environment.stats.total.num_requests if environment.stats
+                     else None},
+    }
+    result: dict[str, Any] = json.loads(STATE.mask(json.dumps(body)))
+    return result
 
 
 def _on_quitting(environment: Environment, **_: Any) -> None:
@@ -201,11 +253,15 @@ def _on_quitting(environment: Environment, **_: Any) -> None:
         verdict = STATE.verdict
         if verdict is None:
             return
-        print("\n".join(STATE.mask(line) for line in verdict.lines()), file=sys.stderr,
-              flush=True)
-        prefix = getattr(_options(environment), "csv_prefix", None)
+        print("\n".join(final_lines(environment)), file=sys.stderr, flush=True)
+        options = _options(environment)
+        prefix = getattr(options, "csv_prefix", None)
         if prefix:
             _write_csv(Path(f"{prefix}_replyguard.csv"), verdict)
-        environment.process_exit_code = 0 if verdict.passed else 1
+        if options.replyguard_report_json:
+            path = Path(options.replyguard_report_json)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(report(environment), indent=2), encoding="utf-8")
+        environment.process_exit_code = int(ExitCode.OK if verdict.passed else ExitCode.FAILED)
     finally:
         STATE.stack.close()

@@ -77,12 +77,13 @@ class Recorder:
 class RecordingTransport(httpx.BaseTransport):
     """Wraps httpx's transport: times, records and reports each exchange.
 
-    ``throttle_ok``: whether a 429 counts as a success in locust's statistics (it is expected
-    behaviour in the rate-limit scenarios, a failure in the throughput one).
+    ``expected``: the statuses that count as successes in locust's statistics (a 429 is
+    expected in the rate-limit scenarios, a failure in the throughput one; the fingerprint
+    expects 401, 402, 404 and 422 too).
     """
 
     def __init__(self, recorder: Recorder, budget: Budget, fire: RequestEvent, *, token: str,
-                 scenario: str, throttle_ok: bool,
+                 scenario: str, expected: frozenset[int] = frozenset({200, 429}),
                  clock: Callable[[], float] = time.time) -> None:
         self._inner = httpx.HTTPTransport()
         self._budget = budget
@@ -90,7 +91,7 @@ class RecordingTransport(httpx.BaseTransport):
         self._fire = fire
         self._token = token
         self._scenario = scenario
-        self._throttle_ok = throttle_ok
+        self._expected = expected
         self._clock = clock
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -109,14 +110,16 @@ class RecordingTransport(httpx.BaseTransport):
             raise
         except BaseException:
             # Killed by locust when the test stops: the server may or may not have counted it.
-            self._record(Observation(self._token, sent, self._clock(), CUT,
-                                     scenario=self._scenario))
+            # It left the client, so it is one of locust's requests too (not a failure).
+            received = self._clock()
+            self._record(Observation(self._token, sent, received, CUT, scenario=self._scenario))
+            self._event("cut off at stop", sent, received, 0, None)
             raise
         received = self._clock()
         self._record(self._observation(response, sent, received))
         status = response.status_code
         error: Exception | None = None
-        if (status == 429 and not self._throttle_ok) or status not in (200, 429):
+        if status not in self._expected:
             error = RuntimeError(f"HTTP {status}")
         name = "429 throttled" if status == 429 else f"{status}"
         self._event(name, sent, received, len(response.content), error)

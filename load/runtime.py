@@ -15,10 +15,12 @@ from typing import Any
 from load.judge import Observation, Settings, Verdict, judge
 from load.options import is_loopback
 from load.recorder import Budget, Recorder
+from replyguard.fingerprint import Fingerprint, Probe, fingerprint
 from replyguard.masking import mask_secrets
 from replyguard.target import Target, load_target
 
-__all__ = ["STATE", "RunState", "TargetInfo", "TargetRefused", "scenario_settings"]
+__all__ = ["STATE", "RunState", "TargetInfo", "TargetRefused", "scenario_roles",
+           "scenario_settings"]
 
 THROUGHPUT_LIMIT = 100_000_000
 
@@ -39,6 +41,10 @@ class TargetInfo:
     limit: int
     window: float
     source: str
+    other_account: str | None = None
+    low_balance: str | None = None
+    low_balance_assistant: int | None = None
+    foreign_assistant: int | None = None
 
     def __repr__(self) -> str:
         return f"TargetInfo({self.base_url}, limit={self.limit}/{self.window:g}s)"
@@ -48,7 +54,9 @@ class TargetInfo:
         """Take what the scenarios use from a profile loaded by ``replyguard.target``."""
         return cls(target.base_url, target.paths.generate_reply, target.tokens.primary,
                    target.tokens.secondary, target.assistants.own, target.rate_limit.limit,
-                   target.rate_limit.window_seconds, target.source)
+                   target.rate_limit.window_seconds, target.source,
+                   target.tokens.other_account, target.tokens.low_balance,
+                   target.assistants.low_balance, target.assistants.foreign)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TargetInfo:
@@ -56,12 +64,23 @@ class TargetInfo:
         return cls(**data)
 
     def token(self, role: str) -> str:
-        """The token of ``primary`` or ``secondary`` (falls back to primary)."""
-        return (self.secondary or self.primary) if role == "secondary" else self.primary
+        """The token of a role (``secondary`` falls back to primary)."""
+        if role == "secondary":
+            return self.secondary or self.primary
+        if role in ("other_account", "low_balance"):
+            return getattr(self, role) or self.primary
+        return self.primary
+
+    def roles(self) -> frozenset[str]:
+        """The token roles this profile has."""
+        named = {"secondary": self.secondary, "other_account": self.other_account,
+                 "low_balance": self.low_balance if self.low_balance_assistant else None}
+        return frozenset({"primary", *(role for role, token in named.items() if token)})
 
     def secrets(self) -> tuple[str, ...]:
         """Values never to print."""
-        return tuple(t for t in (self.primary, self.secondary) if t)
+        return tuple(t for t in (self.primary, self.secondary, self.other_account,
+                                 self.low_balance) if t)
 
 
 def checked_target(path: str, allow_remote: bool) -> TargetInfo:
@@ -95,6 +114,13 @@ class RunState:
     """Whether this worker has sent its last batch of the run."""
     live: Verdict | None = None
     """The latest verdict on the data so far, while the test runs (advisory)."""
+    roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Token roles of each scenario in this run (sent to workers with the targets)."""
+    probes: list[Probe] = field(default_factory=list)
+    """The fingerprint scenario's calls (empty until it finished)."""
+    fingerprint: Fingerprint | None = None
+    planned: set[str] = field(default_factory=set)
+    """Scenarios the web UI will run when started (for the tab's "will judge" rows)."""
 
     def secrets(self) -> tuple[str, ...]:
         """Every token of every target."""
@@ -116,6 +142,8 @@ class RunState:
         """A new test run: forget the previous run's observations and verdict."""
         self.recorder.reset()
         self.verdict = self.live = None
+        self.fingerprint = None
+        self.probes = []
         self.sent_final = False
         self.finals.clear()
         self.seen_workers.clear()
@@ -124,8 +152,47 @@ class RunState:
     def judge(self, observations: Iterable[Observation] | None = None) -> Verdict:
         """Judge the run (all observations, or the given ones for a live look)."""
         obs = list(self.recorder.observations if observations is None else observations)
-        return judge_run(obs, self.targets, self.scenarios, gave_up=self.recorder.gave_up,
-                         messages=self.recorder.messages, min_efficiency=self.min_efficiency)
+        verdict = judge_run(obs, self.targets, self.scenarios, gave_up=self.recorder.gave_up,
+                            messages=self.recorder.messages,
+                            min_efficiency=self.min_efficiency)
+        if "fingerprint" in self.scenarios:
+            self.fingerprint_verdict(verdict)
+        return verdict
+
+    def set_probes(self, probes: list[Probe]) -> None:
+        """Keep the fingerprint scenario's calls and compute the fingerprint."""
+        self.probes = list(probes)
+        info = self.targets.get("rate-limit")
+        if info is not None:
+            self.fingerprint = fingerprint(self.probes, info.limit, info.window)
+
+    def fingerprint_verdict(self, verdict: Verdict) -> None:
+        """Fold the fingerprint's failed verdict items into ``verdict``."""
+        if self.fingerprint is None:
+            verdict.notes.append("fingerprint: the probe sequence has not finished (run longer:"
+                                 " about 7 windows)")
+            return
+        verdict.observations += len(self.probes)
+        for item in self.fingerprint.items:
+            if item.outcome == "fail":
+                verdict.add(f"fingerprint: {item.name}", f"{item.value}: {item.evidence}")
+
+
+def scenario_roles(scenarios: set[str], target: TargetInfo | None) -> dict[str, tuple[str, ...]]:
+    """Which token roles each scenario's users take in this run.
+
+    Run together (the default), conformance keeps the primary token and isolation takes the
+    secondary one, so each is judged on its own token while a limit shared by the account
+    still shows as one token's shortfall made up by the other's traffic.
+    """
+    two = ("primary", "secondary")
+    roles = {"conformance": ("primary",), "isolation": two, "well-behaved": two,
+             "soak": two, "throughput": ("primary",), "fingerprint": ("primary",)}
+    if "conformance" in scenarios and "isolation" in scenarios:
+        roles["isolation"] = ("secondary",)
+    if target is not None and not target.secondary:
+        roles = dict.fromkeys(roles, ("primary",))
+    return roles
 
 
 def scenario_settings(scenarios: set[str], target: TargetInfo,
@@ -135,9 +202,11 @@ def scenario_settings(scenarios: set[str], target: TargetInfo,
     if "conformance" in scenarios:
         overload.append("primary")
     account: tuple[str, ...] = ()
-    if "isolation" in scenarios:
+    if ("isolation" in scenarios or "soak" in scenarios) and target.secondary:
         overload += ["primary", "secondary"]
         account = ("primary", "secondary")
+    elif "isolation" in scenarios or "soak" in scenarios:
+        overload.append("primary")
     efficiency: tuple[str, ...] = ()
     # The ratio only means something when well-behaved clients are alone on their tokens.
     alone = scenarios == {"well-behaved"}
@@ -146,19 +215,23 @@ def scenario_settings(scenarios: set[str], target: TargetInfo,
     return Settings(limit=target.limit, window=target.window,
                     require_overload=tuple(dict.fromkeys(overload)), account_tokens=account,
                     min_efficiency=min_efficiency if alone else None,
-                    efficiency_tokens=efficiency)
+                    efficiency_tokens=efficiency, exact_windows=scenarios == {"soak"})
 
 
 def judge_run(obs: list[Observation], targets: dict[str, TargetInfo], scenarios: set[str], *,
               gave_up: int, messages: int, min_efficiency: float) -> Verdict:
     """One verdict for the run: the rate-limit target and the throughput target judged apart."""
-    limited = [o for o in obs if o.scenario != "throughput"]
+    limited = [o for o in obs if o.scenario not in ("throughput", "fingerprint")]
     fast = [o for o in obs if o.scenario == "throughput"]
     verdict = Verdict()
-    rate_scenarios = scenarios - {"throughput"}
+    # The fingerprint's calls are judged by the fingerprint, not by the window judge.
+    rate_scenarios = scenarios - {"throughput", "fingerprint"}
     if rate_scenarios and "rate-limit" in targets:
-        settings = scenario_settings(rate_scenarios, targets["rate-limit"], min_efficiency)
+        info = targets["rate-limit"]
+        settings = scenario_settings(rate_scenarios, info, min_efficiency)
         verdict = judge(limited, settings, gave_up=gave_up, messages=messages)
+        if rate_scenarios & {"isolation", "soak"} and not info.secondary:
+            verdict.notes.append("per-token isolation: the profile has no tokens.secondary")
     if "throughput" in scenarios and "throughput" in targets:
         info = targets["throughput"]
         part = judge(fast, Settings(limit=info.limit, window=info.window,

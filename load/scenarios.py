@@ -13,8 +13,9 @@ from locust.exception import StopUser
 from load.recorder import BudgetSpent, RecordingTransport
 from load.runtime import STATE, TargetInfo
 from replyguard.client import AssistantClient, RateLimited, RetryPolicy, TransportError
+from replyguard.wire import retry_after_seconds
 
-__all__ = ["RateLimitConformance", "Throughput", "TokenIsolation", "WellBehavedClient"]
+__all__ = ["RateLimitConformance", "Soak", "Throughput", "TokenIsolation", "WellBehavedClient"]
 
 log = logging.getLogger("replyguard.load")
 _warned: set[str] = set()
@@ -36,7 +37,7 @@ class _ReplyguardUser(User):
     wait_time = constant(0)
     scenario: ClassVar[str] = ""
     target_name: ClassVar[str] = "rate-limit"
-    throttle_ok: ClassVar[bool] = True
+    expected: ClassVar[frozenset[int]] = frozenset({200, 429})
     roles: ClassVar[tuple[str, ...]] = ("primary",)
 
     def on_start(self) -> None:
@@ -46,12 +47,13 @@ class _ReplyguardUser(User):
             raise StopUser()
         self.target: TargetInfo = STATE.targets[self.target_name]
         index = getattr(self.environment.runner, "worker_index", 0) or 0
-        self.role = self.roles[(STATE.user_serial + index) % len(self.roles)]
+        roles = STATE.roles.get(self.scenario) or self.roles
+        self.role = roles[(STATE.user_serial + index) % len(roles)]
         self.customer = f"load-{self.scenario}-{index}-{STATE.user_serial}"
         STATE.user_serial += 1
         self.transport = RecordingTransport(
             STATE.recorder, STATE.budget, self.environment.events.request.fire,
-            token=self.role, scenario=self.scenario, throttle_ok=self.throttle_ok)
+            token=self.role, scenario=self.scenario, expected=self.expected)
         self.http = httpx.Client(
             base_url=self.target.base_url + "/", transport=self.transport, timeout=30.0,
             headers={"Authorization": f"Bearer {self.target.token(self.role)}",
@@ -91,14 +93,13 @@ class _ReplyguardUser(User):
 
 
 def _retry_after(response: httpx.Response) -> float:
+    """The wait a 429 asks for (``replyguard.wire``), bounded to something sane to sleep."""
     try:
-        value = response.json().get("retry_after")
-    except (ValueError, AttributeError):
-        value = None
-    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 3600:
-        return float(value)
-    header = response.headers.get("retry-after", "")
-    return float(header) if header.isdigit() and 0 < int(header) <= 3600 else _FALLBACK_WAIT
+        body: Any = response.json()
+    except ValueError:
+        body = None
+    seconds = retry_after_seconds(body, response.headers)
+    return seconds if seconds is not None and 0 < seconds <= 3600 else _FALLBACK_WAIT
 
 
 class RateLimitConformance(_ReplyguardUser):
@@ -116,6 +117,18 @@ class TokenIsolation(_ReplyguardUser):
     """Users split over two tokens of one account, each overloaded: buckets must be per token."""
 
     scenario = "isolation"
+    roles = ("primary", "secondary")
+
+    @task
+    def generate_reply(self) -> None:
+        """Send and honour retry_after."""
+        self.send_honouring_retry_after()
+
+
+class Soak(_ReplyguardUser):
+    """Many users (200) on two tokens for ten windows or more: every window exactly full."""
+
+    scenario = "soak"
     roles = ("primary", "secondary")
 
     @task
@@ -159,11 +172,12 @@ class WellBehavedClient(_ReplyguardUser):
             _warn_once("budget", f"replyguard: {exc}; users stop sending")
             raise StopUser() from None
         except (RateLimited, TransportError) as exc:
+            # Counted for the verdict, not as a locust request: every attempt it made is
+            # already in locust's statistics, and no extra request was sent.
             STATE.recorder.gave_up += 1
             STATE.recorder.messages += 1
-            self.environment.events.request.fire(
-                request_type="MESSAGE", name="well-behaved: gave up", response_time=0,
-                response_length=0, exception=RuntimeError(STATE.mask(str(exc))), context={})
+            _warn_once("gave-up", f"replyguard: a well-behaved client gave up: "
+                                  f"{STATE.mask(str(exc))}")
             return
         STATE.recorder.messages += 1
 
@@ -173,7 +187,7 @@ class Throughput(_ReplyguardUser):
 
     scenario = "throughput"
     target_name = "throughput"
-    throttle_ok = False
+    expected = frozenset({200})
 
     @task
     def generate_reply(self) -> None:

@@ -2,24 +2,34 @@
 
 Everything here is derived from the contract (``replyguard.spec``) and a target's catalogue,
 so the same strategies serve the contract suite, fault-injection tests and users' own tests.
+Each value lies in one part of the input space (``replyguard.suite.schemas.InputSpace``):
+``valid_assistant`` and ``boundary_values`` are documented-valid, ``outside_values``,
+``type_confusions`` and ``overlong_value`` documented-invalid, ``lenient_spellings`` silent.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from hypothesis import strategies as st
 
 from replyguard import spec
+from replyguard.suite.schemas import trimmed
 from replyguard.target import MODES, Catalog
 
 __all__ = [
     "REALTIME_MODES",
+    "SILENT_PROBES",
+    "Expect",
+    "SilentProbe",
     "boundary_values",
     "field_type",
+    "lenient_spellings",
     "minimal_assistant",
+    "non_integral",
     "outside_values",
     "overlong_value",
     "type_confusions",
@@ -55,21 +65,54 @@ def overlong_value(name: str) -> str:
     return "x" * (spec.max_length_fields()[name] + 1)
 
 
-# Values of the wrong JSON type for each contract type: the documents' "integer" and "number"
-# are strict (a boolean, a float or a numeric string is not an integer).
+def non_integral(name: str) -> float:
+    """A non-integral number for an integer field, inside its range where it has one (20.5)."""
+    field = spec.ranged_fields().get(name)
+    return float(field.minimum) + 0.5 if field is not None else 1.5
+
+
+# Values of another JSON type that every reading of the documents rejects. Numeric strings,
+# integral floats, booleans for numbers, 0/1 for booleans, numbers for strings and a list for an
+# object are the silent zone json-type-leniency (see lenient_spellings), never in this table.
 _CONFUSIONS: Mapping[str, tuple[Any, ...]] = {
-    "integer": (True, 1.5, "1"),
-    "number": (True, "0.5"),
-    "boolean": ("true", 1),
-    "string": (12345, True),
-    "array": ("1", {"0": 1}),
-    "object": ("x", [1, 2]),
+    "number": ("fast", {"value": 0.5}, [0.5]),
+    "boolean": ("maybe", {"value": True}, [True]),
+    "string": ({"text": "x"}, ["x"]),
+    "array": ("1", 7),
+    "object": ("x", 7),
 }
 
 
 def type_confusions(name: str) -> tuple[Any, ...]:
-    """Values of the wrong type for a field, most telling first."""
-    return _CONFUSIONS[field_type(name)]
+    """Documented-invalid values of the wrong type for a field, most telling first.
+
+    An integer field gets a non-integral number first (Laravel's `integer` rule and a strict
+    JSON backend both reject 20.5), then a non-numeric string, an object and an array.
+    """
+    kind = field_type(name)
+    if kind == "integer":
+        return (non_integral(name), "twenty", {"value": 1}, [1])
+    return _CONFUSIONS[kind]
+
+
+# The silent zone json-type-leniency: spellings a lenient backend coerces, a strict one refuses.
+_LENIENT: Mapping[str, tuple[Any, ...]] = {
+    "number": ("0.5", True),
+    "boolean": (1, 0, "1", "true"),
+    "string": (12345, True),
+    "array": ({"0": 1},),
+    "object": ([["a", "b"]],),
+}
+
+
+def lenient_spellings(name: str, valid: Any) -> tuple[Any, ...]:
+    """Values of another JSON type that mean ``valid`` to a lenient backend: never judged."""
+    kind = field_type(name)
+    if kind == "integer" and isinstance(valid, int):
+        return (str(valid), float(valid), True)
+    if kind == "number" and isinstance(valid, int | float):
+        return (str(valid), True)
+    return _LENIENT.get(kind, ())
 
 
 def minimal_assistant(catalog: Catalog, mode: str = "pipeline", *,
@@ -106,8 +149,22 @@ def _ranged(name: str) -> st.SearchStrategy[Any]:
 
 
 def _short_text(max_size: int) -> st.SearchStrategy[str]:
+    # Documented-valid text: never blank, never padded (zones blank-strings, string-trimming).
     return st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
-                   min_size=1, max_size=max_size).filter(lambda s: s.strip() != "")
+                   min_size=1, max_size=max_size).map(trimmed).filter(bool)
+
+
+def _post_call_item() -> st.SearchStrategy[dict[str, Any]]:
+    # Every key of the documents' example items, types from the example (zone item-shapes).
+    return st.fixed_dictionaries({"name": st.from_regex(r"[a-z][a-z_]{0,15}", fullmatch=True),
+                                  "type": st.sampled_from(["bool", "string"]),
+                                  "description": _short_text(60)})
+
+
+def _filler_config() -> st.SearchStrategy[dict[str, Any]]:
+    phrases = st.lists(_short_text(20), min_size=1, max_size=3)
+    categories = ("positive", "negative", "question", "neutral")
+    return st.fixed_dictionaries(dict.fromkeys(categories, phrases))
 
 
 @st.composite
@@ -138,7 +195,12 @@ def valid_assistant(draw: st.DrawFn, catalog: Catalog, mode: str | None = None) 
         "allow_interruptions": st.just(True) if realtime else st.booleans(),
         "fillers": st.just(False) if realtime else st.booleans(),
         "variables": st.dictionaries(st.from_regex(r"[a-z_]{1,12}", fullmatch=True),
-                                     st.text(max_size=20), max_size=3),
+                                     _short_text(20), max_size=3),
+        "tools": st.just([{"type": "end_call",
+                           "description": "End call when customer is satisfied"}]),
+        "post_call_schema": st.lists(_post_call_item(), min_size=1, max_size=3,
+                                     unique_by=lambda item: item["name"]),
+        "filler_config": _filler_config(),
     })
     if catalog.languages:
         optional["secondary_language_ids"] = st.lists(st.sampled_from(catalog.languages),
@@ -162,3 +224,78 @@ def valid_assistant(draw: st.DrawFn, catalog: Catalog, mode: str | None = None) 
         payload["is_webhook_active"] = True
         payload["webhook_url"] = "https://hooks.example.com/replyguard"
     return payload
+
+
+# -- the silent zones (x-replyguard-silent-zones) ------------------------------------------
+
+Expect = Literal["accept", "reject", "either"]
+_FILLERS = {"positive": ["Great!", "Perfect!"], "negative": ["Hmm.", "I see."],
+           "question": ["Good question.", "Let me check."], "neutral": ["Ok.", "Noted."]}
+
+
+@dataclass(frozen=True, slots=True)
+class SilentProbe:
+    """A create-assistant payload change inside a silent zone, and the contract's decision:
+    the answer is recorded as an observation, never judged (see contract_tests)."""
+
+    zone: str
+    label: str
+    override: dict[str, Any]
+    field: str
+    expect: Expect
+
+
+SILENT_PROBES = [
+    SilentProbe("json-type-leniency", '"600" (numeric string) for integer max_duration',
+          {"max_duration": "600"}, "max_duration", "reject"),
+    SilentProbe("json-type-leniency", "600.0 (integral float) for integer max_duration",
+          {"max_duration": 600.0}, "max_duration", "reject"),
+    SilentProbe("json-type-leniency", "true for integer max_duration",
+          {"max_duration": True}, "max_duration", "reject"),
+    SilentProbe("json-type-leniency", '"0.5" (numeric string) for number ambient_sound_volume',
+          {"ambient_sound_volume": "0.5"}, "ambient_sound_volume", "reject"),
+    SilentProbe("json-type-leniency", "1 for boolean record", {"record": 1}, "record", "reject"),
+    SilentProbe("json-type-leniency", '"true" for boolean record', {"record": "true"}, "record",
+          "reject"),
+    SilentProbe("json-type-leniency", "12345 for string reengagement_prompt",
+          {"reengagement_prompt": 12345}, "reengagement_prompt", "reject"),
+    SilentProbe("json-type-leniency", "[1, 2] (a JSON list) for object variables",
+          {"variables": [1, 2]}, "variables", "reject"),
+    SilentProbe("optional-null", "null for optional integer max_duration",
+          {"max_duration": None}, "max_duration", "accept"),
+    SilentProbe("optional-null", "null for optional string reengagement_prompt",
+          {"reengagement_prompt": None}, "reengagement_prompt", "accept"),
+    SilentProbe("optional-null", "null for optional object variables",
+          {"variables": None}, "variables", "accept"),
+    SilentProbe("blank-strings", '"" for reengagement_prompt', {"reengagement_prompt": ""},
+          "reengagement_prompt", "accept"),
+    SilentProbe("blank-strings", '"   " for reengagement_prompt', {"reengagement_prompt": "   "},
+          "reengagement_prompt", "accept"),
+    SilentProbe("blank-strings", '"" for webhook_url (webhook inactive)', {"webhook_url": ""},
+          "webhook_url", "reject"),
+    SilentProbe("blank-strings", '"" for conversation_ended_webhook_url',
+          {"conversation_ended_webhook_url": ""}, "conversation_ended_webhook_url", "reject"),
+    SilentProbe("urls-beyond-http", "ftp://example.com/hook for webhook_url",
+          {"webhook_url": "ftp://example.com/hook"}, "webhook_url", "reject"),
+    SilentProbe("urls-beyond-http", "https://bücher.example/hook (an IRI) for webhook_url",
+          {"webhook_url": "https://bücher.example/hook"}, "webhook_url", "either"),
+    SilentProbe("urls-beyond-http", "http://localhost/hook (no dot in the host) for webhook_url",
+          {"webhook_url": "http://localhost/hook"}, "webhook_url", "either"),
+    SilentProbe("urls-beyond-http", "an https URL of 2100 characters for webhook_url",
+          {"webhook_url": "https://hooks.example.com/" + "a" * 2075}, "webhook_url", "either"),
+    SilentProbe("item-shapes", "a post_call_schema item with name and type only",
+          {"post_call_schema": [{"name": "status", "type": "bool"}]}, "post_call_schema",
+          "accept"),
+    SilentProbe("item-shapes", "a tools item with type only", {"tools": [{"type": "end_call"}]},
+          "tools", "accept"),
+    SilentProbe("item-shapes", "filler_config with only the positive category",
+          {"filler_config": {"positive": ["Great!"]}}, "filler_config", "accept"),
+    SilentProbe("unknown-properties", "an unknown top-level key replyguard_unknown",
+          {"replyguard_unknown": "x"}, "replyguard_unknown", "accept"),
+    SilentProbe("unknown-properties", "an unknown filler_config category angry",
+          {"filler_config": {**_FILLERS, "angry": ["Grr."]}}, "filler_config", "accept"),
+    SilentProbe("unknown-properties", "an unknown key in a post_call_schema item",
+          {"post_call_schema": [{"name": "status", "type": "bool",
+                                 "description": "Was the call objective achieved",
+                                 "weight": 3}]}, "post_call_schema", "accept"),
+]

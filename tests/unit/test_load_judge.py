@@ -127,6 +127,20 @@ def test_shared_bucket_is_named() -> None:
     assert "another token" in verdict.examples[j.SHARED]
 
 
+def test_shared_bucket_when_one_token_is_never_served() -> None:
+    # The default run: conformance hammers primary; isolation's secondary users, sharing the
+    # account's bucket, may never be served at all. Their 429s belong to no window of their
+    # own, so nothing of theirs was counted: still a shortfall the other token explains.
+    server = FixedWindow(shared=True)
+    obs = simulate(server, {"primary": 10}, duration=6.0)
+    late = [Observation("secondary", t, t + 0.01, 429, 1, "Too Many Attempts.", "1")
+            for t in (2.5, 4.5, 5.5)
+            if any(o.status == 200 and t - WINDOW < o.sent < t for o in obs)]
+    assert late
+    verdict = j.judge(obs + late, ISOLATION)
+    assert j.SHARED in verdict.counts, verdict.lines()
+
+
 @pytest.mark.parametrize(
     ("body", "header"),
     [({"retry_after": "2", "message": "x"}, None), ({"retry_after": 0, "message": "x"}, None),
@@ -168,7 +182,9 @@ def test_retry_after_too_long_is_named() -> None:
         obs.append(Observation("primary", i * 0.3, i * 0.3 + 0.01, status, ra,
                                "Too Many Attempts." if ra else None, None))
     verdict = j.judge(obs, SETTINGS)
-    assert j.TOO_LONG in verdict.counts, verdict.lines()
+    # Reported, not failed: the documents do not promise the shortest wait.
+    assert j.TOO_LONG in verdict.observed, verdict.lines()
+    assert verdict.passed
 
 
 def test_cut_and_failed_requests() -> None:

@@ -102,3 +102,27 @@ _LIST = [
 VARIANTS: dict[str, Variant] = {
     name: Variant(name, description, behaviour) for name, description, behaviour in _LIST
 }
+
+
+# -- rate-limit variants added for the load suite's fingerprint (issue 13) ------------------
+
+@when("generate_reply", "throttled")
+def _constant_retry_after(answer: Answer) -> None:
+    """retry_after (and Retry-After) always the whole window, as the documents' example."""
+    answer.body["retry_after"] = answer.window
+    answer.headers["Retry-After"] = str(answer.window)
+    if answer.decision is not None and "X-RateLimit-Reset" in answer.headers:
+        answer.headers["X-RateLimit-Reset"] = str(int(answer.decision.reset_at
+                                                      - answer.decision.retry_after
+                                                      + answer.window))
+
+
+_RATELIMIT_VARIANTS = [
+    ("retry-after-constant", "retry_after is always the whole window (never too short; the "
+     "documents' example shows 60 for a 60 s window)",
+     replace(FAITHFUL, respond=_constant_retry_after)),
+]
+VARIANTS.update(
+    (name, Variant(name, description, behaviour))
+    for name, description, behaviour in _RATELIMIT_VARIANTS
+)

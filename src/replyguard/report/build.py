@@ -32,7 +32,8 @@ REPORT_VERSION = 2
 def build_report(verdicts: Iterable[RuleVerdict], rules: Mapping[str, Rule],
                  observations: ObservationLog, *, config: RunConfig,
                  requests: Mapping[str, int], duration: float,
-                 created: Iterable[object] = ()) -> dict[str, Any]:
+                 created: Iterable[object] = (),
+                 spent_by_test: Mapping[str, Mapping[str, int]] | None = None) -> dict[str, Any]:
     """The JSON report: every rule of the catalogue with its verdict."""
     items = []
     for verdict in verdicts:
@@ -62,6 +63,7 @@ def build_report(verdicts: Iterable[RuleVerdict], rules: Mapping[str, Rule],
         "rules": items,
         "observations": [o.as_dict() for o in observations.items],
         "created_assistants": list(created),
+        "spent_by_test": {test: dict(ops) for test, ops in (spent_by_test or {}).items()},
     }
 
 

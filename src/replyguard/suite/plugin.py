@@ -47,6 +47,8 @@ class SuitePlugin:
         self.session = api or ApiSession(config.target, Budget.for_target(config.target.safety))
         self.started = time.monotonic()
         self.report: dict[str, Any] | None = None
+        #: Requests each test sent (fixtures it set up included), by operation.
+        self.spent_by_test: dict[str, dict[str, int]] = {}
 
     # -- hooks ---------------------------------------------------------------------------
 
@@ -81,6 +83,19 @@ class SuitePlugin:
             for rule in rule_ids(item):
                 self.deselected.setdefault(rule, "deselected for this run")
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item,
+                                nextitem: pytest.Item | None) -> Generator[None, object, object]:
+        before = dict(self.session.budget.spent)
+        try:
+            return (yield)
+        finally:
+            after = self.session.budget.spent
+            delta = {op: n - before.get(op, 0) for op, n in after.items()
+                     if n - before.get(op, 0)}
+            if delta:
+                self.spent_by_test[item.nodeid] = delta
+
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self.session.begin_test()
         self.log.current_test = item.nodeid
@@ -107,6 +122,7 @@ class SuitePlugin:
             self.report = build_report(
                 verdicts, self.rules, self.log, config=self.config,
                 requests=dict(self.session.budget.spent), created=self.session.created,
+                spent_by_test=self.spent_by_test,
                 duration=time.monotonic() - self.started)
         finally:
             self.session.close()
