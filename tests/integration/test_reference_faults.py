@@ -28,7 +28,7 @@ def test_list_and_unknown_names_through_the_cli() -> None:
     names = [line.split()[0] for line in listed.stdout.splitlines()]
     assert "ratelimit.retry-after-too-short" in names
     assert len(names) >= 40
-    unknown = subprocess.run([sys.executable, "-m", "replyguard.reference", "--variant", "nope"],
+    unknown = subprocess.run([sys.executable, "-m", "replyguard.cli", "serve", "--variant", "nope"],
                              capture_output=True, text=True, timeout=60, check=False)
     assert unknown.returncode == 2
     assert unknown.stderr.strip().count("\n") == 0

@@ -78,7 +78,7 @@ ASSISTANT_PROBES = [
     ({"webhook_url": "http://localhost:8080/hook"}, 201, 201, 422),
     ({"webhook_url": "https://example.com/hook?x=1"}, 201, 201, 201),
     ({"post_call_schema": [{"name": "status", "type": "bool"}]}, 201, 201, 422),
-    ({"post_call_schema": [{"description": "only"}]}, 422, 201, 422),
+    ({"post_call_schema": [{"description": "only"}]}, 422, 422, 422),
     ({"tools": [{"type": "end_call"}]}, 201, 201, 422),
     ({"tools": [{"description": "no type"}]}, 422, 422, 422),
     ({"filler_config": {"other": ["Hm."]}}, 422, 201, 422),

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import replyguard.reference as reference
 from replyguard.reference.assistant_rules import FIELDS, validate_assistant
@@ -340,3 +342,63 @@ def test_group_commit_shares_one_commit_and_isolates_failures(tmp_path: Path) ->
     assert sorted(v for (v,) in other.execute("SELECT v FROM t")) == [0, 1, 3]
     other.close()
     store.close()
+
+
+# -- orjson fast path: the same input as the stdlib path ------------------------------------------
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"a": 1, "b": [1.5, "x"], "c": {"d": null}}',
+        b'{"big": 1' + b"0" * 40 + b"}",
+        b'{"s": "\\ud800"}',
+        b'{"f": 1e400}',
+        b'{"n": NaN}',
+        b'{"a": 1, "a": 2}',
+        b"\xef\xbb\xbf{}",
+        b"[1, 2]",
+        b'{"deep": ' + b"[" * 1100 + b"]" * 1100 + b"}",
+        b"\xff",
+    ],
+)
+def test_parse_input_matches_the_stdlib(body: bytes) -> None:
+    import json
+
+    def stdlib(raw: bytes) -> Any:
+        try:
+            value = json.loads(raw.decode("utf-8"), parse_constant=float)
+        except (ValueError, RecursionError):
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    expected = stdlib(body)
+    if '"n"' in str(body):
+        expected = {}  # NaN is not JSON: both paths give no input
+    got = parse_input(body, "application/json")
+    assert json.dumps(got, sort_keys=True, default=str) == json.dumps(expected, sort_keys=True,
+                                                                       default=str)
+
+
+def test_dumps_falls_back_for_what_orjson_refuses() -> None:
+    from replyguard.reference.fastjson import dumps
+
+    assert dumps({"a": [1, "é"]}) == '{"a":[1,"é"]}'.encode()
+    assert dumps({"big": 10**30}) == b'{"big":1000000000000000000000000000000}'
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner,
+                                                                   max_size=4),
+    max_leaves=15,
+)
+
+
+@given(value=st.dictionaries(st.text(max_size=6), _JSON, max_size=5))
+def test_parse_input_fast_path_decodes_like_json_loads(value: dict[str, Any]) -> None:
+    import json
+
+    body = json.dumps(value).encode()
+    got = parse_input(body, "application/json")
+    assert repr(got) == repr(json.loads(body))

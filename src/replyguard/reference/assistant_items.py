@@ -20,11 +20,10 @@ FILLER_CATEGORIES = ("positive", "negative", "question", "neutral")
 FILLER_KEYS = "The {a} field may only contain the keys positive, negative, question, neutral."
 
 #: Keys each item must carry, per ``Dialect.items``. "example": every key of the documents'
-#: examples; "named": what the item is named by; "loose": only what the text states ("Each tool
-#: object has a type").
-_SCHEMA_KEYS = {"example": ("name", "type", "description"), "named": ("name", "type"),
-                "loose": ()}
-_TOOL_KEYS = {"example": ("type", "description"), "named": ("type",), "loose": ("type",)}
+#: examples; "named": what the item is named by (the contract's documented minimum: a
+#: post_call_schema item has a name and a type, "Each tool object has a type").
+_SCHEMA_KEYS = {"example": ("name", "type", "description"), "named": ("name", "type")}
+_TOOL_KEYS = {"example": ("type", "description"), "named": ("type",)}
 
 
 def check_int_array(name: str, value: Any, errors: Errors, dialect: Dialect) -> list[int] | None:

@@ -51,8 +51,8 @@ class Dialect:
     #: "http": ``https?://`` then no whitespace; "laravel": Laravel's url regex (ftp://, IRIs,
     #: dotless hosts); "ascii": ASCII http(s) with a dotted host.
     urls: str = "http"
-    #: Item keys required: "named" (post_call_schema name+type, tools type), "loose" (tools
-    #: type only), "example" (every key the documents' examples carry).
+    #: Item keys required: "named" (post_call_schema name+type, tools type) or "example"
+    #: (every key the documents' examples carry, description too).
     items: str = "named"
     #: filler_config keys limited to the four documented categories.
     filler_keys: bool = True

@@ -1,13 +1,15 @@
 """JSON in and out of the reference server: orjson where it gives the same answer, else stdlib.
 
-orjson accepts a strict subset of what ``json.loads`` accepts (no integers past 64 bits, no lone
-surrogate escapes, no nesting past 1024), so anything it refuses goes to the stdlib path and is
-judged exactly as before. Encoding falls back the same way.
+orjson refuses lone surrogate escapes and nesting past 1024, where ``json.loads`` decides; it
+turns integers past 64 bits into floats, so a body with a run of 19 or more digits (possibly
+such an integer) goes to the stdlib path too. What is left decodes to the same values. Encoding
+falls back the same way.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 try:
@@ -17,11 +19,14 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency
 
 __all__ = ["dumps", "loads_fast"]
 
+# Every integer of up to 18 digits fits in 64 bits; longer ones may not.
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+
 
 def loads_fast(body: bytes) -> Any:
     """Decode with orjson; raise ValueError where the stdlib path must decide instead."""
-    if orjson is None:
-        raise ValueError("no orjson")
+    if orjson is None or _LONG_DIGITS.search(body) is not None:
+        raise ValueError("the stdlib decides")
     return orjson.loads(body)
 
 

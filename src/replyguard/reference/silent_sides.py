@@ -27,7 +27,7 @@ these variants does the other; both keep every documented rule.
 | generate-reply 422 message         | first error (L9+) | given data invalid  | first error       |
 | unknown route 404 message          | The route x ...   | "" (Laravel 8)      | Not Found         |
 | wrong method 405 message           | ... for route x.  | ... for this route. | Method Not Allowed|
-| post_call_schema item keys needed  | name, type        | none                | name, type, desc. |
+| post_call_schema item keys needed  | name, type        | name, type          | name, type, desc. |
 | tools item keys needed             | type              | type                | type, description |
 | filler_config keys                 | the 4 categories  | any                 | the 4 categories  |
 | unknown extra properties           | ignored           | ignored             | 422 prohibited    |
@@ -36,6 +36,9 @@ Why strict-json may reject unknown properties: the documents list every field of
 bodies and never say that others are ignored, so a request with an unknown property is outside
 the documented input, and an answer of 422 (a documented status for invalid input) breaks no
 stated rule. The same reasoning lets it require every key of the documents' item examples.
+A post_call_schema item's name and type, and a tool's type, are required on every side: the
+contract takes them as documented (rules ``assistant.post_call_schema.shape`` and
+``assistant.tools.shape``); only the description is a silent point.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ __all__ = ["LARAVEL_LENIENT", "STRICT_JSON"]
 
 LARAVEL_DIALECT = Dialect(
     integers="php", numbers="php", booleans="php", lists_as_objects=True, null_is_absent=True,
-    item_keys=True, urls="laravel", items="loose", filler_keys=False, reject_unknown=False,
+    item_keys=True, urls="laravel", items="named", filler_keys=False, reject_unknown=False,
     route_errors="laravel8",
 )
 
