@@ -83,7 +83,7 @@ CONCURRENT_RUN_TIME = "10s"
 @functools.cache
 def available_faults() -> frozenset[str]:
     """Fault names the reference server offers (another module adds them)."""
-    done = subprocess.run([sys.executable, "-m", "replyguard.reference", "--list-faults"],
+    done = subprocess.run([sys.executable, "-m", "replyguard", "serve", "--list-faults"],
                           capture_output=True, text=True, timeout=30, check=False)
     if done.returncode != 0:
         return frozenset()
@@ -207,7 +207,7 @@ FAULT_IDS = [f"{f[0]}-{f[1] or 'default'}" for f in FAULTS]
 @functools.cache
 def available_variants() -> tuple[str, ...]:
     """Correct variants the reference server offers (other modules add them)."""
-    done = subprocess.run([sys.executable, "-m", "replyguard.reference", "--list-variants"],
+    done = subprocess.run([sys.executable, "-m", "replyguard", "serve", "--list-variants"],
                           capture_output=True, text=True, timeout=30, check=False)
     return tuple(line.split()[0] for line in done.stdout.splitlines() if line.strip())
 
