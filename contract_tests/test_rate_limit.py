@@ -45,7 +45,8 @@ def _payload(target: Target, tag: str) -> dict:
 @pytest.fixture(scope="module")
 def burst(api: ApiSession, target: Target) -> Burst:
     limit = target.rate_limit.limit
-    api.budget.reserve("generate_reply", limit + 1)
+    # The burst, the second token and the recovery: every one of them can be billed.
+    api.budget.reserve("generate_reply", limit + 3, billable=limit + 3)
     api.fresh_window("primary")
     if target.tokens.secondary:
         api.fresh_window("secondary")
@@ -160,7 +161,7 @@ def test_served_again_after_retry_after(api: ApiSession, target: Target, burst: 
 @rule("ratelimit.counts-failed-validation")
 def test_failed_validation_counts(api: ApiSession, target: Target) -> None:
     limit = target.rate_limit.limit
-    api.budget.reserve("generate_reply", limit + 1)
+    api.budget.reserve("generate_reply", limit + 1, billable=1)
     api.fresh_window("primary")
     rejected = [api.generate_reply({}, paced=False) for _ in range(limit)]
     expect("ratelimit.counts-failed-validation", all(r.status == 422 for r in rejected),
@@ -175,7 +176,7 @@ def test_failed_validation_counts(api: ApiSession, target: Target) -> None:
 def test_unauthenticated_requests_do_not_count(api: ApiSession, target: Target) -> None:
     # Laravel authenticates before it throttles, so a token's bucket only sees its own calls.
     limit = target.rate_limit.limit
-    api.budget.reserve("generate_reply", limit + 1)
+    api.budget.reserve("generate_reply", limit + 1, billable=1)
     api.fresh_window("primary")
     for _ in range(limit):
         refused = api.generate_reply(_payload(target, "anon"), token=None, paced=False)

@@ -50,7 +50,8 @@ def test_generated_data(api: ApiSession, target: Target, st_schema: Any, operati
     exhaustive = target.safety.exhaustive
     examples = EXAMPLES[(operation, mode)][0 if exhaustive else 1]
     if not exhaustive:
-        examples = int(min(examples, api.budget.remaining(operation)))
+        billable = operation == "generate_reply" and mode == "positive"
+        examples = int(min(examples, api.budget.remaining(operation, billable=billable)))
         if examples <= 0:
             pytest.skip(f"the request budget for {operation} is spent")
     generation = GenerationMode.POSITIVE if mode == "positive" else GenerationMode.NEGATIVE

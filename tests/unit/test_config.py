@@ -27,7 +27,7 @@ PRECEDENCE: list[tuple[str, Any, str, dict[str, Any], tuple[Any, Any, Any, Any]]
      (False, True, True, False)),
     ("allow_writes", True, "false", {"safety": {"allow_writes": False}},
      (True, False, False, False)),
-    ("max_requests", "7", "11", {"safety": {"max_requests": 13}}, (7, 11, 13, 200)),
+    ("max_requests", "7", "11", {"safety": {"max_requests": 13}}, (7, 11, 13, 500)),
     ("max_billed_calls", "3", "4", {"safety": {"max_billed_calls": 5}}, (3, 4, 5, 20)),
     ("strict", True, "0", {"strict": False}, (True, False, False, False)),
 ]
@@ -54,7 +54,7 @@ def test_precedence_flag_env_profile_default(name: str, flag: Any, env: str,
 @pytest.mark.parametrize(("name", "flag", "env", "default"), [
     ("rules", "auth.*", "ratelimit.*", ()),
     ("format", "json", "plain", "auto"),
-    ("reference_window", "3", "4", 2.0),
+    ("reference_window", "3", "4", 1.0),
     ("report_json", "a.json", "b.json", None),
 ])
 def test_precedence_of_options_without_a_profile_key(name: str, flag: str, env: str,

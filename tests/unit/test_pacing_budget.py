@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from replyguard.suite.budget import REAL_TARGET_GENERATE_REPLY_CAP, Budget, BudgetExhausted
+from replyguard.suite.budget import Budget, BudgetExhausted
 from replyguard.suite.pacing import Pacer
 from replyguard.target import Safety
 
@@ -50,13 +50,16 @@ def test_quiet_waits_a_full_window_after_the_last_send() -> None:
     assert clock.now == pytest.approx(2.1)
 
 
-def test_budget_caps_generate_reply_on_real_targets() -> None:
-    budget = Budget.for_target(Safety(max_requests=0, exhaustive=False))
-    for _ in range(REAL_TARGET_GENERATE_REPLY_CAP):
-        budget.spend("generate_reply")
-    with pytest.raises(BudgetExhausted):
-        budget.spend("generate_reply")
-    budget.spend("create_assistant")  # other operations only obey max_requests
+def test_budget_caps_billable_calls_on_real_targets() -> None:
+    budget = Budget.for_target(Safety(max_requests=0, exhaustive=False, max_billed_calls=3))
+    for _ in range(3):
+        budget.spend("generate_reply", billable=True)
+    with pytest.raises(BudgetExhausted, match="max_billed_calls"):
+        budget.spend("generate_reply", billable=True)
+    budget.spend("generate_reply")  # a refusal (422, 401, 404) costs only a request
+    budget.spend("create_assistant")
+    assert budget.billed == 3
+    assert budget.total == 5
 
 
 def test_budget_overall_cap_and_reservation() -> None:

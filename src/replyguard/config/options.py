@@ -127,7 +127,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
                     "only gets payloads that must be rejected, whatever the profile says."),
     OptionSpec("max_requests", "--max-requests", _count, None, profile="safety.max_requests",
                metavar="N", help="Cap on the run's requests, 0 = none (default: the "
-                                 "profile's, else 200; none on an exhaustive target)."),
+                                 "profile's, else 500; none on an exhaustive target)."),
     OptionSpec("max_billed_calls", "--max-billed-calls", _count, None,
                profile="safety.max_billed_calls", metavar="N",
                help="Cap on generate-reply calls that can be billed (can answer 200); default "

@@ -1,4 +1,11 @@
-"""How many requests the suite may still spend on a target."""
+"""How many requests the suite may still spend on a target, and how many of them can be billed.
+
+The real API bills every reply: a generate-reply call "can be billed" when it could answer 200,
+that is when it carries an account token and a documented-valid body for an own assistant
+(the session decides, ``ApiSession.billable``). Invalid bodies, missing tokens and foreign
+assistants are refused and cost nothing but a request; they count only against
+``max_requests``.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +15,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from replyguard.target import Safety
 
-__all__ = ["REAL_TARGET_GENERATE_REPLY_CAP", "Budget", "BudgetExhausted"]
+__all__ = ["BILLED", "Budget", "BudgetExhausted"]
 
-# Against a real 5-per-minute, pay-per-reply target the whole generate-reply part of the suite
-# uses at most this many calls (the contract-suite issue's budget).
-REAL_TARGET_GENERATE_REPLY_CAP = 30
+#: The key under which billable generate-reply calls are counted in ``Budget.spent``.
+BILLED = "billed_calls"
 
 
 class BudgetExhausted(Exception):
@@ -21,38 +27,50 @@ class BudgetExhausted(Exception):
 
 @dataclass(slots=True)
 class Budget:
-    """Caps per operation and overall; 0 means no cap (the reference server)."""
+    """Caps on all requests and on billable calls; 0 means no cap (the reference server)."""
 
     max_requests: int = 0
-    generate_reply_cap: int = 0
+    max_billed: int = 0
     spent: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def for_target(cls, safety: Safety) -> Budget:
         """The budget a target's (resolved) safety section allows."""
-        return cls(max_requests=safety.max_requests,
-                   generate_reply_cap=0 if safety.exhaustive else REAL_TARGET_GENERATE_REPLY_CAP)
+        return cls(max_requests=safety.max_requests, max_billed=safety.max_billed_calls)
 
     @property
     def total(self) -> int:
-        return sum(self.spent.values())
+        """Requests sent so far (billable calls are requests too, counted once)."""
+        return sum(n for op, n in self.spent.items() if op != BILLED)
 
-    def remaining(self, operation: str) -> float:
+    @property
+    def billed(self) -> int:
+        """Billable generate-reply calls sent so far."""
+        return self.spent.get(BILLED, 0)
+
+    def remaining(self, operation: str, *, billable: bool = False) -> float:
         """Requests still allowed for an operation (inf when uncapped)."""
         left = float("inf")
         if self.max_requests:
             left = self.max_requests - self.total
-        if operation == "generate_reply" and self.generate_reply_cap:
-            left = min(left, self.generate_reply_cap - self.spent.get(operation, 0))
+        if billable and self.max_billed:
+            left = min(left, self.max_billed - self.billed)
         return max(left, 0)
 
-    def reserve(self, operation: str, count: int = 1) -> None:
-        """Fail unless ``count`` more requests fit; a test reserves what it needs up front."""
+    def reserve(self, operation: str, count: int = 1, *, billable: int = 0) -> None:
+        """Fail unless ``count`` more requests (``billable`` of them billable) fit."""
         if self.remaining(operation) < count:
             raise BudgetExhausted(
-                f"request budget spent ({self.total} sent; {operation} needs {count} more)")
+                f"request budget spent ({self.total} sent; {operation} needs {count} more; "
+                f"cap safety.max_requests = {self.max_requests})")
+        if billable and self.remaining(operation, billable=True) < billable:
+            raise BudgetExhausted(
+                f"billed-call budget spent ({self.billed} sent; {billable} more needed; "
+                f"cap safety.max_billed_calls = {self.max_billed})")
 
-    def spend(self, operation: str) -> None:
+    def spend(self, operation: str, *, billable: bool = False) -> None:
         """Account for one request, refusing it when the budget is spent."""
-        self.reserve(operation)
+        self.reserve(operation, billable=int(billable))
         self.spent[operation] = self.spent.get(operation, 0) + 1
+        if billable:
+            self.spent[BILLED] = self.billed + 1

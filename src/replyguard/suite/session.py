@@ -87,8 +87,9 @@ class ApiSession:
             b"" if body is NO_BODY else json.dumps(body, ensure_ascii=False).encode())
         key = secret or ""
         limited = operation == "generate_reply"
+        billable = limited and self.billable(token if raw_token is None else None, body)
         for _attempt in range(3):
-            self.budget.spend(operation)
+            self.budget.spend(operation, billable=billable)
             if limited and paced:
                 self.pacer.acquire(key)
             elif limited:
@@ -102,6 +103,16 @@ class ApiSession:
             wait = retry_after_of(exchange) or self.target.rate_limit.window_seconds
             self.pacer.penalise(key, min(wait, self.target.rate_limit.window_seconds) + 0.05)
         return exchange
+
+    def billable(self, token: str | None, body: Any) -> bool:
+        """Could this generate-reply call answer 200 (and so be billed) on a correct target?"""
+        if token not in ("primary", "secondary") or not isinstance(body, dict):
+            return False
+        own = {self.target.assistants.own, self.target.assistants.own_second} - {None}
+        identifier, message = body.get("customer_identifier"), body.get("message")
+        return (body.get("assistant_id") in own and isinstance(identifier, str)
+                and len(identifier.strip()) > 0 and len(identifier) <= 255
+                and isinstance(message, str) and bool(message.strip()))
 
     def _remember_created(self, exchange: Exchange) -> None:
         body = exchange.json()

@@ -24,7 +24,9 @@ __all__ = [
 MODES = ("pipeline", "multimodal", "dualplex")
 #: The tokens a profile may hold, by role: the one place that lists them.
 TOKEN_ROLES = ("primary", "secondary", "low_balance", "other_account")
-DEFAULT_MAX_REQUESTS = 200
+#: A paid run sends about 300 create-assistant requests (refusals: free, not rate-limited by
+#: the documents) and its generate-reply calls; the billed ones have their own cap.
+DEFAULT_MAX_REQUESTS = 500
 #: Billed generate-reply calls a non-exhaustive run may make unless told otherwise.
 DEFAULT_MAX_BILLED_CALLS = 20
 
