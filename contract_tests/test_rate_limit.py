@@ -151,7 +151,7 @@ def test_served_again_after_retry_after(api: ApiSession, target: Target, burst: 
     if value is None or value <= 0 or value > window + 1:
         pytest.skip("inconclusive: no usable retry_after (see ratelimit.retry-after.range)")
     # Honour exactly what the server said, from when it said it, plus a little network slack.
-    time.sleep(max(0.0, burst.ended + value + 0.25 - time.monotonic()))
+    api.pacer.pause(burst.ended + value + 0.25 - time.monotonic())
     exchange = api.generate_reply(_payload(target, "recover"), paced=False)
     expect("ratelimit.recovers", exchange.status == 200,
            f"served after waiting retry_after ({value:g}s)", exchange.summary(limit=160),

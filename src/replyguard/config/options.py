@@ -149,6 +149,10 @@ OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("show_passed", "--show-passed", _bool, True, boolean=True,
                negative="--hide-passed",
                help="List passing rules in the table."),
+    OptionSpec("plan", "--plan", _bool, None, boolean=True,
+               help="--plan prints what the run will send (rehearsed against an embedded "
+                    "reference shaped like the target) and sends nothing; --no-plan skips the "
+                    "rehearsal a non-exhaustive target gets before its first request."),
     OptionSpec("reference_window", "--reference-window", _seconds, REFERENCE_WINDOW,
                metavar="SECONDS",
                help="Rate-limit window of the embedded reference (it proves the rate-limit "

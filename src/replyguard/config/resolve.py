@@ -51,7 +51,9 @@ class RunConfig:
     junit_xml: Path | None = None
     format: str = "auto"
     show_passed: bool = True
-    reference_window: float = 2.0
+    reference_window: float = 1.0
+    plan: bool | None = None
+    """True: print the plan and send nothing; False: no rehearsal; None: rehearse if paid."""
     gate: GateOptions = field(default_factory=GateOptions)
     """The regression gate's inputs (baseline, known deviations, --last-failed, reports)."""
     origins: Mapping[str, str] = field(default_factory=dict)
@@ -145,7 +147,7 @@ def run_config(choices: Choices, profile: Profile, *, embedded: bool = False) ->
         strict=bool(final("strict")), rules=rules, keyword=final("keyword"),
         report_json=final("report_json"), junit_xml=final("junit_xml"),
         format=final("format"), show_passed=bool(final("show_passed")),
-        reference_window=float(final("reference_window")),
+        reference_window=float(final("reference_window")), plan=final("plan"),
         gate=gate_options(final, origins, Path(profile.path)), origins=origins)
 
 

@@ -33,7 +33,8 @@ def build_report(verdicts: Iterable[RuleVerdict], rules: Mapping[str, Rule],
                  observations: ObservationLog, *, config: RunConfig,
                  requests: Mapping[str, int], duration: float,
                  created: Iterable[object] = (),
-                 spent_by_test: Mapping[str, Mapping[str, int]] | None = None) -> dict[str, Any]:
+                 spent_by_test: Mapping[str, Mapping[str, int]] | None = None,
+                 roles: Iterable[str] = (), waited: float = 0.0) -> dict[str, Any]:
     """The JSON report: every rule of the catalogue with its verdict."""
     items = []
     for verdict in verdicts:
@@ -60,9 +61,11 @@ def build_report(verdicts: Iterable[RuleVerdict], rules: Mapping[str, Rule],
         "summary": {**{name: counts[name] for name in VERDICTS}, "rules": len(items)},
         "requests": dict(requests),
         "duration_seconds": round(duration, 2),
+        "pacing_wait_seconds": round(waited, 2),
         "rules": items,
         "observations": [o.as_dict() for o in observations.items],
         "created_assistants": list(created),
+        "tokens_used": sorted(roles),
         "spent_by_test": {test: dict(ops) for test, ops in (spent_by_test or {}).items()},
     }
 

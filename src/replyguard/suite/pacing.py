@@ -67,6 +67,13 @@ class Pacer:
                     self._sleep(wait)
             log.clear()
 
+    def pause(self, seconds: float) -> None:
+        """Wait for the rate limit on purpose (a test honouring retry_after): counted as such."""
+        if seconds > 0:
+            with self._lock:
+                self.waited += seconds
+            self._sleep(seconds)
+
     def penalise(self, key: str, seconds: float) -> None:
         """The server throttled us anyway: wait what it asked before anything else on ``key``."""
         with self._lock:

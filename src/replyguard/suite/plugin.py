@@ -122,7 +122,8 @@ class SuitePlugin:
             self.report = build_report(
                 verdicts, self.rules, self.log, config=self.config,
                 requests=dict(self.session.budget.spent), created=self.session.created,
-                spent_by_test=self.spent_by_test,
+                spent_by_test=self.spent_by_test, roles=self.session.roles_used,
+                waited=self.session.pacer.waited,
                 duration=time.monotonic() - self.started)
         finally:
             self.session.close()

@@ -15,7 +15,7 @@ __all__ = ["PYTEST_OPTIONS", "add_options", "flags_from"]
 PYTEST_OPTIONS = tuple(spec for spec in OPTIONS
                        if spec.name not in ("keyword", "junit_xml", "format", "show_passed",
                                             "baseline", "known_deviations", "fail_on_drift",
-                                            "last_failed", "report_html", "report_md"))
+                                            "last_failed", "report_html", "report_md", "plan"))
 
 
 #: pytest owns ``--strict`` (an alias of --strict-markers): the suite's is spelled out.

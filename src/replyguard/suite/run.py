@@ -23,6 +23,8 @@ from replyguard.exit_codes import ExitCode
 from replyguard.gate.run import GateUsageError, finish_gate, prepare_gate
 from replyguard.reference.launch import ReferenceStartError
 from replyguard.report import exit_code, print_report, write_json, write_junit
+from replyguard.suite.budget import BILLED
+from replyguard.suite.plan import PlanError, rehearse
 from replyguard.suite.plugin import SuitePlugin
 from replyguard.suite.preflight import preflight
 from replyguard.target import ProfileError
@@ -57,16 +59,30 @@ def run_check(choices: Choices) -> int:
             if config.embedded:
                 _error(f"embedded reference server at {config.target.base_url} "
                        f"(window {config.reference_window:g}s)")
+            plan = None
+            if config.plan or (config.plan is None and not config.target.safety.exhaustive):
+                plan = rehearse(config)
+                for line in plan.lines():
+                    _error(line)
+                over = plan.over_cap(config)
+                if over:
+                    _error(f"refusing to start: {over}")
+                    return ExitCode.COULD_NOT_JUDGE
+                if config.plan:
+                    return ExitCode.OK
             problem = preflight(config.target)
             if problem:
                 _error(problem)
                 return ExitCode.COULD_NOT_JUDGE
             report = run_suite(config)
-    except (ProfileError, ConfigError, ReferenceStartError, GateUsageError) as exc:
+    except (ProfileError, ConfigError, ReferenceStartError, GateUsageError, PlanError) as exc:
         _error(str(exc))
         return ExitCode.COULD_NOT_JUDGE
     if report is None:
         return ExitCode.COULD_NOT_JUDGE
+    if plan is not None:
+        report["plan"] = plan.as_dict()
+        report["spent"] = _spent(report)
     for rule in report["rules"]:
         for error in rule.get("errors", [])[:1]:
             _error(f"could not judge {rule['rule']}: {error['test']} raised "
@@ -80,6 +96,15 @@ def run_check(choices: Choices) -> int:
         out.write("".join(f"{line}\n" for line in gated.lines))
     write_reports(report, config)
     return gated.exit_code if gated else exit_code(report)
+
+
+def _spent(report: dict[str, Any]) -> dict[str, Any]:
+    """What the run spent, in the plan's terms."""
+    requests = {op: n for op, n in report["requests"].items() if op != BILLED}
+    return {"requests": requests, "total": sum(requests.values()),
+            "billed_calls": report["requests"].get(BILLED, 0),
+            "assistants_created": len(report.get("created_assistants", [])),
+            "tokens": report.get("tokens_used", []), "seconds": report["duration_seconds"]}
 
 
 def write_reports(report: dict[str, Any], config: RunConfig) -> None:

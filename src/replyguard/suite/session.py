@@ -43,6 +43,8 @@ class ApiSession:
         #: Ids of the assistants this run created: the documents give no way to delete them,
         #: so the report lists them for the vendor's portal.
         self.created: list[object] = []
+        #: The token roles the run sent with (the plan shows them before a paid run).
+        self.roles_used: set[str] = set()
 
     def close(self) -> None:
         self._http.close()
@@ -77,6 +79,8 @@ class ApiSession:
         if token == ANY_ACCOUNT_TOKEN:
             token = self.freest_account_token()
         secret = raw_token if raw_token is not None else (self.token(token) if token else None)
+        if raw_token is None and token:
+            self.roles_used.add(token)
         request_headers = {"Accept": "application/json"}
         if content is not None or body is not NO_BODY:
             request_headers["Content-Type"] = "application/json"

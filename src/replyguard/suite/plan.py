@@ -1,0 +1,128 @@
+"""The spend plan of a run against a non-exhaustive target, made before its first request.
+
+The plan is a rehearsal: the same suite, with the target's safety settings, its token roles and
+its fixtures, run against an embedded reference on loopback (a 1 s window, the target's limit),
+uncapped, in a subprocess. Nothing is sent to the target. What the rehearsal spent is what the
+real run will spend on a target that keeps the contract (a target that deviates can cost a few
+retries more); its pacing waits, scaled to the target's window, give the wall time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from replyguard.config import RunConfig
+from replyguard.reference.launch import running_reference
+from replyguard.suite.budget import BILLED
+
+__all__ = ["Plan", "PlanError", "rehearse"]
+
+_REHEARSAL_WINDOW = 1
+
+
+class PlanError(RuntimeError):
+    """The rehearsal could not run; the message is one line."""
+
+
+@dataclass(slots=True)
+class Plan:
+    """What a run will send: per operation, billable calls, assistants created, tokens, time."""
+
+    requests: dict[str, int] = field(default_factory=dict)
+    billed_calls: int = 0
+    assistants_created: int = 0
+    tokens: list[str] = field(default_factory=list)
+    windows: int = 0
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> int:
+        """All requests of the plan."""
+        return sum(self.requests.values())
+
+    def over_cap(self, config: RunConfig) -> str | None:
+        """The one line naming the cap the plan does not fit, or None."""
+        safety = config.target.safety
+        if safety.max_requests and self.total > safety.max_requests:
+            return (f"the plan needs {self.total} requests, over safety.max_requests = "
+                    f"{safety.max_requests} (--max-requests)")
+        if safety.max_billed_calls and self.billed_calls > safety.max_billed_calls:
+            return (f"the plan needs {self.billed_calls} billable generate-reply calls, over "
+                    f"safety.max_billed_calls = {safety.max_billed_calls} (--max-billed-calls)")
+        return None
+
+    def lines(self) -> list[str]:
+        """The plan as lines for a person, printed before the first request."""
+        per_op = ", ".join(f"{op} {n}" for op, n in sorted(self.requests.items())) or "none"
+        return [
+            f"plan: {self.total} requests ({per_op})",
+            f"plan: {self.billed_calls} generate-reply calls can be billed (can answer 200)",
+            f"plan: {self.assistants_created} assistants created",
+            f"plan: tokens used: {', '.join(self.tokens) or 'none'}",
+            f"plan: about {self.windows} rate-limit windows, about {self.seconds:.0f} s",
+        ]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the report keeps it beside what was spent)."""
+        return {**asdict(self), "total": self.total}
+
+
+def _rehearsal_profile(reference: Mapping[str, Any], config: RunConfig) -> dict[str, Any]:
+    target = config.target
+    profile = dict(reference)
+    # The target's fixtures decide which tests run: keep only the roles and ids it has.
+    tokens = dict(profile["tokens"])
+    for role in list(tokens):
+        if not target.tokens.role(role):
+            tokens.pop(role)
+    assistants = {k: v for k, v in profile["assistants"].items()
+                  if getattr(target.assistants, k, None) is not None}
+    profile.update(
+        tokens=tokens, assistants=assistants,
+        capabilities={"reply_shows_variables": target.capabilities.reply_shows_variables},
+        safety={"allow_writes": target.safety.allow_writes,
+                "exhaustive": target.safety.exhaustive,
+                "max_requests": 0, "max_billed_calls": 0})
+    return profile
+
+
+def rehearse(config: RunConfig) -> Plan:
+    """Run the suite against an embedded reference shaped like the target; its spend is the plan."""
+    limit = config.target.rate_limit.limit
+    with tempfile.TemporaryDirectory(prefix="replyguard-plan-") as tmp, \
+            running_reference(limit=limit, window=_REHEARSAL_WINDOW,
+                              folder=Path(tmp) / "ref") as reference:
+        profile_path, report_path = Path(tmp) / "rehearsal.json", Path(tmp) / "report.json"
+        profile_path.write_text(json.dumps(_rehearsal_profile(reference.profile, config)),
+                                encoding="utf-8")
+        args = [sys.executable, "-m", "replyguard", "check", "--target", str(profile_path),
+                "--report-json", str(report_path), "--format", "plain", "--no-plan"]
+        if config.rules:
+            args += ["--rules", ",".join(config.rules)]
+        if config.keyword:
+            args += ["-k", config.keyword]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("REPLYGUARD_")}
+        done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=900,
+                              check=False)
+        if not report_path.exists():
+            tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise PlanError(f"the plan's rehearsal did not finish: {tail}")
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+    requests = {op: n for op, n in report["requests"].items() if op != BILLED}
+    wait = float(report.get("pacing_wait_seconds", 0.0))
+    scale = config.target.rate_limit.window_seconds / _REHEARSAL_WINDOW
+    seconds = report["duration_seconds"] - wait + wait * scale
+    return Plan(requests=requests, billed_calls=report["requests"].get(BILLED, 0),
+                assistants_created=len(report.get("created_assistants", [])),
+                tokens=list(report.get("tokens_used", [])),
+                windows=max(1, math.ceil(wait * scale / config.target.rate_limit.window_seconds)),
+                seconds=seconds)

@@ -1,0 +1,65 @@
+"""The spend plan: made before the first request, printed by --plan without sending anything,
+and a plan over a cap refuses to start in one line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from replyguard.reference.launch import running_reference
+from tests.helpers.counting_proxy import counting_proxy
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def _check(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "replyguard", "check", "--target", str(profile),
+                           *args], capture_output=True, text=True, timeout=600)
+
+
+def _paid_profile(base_url: str, reference_profile: dict, folder: Path) -> Path:
+    profile = dict(reference_profile)
+    profile["base_url"] = base_url
+    profile["safety"] = {"allow_writes": False, "exhaustive": False}
+    path = folder / "paid.json"
+    path.write_text(json.dumps(profile), encoding="utf-8")
+    return path
+
+
+def test_plan_sends_no_request_and_a_plan_over_a_cap_refuses(tmp_path: Path) -> None:
+    with running_reference(window=1, folder=tmp_path / "ref") as reference, \
+            counting_proxy(reference.base_url) as proxy:
+        profile = _paid_profile(proxy.base_url, reference.profile, tmp_path)
+        planned = _check(profile, "--plan")
+        over = _check(profile, "--max-billed-calls", "3")
+        sent = proxy.total()
+    assert planned.returncode == 0, planned.stderr[-2000:]
+    assert sent == 0  # neither the plan nor the refused run reached the target
+    lines = planned.stderr.splitlines()
+    assert any(line.startswith("replyguard: plan: ") and "requests" in line for line in lines)
+    assert any("can be billed" in line for line in lines)
+    assert planned.stdout == ""
+    assert over.returncode == 2
+    refusals = [line for line in over.stderr.splitlines() if "refusing to start" in line]
+    assert len(refusals) == 1
+    assert "safety.max_billed_calls = 3" in refusals[0]
+
+
+def test_the_plan_matches_what_a_paid_run_spends(tmp_path: Path) -> None:
+    with running_reference(window=1, folder=tmp_path / "ref") as reference:
+        profile = _paid_profile(reference.base_url, reference.profile, tmp_path)
+        report_path = tmp_path / "report.json"
+        done = _check(profile, "--report-json", str(report_path), "--format", "plain")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    plan, spent = report["plan"], report["spent"]
+    assert plan["requests"] == spent["requests"]
+    assert plan["billed_calls"] == spent["billed_calls"] <= 20
+    assert plan["assistants_created"] == spent["assistants_created"] == 0
+    assert sorted(plan["tokens"]) == sorted(spent["tokens"])
+    budget = [r["rule"] for r in report["rules"] if "budget" in r["reason"]]
+    assert budget == []
