@@ -69,3 +69,25 @@ def test_budget_overall_cap_and_reservation() -> None:
         budget.reserve("create_assistant", 4)
     free = Budget.for_target(Safety(max_requests=0, exhaustive=True))
     assert free.remaining("generate_reply") == float("inf")
+
+
+def test_billable_calls_are_valid_calls_for_an_own_assistant() -> None:
+    from replyguard.suite.session import ApiSession
+    from replyguard.target import parse_target
+
+    target = parse_target({"base_url": "http://127.0.0.1:9/api", "brand": "autocalls",
+                           "tokens": {"primary": "p" * 20, "secondary": "s" * 20},
+                           "assistants": {"own": 1, "foreign": 2}}, env={})
+    session = ApiSession(target, Budget())
+    valid = {"assistant_id": 1, "customer_identifier": "+1", "message": "Hi"}
+    try:
+        assert session.billable("primary", valid)
+        assert session.billable("secondary", valid)
+        assert not session.billable(None, valid)  # no token: a 401
+        assert not session.billable("primary", {**valid, "assistant_id": 2})  # foreign: 404
+        assert not session.billable("primary", {**valid, "assistant_id": {"id": 1}})
+        assert not session.billable("primary", {**valid, "assistant_id": True})
+        assert not session.billable("primary", {**valid, "customer_identifier": "x" * 256})
+        assert not session.billable("primary", {**valid, "message": " "})
+    finally:
+        session.close()

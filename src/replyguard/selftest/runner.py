@@ -52,6 +52,8 @@ class Case:
     rules: tuple[str, ...] = ()
     limit: int = 5
     mode: str = "exhaustive"
+    window: int | None = None
+    """The reference's window for this case (None: the run's, a check's default)."""
     """``exhaustive`` (a free target) or ``paid`` (judged as a billed one)."""
 
     @property
@@ -110,7 +112,8 @@ def run_case(case: Case, folder: Path, *, window: float = WINDOW,
     started = time.monotonic()
     flag = "--fault" if case.kind == "fault" else "--variant"
     try:
-        reference = start_reference(folder, limit=case.limit, window=round(window),
+        reference = start_reference(folder, limit=case.limit,
+                                    window=case.window or round(window),
                                     extra_args=[flag, case.name], timeout=30.0)
     except ReferenceStartError as exc:
         return CaseResult(case, (), time.monotonic() - started, f"server: {exc}")

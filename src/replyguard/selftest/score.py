@@ -100,7 +100,7 @@ def build_cases(options: SelftestOptions, faults: Sequence[str],
         for name in fault_names:
             expectation = EXPECTATIONS[name]
             cases.append(Case(name, "fault", expectation.expect, expectation.run,
-                              expectation.limit, mode))
+                              expectation.limit, mode, expectation.window))
     # Variants run the full suite: a false alarm may come from any rule, in either mode.
     cases += [Case(name, "variant", mode=mode) for mode in variant_modes
               for name in variant_names]

@@ -112,9 +112,10 @@ class ApiSession:
         """Could this generate-reply call answer 200 (and so be billed) on a correct target?"""
         if token not in ("primary", "secondary") or not isinstance(body, dict):
             return False
-        own = {self.target.assistants.own, self.target.assistants.own_second} - {None}
+        own = (self.target.assistants.own, self.target.assistants.own_second)
+        assistant = body.get("assistant_id")
         identifier, message = body.get("customer_identifier"), body.get("message")
-        return (body.get("assistant_id") in own and isinstance(identifier, str)
+        return (type(assistant) is int and assistant in own and isinstance(identifier, str)
                 and len(identifier.strip()) > 0 and len(identifier) <= 255
                 and isinstance(message, str) and bool(message.strip()))
 
