@@ -89,5 +89,6 @@ def test_billable_calls_are_valid_calls_for_an_own_assistant() -> None:
         assert not session.billable("primary", {**valid, "assistant_id": True})
         assert not session.billable("primary", {**valid, "customer_identifier": "x" * 256})
         assert not session.billable("primary", {**valid, "message": " "})
+        assert not session.billable("primary", {**valid, "variables": "name=John"})
     finally:
         session.close()
