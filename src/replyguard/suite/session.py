@@ -117,7 +117,8 @@ class ApiSession:
         identifier, message = body.get("customer_identifier"), body.get("message")
         return (type(assistant) is int and assistant in own and isinstance(identifier, str)
                 and len(identifier.strip()) > 0 and len(identifier) <= 255
-                and isinstance(message, str) and bool(message.strip()))
+                and isinstance(message, str) and bool(message.strip())
+                and isinstance(body.get("variables", {}), dict))
 
     def _remember_created(self, exchange: Exchange) -> None:
         body = exchange.json()
