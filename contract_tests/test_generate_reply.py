@@ -53,13 +53,13 @@ def _served(rule_id: str, exchange: Exchange) -> dict:
     return body
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def run_id() -> str:
     """Fresh per run, so identifiers never resume a conversation of an earlier run."""
     return uuid.uuid4().hex[:10]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def conversation(api: ApiSession, target: Target, run_id: str) -> Conversation:
     identifier = f"+1415555{run_id}"
     first = api.generate_reply({
@@ -69,7 +69,7 @@ def conversation(api: ApiSession, target: Target, run_id: str) -> Conversation:
     return Conversation(identifier, first)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def second(api: ApiSession, target: Target, conversation: Conversation) -> Exchange:
     if conversation.second is None:
         conversation.second = api.generate_reply({
@@ -80,12 +80,12 @@ def second(api: ApiSession, target: Target, conversation: Conversation) -> Excha
     return conversation.second
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def unicode_identifier(run_id: str) -> str:
     return f"Ünïcode.CASE+{run_id}@Exämple.com 😀"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def other_identifier(api: ApiSession, target: Target, conversation: Conversation,
                      unicode_identifier: str) -> Exchange:
     if conversation.other_identifier is None:

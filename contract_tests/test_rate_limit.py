@@ -42,7 +42,7 @@ def _payload(target: Target, tag: str) -> dict:
             "customer_identifier": f"rl-{tag}-{uuid.uuid4().hex[:8]}", "message": "Hello"}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def burst(api: ApiSession, target: Target) -> Burst:
     limit = target.rate_limit.limit
     # The burst, the second token and the recovery: every one of them can be billed.
@@ -61,6 +61,7 @@ def _retry_after(burst: Burst) -> object:
 
 
 @rule("ratelimit.limit")
+@pytest.mark.phase(0)
 def test_exactly_limit_served_then_refused(burst: Burst) -> None:
     statuses = [a.status for a in burst.answers]
     first_throttled = next((i for i, s in enumerate(statuses) if s == 429), None)
@@ -83,6 +84,7 @@ def test_exactly_limit_served_then_refused(burst: Burst) -> None:
 
 
 @rule("ratelimit.status-429")
+@pytest.mark.phase(0)
 def test_refusal_is_429(burst: Burst) -> None:
     if 200 <= burst.throttled.status < 300:
         pytest.skip("inconclusive: the burst was never refused (see ratelimit.limit)")
@@ -90,6 +92,7 @@ def test_refusal_is_429(burst: Burst) -> None:
 
 
 @rule("ratelimit.body")
+@pytest.mark.phase(0)
 def test_429_body_as_documented(burst: Burst) -> None:
     if burst.throttled.status != 429:
         pytest.skip("inconclusive: no 429 to judge (see ratelimit.limit, ratelimit.status-429)")
@@ -101,6 +104,7 @@ def test_429_body_as_documented(burst: Burst) -> None:
 
 
 @rule("ratelimit.retry-after.range")
+@pytest.mark.phase(0)
 def test_retry_after_is_an_integer_within_the_window(burst: Burst, target: Target) -> None:
     if burst.throttled.status != 429:
         pytest.skip("inconclusive: no 429 to judge")
@@ -112,6 +116,7 @@ def test_retry_after_is_an_integer_within_the_window(burst: Burst, target: Targe
 
 
 @rule("ratelimit.retry-after.header-agrees")
+@pytest.mark.phase(0)
 def test_retry_after_header_agrees(burst: Burst) -> None:
     if burst.throttled.status != 429:
         pytest.skip("inconclusive: no 429 to judge")
@@ -125,6 +130,7 @@ def test_retry_after_header_agrees(burst: Burst) -> None:
 
 
 @rule("ratelimit.per-token")
+@pytest.mark.phase(0)
 def test_second_token_not_throttled_by_first(api: ApiSession, target: Target,
                                              burst: Burst) -> None:
     if not target.tokens.secondary:
@@ -143,6 +149,7 @@ def test_second_token_not_throttled_by_first(api: ApiSession, target: Target,
 
 
 @rule("ratelimit.recovers")
+@pytest.mark.phase(2)
 def test_served_again_after_retry_after(api: ApiSession, target: Target, burst: Burst) -> None:
     if burst.throttled.status != 429:
         pytest.skip("inconclusive: no 429 to recover from")
@@ -159,30 +166,26 @@ def test_served_again_after_retry_after(api: ApiSession, target: Target, burst: 
 
 
 @rule("ratelimit.counts-failed-validation")
-def test_failed_validation_counts(api: ApiSession, target: Target) -> None:
+@pytest.mark.phase(4)
+def test_refused_calls_count_unless_unauthenticated(api: ApiSession, target: Target) -> None:
+    # One fresh window proves both halves: Laravel authenticates before it throttles (a token's
+    # bucket never sees calls without it), and throttles before it validates (a 422 counts).
     limit = target.rate_limit.limit
-    api.budget.reserve("generate_reply", limit + 1, billable=1)
-    api.fresh_window("primary")
-    rejected = [api.generate_reply({}, paced=False) for _ in range(limit)]
-    expect("ratelimit.counts-failed-validation", all(r.status == 422 for r in rejected),
-           f"{limit} invalid calls answered 422", [r.status for r in rejected], rejected[-1])
-    exchange = api.generate_reply(_payload(target, "after-422"), paced=False)
-    expect("ratelimit.counts-failed-validation", exchange.status == 429,
-           f"a valid call refused after {limit} failed validations in the window "
-           "(the throttle runs before validation)", f"HTTP {exchange.status}", exchange)
-
-
-@rule("ratelimit.counts-failed-validation")
-def test_unauthenticated_requests_do_not_count(api: ApiSession, target: Target) -> None:
-    # Laravel authenticates before it throttles, so a token's bucket only sees its own calls.
-    limit = target.rate_limit.limit
-    api.budget.reserve("generate_reply", limit + 1, billable=1)
+    api.budget.reserve("generate_reply", 2 * limit + 1, billable=2)
     api.fresh_window("primary")
     for _ in range(limit):
         refused = api.generate_reply(_payload(target, "anon"), token=None, paced=False)
         expect("ratelimit.counts-failed-validation", refused.status == 401,
                "401 without a token", refused.summary(limit=120), refused)
-    exchange = api.generate_reply(_payload(target, "after-401"), paced=False)
-    expect("ratelimit.counts-failed-validation", exchange.status == 200,
+    served = api.generate_reply(_payload(target, "after-401"), paced=False)
+    expect("ratelimit.counts-failed-validation", served.status == 200,
            f"the token served after {limit} unauthenticated calls (they are not its calls)",
-           exchange.summary(limit=160), exchange)
+           served.summary(limit=160), served)
+    rejected = [api.generate_reply({}, paced=False) for _ in range(limit - 1)]
+    expect("ratelimit.counts-failed-validation", all(r.status == 422 for r in rejected),
+           f"{limit - 1} invalid calls answered 422", [r.status for r in rejected],
+           rejected[-1] if rejected else served)
+    exchange = api.generate_reply(_payload(target, "after-422"), paced=False)
+    expect("ratelimit.counts-failed-validation", exchange.status == 429,
+           f"a valid call refused after 1 reply and {limit - 1} failed validations in the "
+           "window (the throttle runs before validation)", f"HTTP {exchange.status}", exchange)

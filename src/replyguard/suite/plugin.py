@@ -35,6 +35,18 @@ def rule_ids(item: pytest.Item) -> tuple[str, ...]:
     return tuple(rule for mark in item.iter_markers("rule") for rule in mark.args)
 
 
+def _phase(item: pytest.Item) -> int:
+    mark = item.get_closest_marker("phase")
+    if mark is not None:
+        return int(mark.args[0])
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and callspec.params.get("operation") == "create_assistant":
+        return 1
+    if all(rule.startswith("assistant.") for rule in rule_ids(item)):
+        return 1
+    return 3
+
+
 class SuitePlugin:
     """One run of the contract suite against one target: hooks, fixtures and the outcomes."""
 
@@ -55,6 +67,9 @@ class SuitePlugin:
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line(
             "markers", "rule(*ids): the rules of openapi/rules.yaml this test proves")
+        config.addinivalue_line(
+            "markers", "phase(n): when the test runs (0 the burst, 1 create-assistant while "
+                       "the window resets, 2 recovery, 3 the rest, 4 fresh windows)")
         if self.config.keyword:
             config.option.keyword = self.config.keyword
 
@@ -68,6 +83,10 @@ class SuitePlugin:
             if unknown:
                 raise pytest.UsageError(
                     f"{item.nodeid} names rules not in openapi/rules.yaml: {', '.join(unknown)}")
+        # Waits for the rate limit overlap with work the documents do not rate-limit: the
+        # burst first, create-assistant while its window resets, then recovery, the other
+        # generate-reply calls, and last the tests that need a fresh window of their own.
+        items.sort(key=_phase)
         globs = self.config.rules
         if not globs:
             return
