@@ -70,6 +70,9 @@ class CaseResult:
     failing: tuple[str, ...]
     seconds: float
     error: str | None = None
+    #: The first failure of each failing rule (expected, observed, curl): evidence for a
+    #: false alarm, kept in the selftest's JSON report.
+    evidence: tuple[dict[str, str], ...] = ()
 
     @property
     def detected_by(self) -> tuple[str, ...]:
@@ -141,7 +144,9 @@ def run_case(case: Case, folder: Path, *, window: float = WINDOW,
     failing = tuple(item["rule"] for item in report["rules"] if item["verdict"] == "fail")
     erred = [item["rule"] for item in report["rules"] if item["verdict"] == "error"]
     error = f"could not judge {', '.join(erred)}" if erred else None
-    return CaseResult(case, failing, time.monotonic() - started, error)
+    evidence = tuple(item["failures"][0] for item in report["rules"]
+                     if item["verdict"] == "fail" and item.get("failures"))
+    return CaseResult(case, failing, time.monotonic() - started, error, evidence)
 
 
 def _paid_profile(profile: dict[str, object], path: Path) -> Path:

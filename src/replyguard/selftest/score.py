@@ -185,7 +185,8 @@ def score_report(results: Sequence[CaseResult], score: Score, jobs: int) -> dict
              "expected": list(r.case.expect),
              "rules_run": list(r.case.rules) or ["*"], "verdict": r.verdict,
              "failing": list(r.failing), "detected_by": list(r.detected_by),
-             "seconds": round(r.seconds, 1), "error": r.error}
+             "seconds": round(r.seconds, 1), "error": r.error,
+             "evidence": list(r.evidence) if r.case.kind == "variant" else []}
             for r in results
         ],
     }
