@@ -20,19 +20,24 @@ from replyguard.selftest import (
     registered,
     run_cases,
 )
+from replyguard.selftest.runner import Case
 
 pytestmark = [pytest.mark.quality, pytest.mark.integration]
 
 # Two fault runs and two variant runs at a time (the default of `replyguard selftest`).
 JOBS = 2
+#: Judged as a billed target too (exhaustive = false, allow_writes = true, the default caps):
+#: the two variants on the other side of every silent zone.
+PAID_SAMPLE = ("laravel-lenient", "strict-json")
 
 
 @pytest.fixture(scope="module")
 def results() -> dict[str, CaseResult]:
     # The names come from the server's CLI, as in `replyguard selftest`.
-    cases = build_cases(SelftestOptions(sample=True), registered("fault"),
+    cases = build_cases(SelftestOptions(sample=True, mode="exhaustive"), registered("fault"),
                         registered("variant"))
-    return {result.case.name: result for result in run_cases(cases, jobs=JOBS)}
+    cases += [Case(name, "variant", mode="paid") for name in PAID_SAMPLE]
+    return {result.case.label: result for result in run_cases(cases, jobs=JOBS)}
 
 
 @pytest.mark.timeout(600)
@@ -46,9 +51,10 @@ def test_fault_is_detected_by_an_expected_rule(results: dict[str, CaseResult],
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("variant", [*VARIANTS, *(f"{name} (paid)" for name in PAID_SAMPLE)])
 def test_correct_variant_passes_the_full_suite(results: dict[str, CaseResult],
                                                variant: str) -> None:
     result = results[variant]
     assert result.verdict == "pass", (
-        f"{variant}: {result.verdict}; failing {result.failing} {result.error or ''}")
+        f"{variant}: {result.verdict}; failing {result.failing} {result.error or ''} "
+        f"{result.evidence}")
