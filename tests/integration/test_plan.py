@@ -35,10 +35,12 @@ def test_plan_sends_no_request_and_a_plan_over_a_cap_refuses(tmp_path: Path) -> 
             counting_proxy(reference.base_url) as proxy:
         profile = _paid_profile(proxy.base_url, reference.profile, tmp_path)
         planned = _check(profile, "--plan")
+        sent_by_plan = proxy.total()
         over = _check(profile, "--max-billed-calls", "3")
-        sent = proxy.total()
+        sent_by_refused_run = proxy.total() - sent_by_plan
     assert planned.returncode == 0, planned.stderr[-2000:]
-    assert sent == 0  # neither the plan nor the refused run reached the target
+    assert sent_by_plan == 0  # --plan reaches nothing at all
+    assert sent_by_refused_run == 1  # only the free preflight: no token, nothing billed
     lines = planned.stderr.splitlines()
     assert any(line.startswith("replyguard: plan: ") and "requests" in line for line in lines)
     assert any("can be billed" in line for line in lines)

@@ -59,6 +59,13 @@ def run_check(choices: Choices) -> int:
             if config.embedded:
                 _error(f"embedded reference server at {config.target.base_url} "
                        f"(window {config.reference_window:g}s)")
+            # The preflight first: a target that is not there, or not the API, is one line
+            # before anything else happens. --plan sends nothing at all, so it has none.
+            if not config.plan:
+                problem = preflight(config.target)
+                if problem:
+                    _error(problem)
+                    return ExitCode.COULD_NOT_JUDGE
             plan = None
             if config.plan or (config.plan is None and not config.target.safety.exhaustive):
                 plan = rehearse(config)
@@ -70,10 +77,6 @@ def run_check(choices: Choices) -> int:
                     return ExitCode.COULD_NOT_JUDGE
                 if config.plan:
                     return ExitCode.OK
-            problem = preflight(config.target)
-            if problem:
-                _error(problem)
-                return ExitCode.COULD_NOT_JUDGE
             report = run_suite(config)
     except (ProfileError, ConfigError, ReferenceStartError, GateUsageError, PlanError) as exc:
         _error(str(exc))

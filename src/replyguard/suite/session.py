@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from replyguard.client import RetryPolicy
 from replyguard.suite.budget import Budget
 from replyguard.suite.exchange import Exchange
 from replyguard.suite.pacing import Pacer
@@ -38,6 +39,9 @@ class ApiSession:
         self.target = target
         self.budget = budget
         self.pacer = pacer or Pacer(target.rate_limit.limit, target.rate_limit.window_seconds)
+        # Retrying a throttled call is the client's policy (replyguard.client), without jitter:
+        # the pacer already spaces the suite's calls, and three attempts bound a test's cost.
+        self.retry = RetryPolicy(max_attempts=3, base=0.0, jitter=False)
         self._http = httpx.Client(timeout=timeout, transport=transport)
         self.exchanges: list[Exchange] = []
         #: Ids of the assistants this run created: the documents give no way to delete them,
@@ -92,7 +96,7 @@ class ApiSession:
         key = secret or ""
         limited = operation == "generate_reply"
         billable = limited and self.billable(token if raw_token is None else None, body)
-        for _attempt in range(3):
+        for attempt in range(self.retry.max_attempts):
             self.budget.spend(operation, billable=billable)
             if limited and paced:
                 self.pacer.acquire(key)
@@ -104,7 +108,10 @@ class ApiSession:
                 self._remember_created(exchange)
             if not (limited and paced and retry_throttled and exchange.status == 429):
                 return exchange
-            wait = retry_after_of(exchange) or self.target.rate_limit.window_seconds
+            # The client's policy: never sooner than retry_after (no answer: a whole window).
+            asked = retry_after_of(exchange)
+            wait = self.retry.wait(attempt, 1.0, self.target.rate_limit.window_seconds
+                                   if asked is None else asked)
             self.pacer.penalise(key, min(wait, self.target.rate_limit.window_seconds) + 0.05)
         return exchange
 
