@@ -51,11 +51,20 @@ def _grouped_untested(rules: list[Mapping[str, Any]]) -> dict[str, list[str]]:
 
 
 def _observed_line(report: Mapping[str, Any]) -> str:
-    zones: dict[str, list[str]] = {}
+    # Per zone, only where this target differs from the contract's own decision: that is the
+    # fingerprint worth reading; the JSON report keeps every probe.
+    zones: dict[str, list[Mapping[str, Any]]] = {}
     for item in report.get("observations", []):
-        zones.setdefault(item["zone"], []).append(f"{item['probe']}: {item['answer']}")
-    parts = [f"{zone.removeprefix('silent.')}: {'; '.join(dict.fromkeys(notes))}"
-             for zone, notes in zones.items()]
+        zones.setdefault(item["zone"], []).append(item)
+    parts = []
+    for zone, items in zones.items():
+        other = [f"{o['probe']}: {o['answer']}" for o in items if not o.get("agrees", True)]
+        name = zone.removeprefix("silent.")
+        if not other:
+            parts.append(f"{name}: as the contract decides ({len(items)} probes)")
+        else:
+            more = f" and {len(other) - 2} more" if len(other) > 2 else ""
+            parts.append(f"{name}: {'; '.join(other[:2])}{more}")
     return " | ".join(parts)
 
 
