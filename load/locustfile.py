@@ -15,7 +15,7 @@ if _ROOT not in sys.path:
 
 from locust import events  # noqa: E402
 
-from load.plugin import install  # noqa: E402
+from load.hooks import install  # noqa: E402
 from load.probing import RateLimitFingerprint  # noqa: E402
 from load.scenarios import (  # noqa: E402
     RateLimitConformance,

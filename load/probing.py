@@ -16,7 +16,7 @@ from locust import task
 from locust.exception import StopUser
 from locust.runners import LocalRunner, WorkerRunner
 
-from load.recorder import BudgetSpent, RecordingTransport
+from load.recorder import RecordingTransport, RequestCapReached
 from load.runtime import STATE
 from load.scenarios import _ReplyguardUser, _warn_once
 from replyguard.fingerprint import Probe, ProbePlan, probe_from_response, run_probes
@@ -77,7 +77,7 @@ class RateLimitFingerprint(_ReplyguardUser):
         try:
             response = self.clients[role].post(self.target.generate_reply_path.lstrip("/"),
                                                json=self._body(role, kind))
-        except BudgetSpent as exc:
+        except RequestCapReached as exc:
             _warn_once("budget", f"replyguard: {exc}; the fingerprint stops")
             raise StopUser() from None
         except httpx.TransportError:

@@ -19,17 +19,17 @@ import httpx
 
 from load.judge import CUT, NO_ANSWER, Observation
 
-__all__ = ["Budget", "BudgetSpent", "Recorder", "RecordingTransport", "RequestEvent"]
+__all__ = ["Recorder", "RecordingTransport", "RequestCap", "RequestCapReached", "RequestEvent"]
 
 #: Called once per exchange like locust's ``events.request.fire`` (keyword arguments).
 RequestEvent = Callable[..., None]
 
 
-class BudgetSpent(Exception):
+class RequestCapReached(Exception):
     """The process has sent as many requests as ``--replyguard-max-requests`` allows."""
 
 
-class Budget:
+class RequestCap:
     """A hard bound on requests sent by this process; :meth:`take` is False once spent."""
 
     def __init__(self, limit: int) -> None:
@@ -82,7 +82,7 @@ class RecordingTransport(httpx.BaseTransport):
     expects 401, 402, 404 and 422 too).
     """
 
-    def __init__(self, recorder: Recorder, budget: Budget, fire: RequestEvent, *, token: str,
+    def __init__(self, recorder: Recorder, budget: RequestCap, fire: RequestEvent, *, token: str,
                  scenario: str, expected: frozenset[int] = frozenset({200, 429}),
                  clock: Callable[[], float] = time.time) -> None:
         self._inner = httpx.HTTPTransport()
@@ -97,7 +97,7 @@ class RecordingTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send, read the whole answer, record it, fire one locust request event."""
         if not self._budget.take():
-            raise BudgetSpent(f"request bound of {self._budget.limit} reached")
+            raise RequestCapReached(f"request bound of {self._budget.limit} reached")
         sent = self._clock()
         try:
             response = self._inner.handle_request(request)

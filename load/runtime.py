@@ -10,14 +10,16 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from load.judge import Observation, Settings, Verdict, judge
 from load.options import is_loopback
-from load.recorder import Budget, Recorder
+from load.recorder import Recorder, RequestCap
+from replyguard.config import load_run_config, read_choices
 from replyguard.fingerprint import Fingerprint, Probe, fingerprint
 from replyguard.masking import mask_secrets
-from replyguard.target import Target, load_target
+from replyguard.target import Target
 
 __all__ = ["STATE", "RunState", "TargetInfo", "TargetRefused", "scenario_roles",
            "scenario_settings"]
@@ -84,8 +86,10 @@ class TargetInfo:
 
 
 def checked_target(path: str, allow_remote: bool) -> TargetInfo:
-    """Load a profile and refuse it unless it is on loopback (or remote targets are allowed)."""
-    info = TargetInfo.from_target(load_target(path))
+    """Resolve a profile as every run does and refuse it unless it is on loopback (or remote
+    targets are allowed)."""
+    config = load_run_config(read_choices({"target": path}), Path(path))
+    info = TargetInfo.from_target(config.target)
     if not allow_remote and not is_loopback(info.base_url):
         raise TargetRefused(
             f"replyguard: refusing to load-test {info.base_url} (from {path}): not a loopback "
@@ -99,7 +103,7 @@ class RunState:
 
     targets: dict[str, TargetInfo] = field(default_factory=dict)
     recorder: Recorder = field(default_factory=Recorder)
-    budget: Budget = field(default_factory=lambda: Budget(5000))
+    budget: RequestCap = field(default_factory=lambda: RequestCap(5000))
     scenarios: set[str] = field(default_factory=set)
     """Scenario names that ran (the User classes' ``scenario`` attribute)."""
     min_efficiency: float = 0.6

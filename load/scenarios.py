@@ -10,7 +10,7 @@ import httpx
 from locust import User, constant, task
 from locust.exception import StopUser
 
-from load.recorder import BudgetSpent, RecordingTransport
+from load.recorder import RecordingTransport, RequestCapReached
 from load.runtime import STATE, TargetInfo
 from replyguard.client import AssistantClient, RateLimited, RetryPolicy, TransportError
 from replyguard.wire import retry_after_seconds
@@ -77,7 +77,7 @@ class _ReplyguardUser(User):
         try:
             return self.http.post(self.target.generate_reply_path.lstrip("/"),
                                   json=self.payload())
-        except BudgetSpent as exc:
+        except RequestCapReached as exc:
             _warn_once("budget", f"replyguard: {exc}; users stop sending")
             raise StopUser() from None
 
@@ -168,7 +168,7 @@ class WellBehavedClient(_ReplyguardUser):
         try:
             self.client_api.generate_reply(body["assistant_id"], body["customer_identifier"],
                                            body["message"])
-        except BudgetSpent as exc:
+        except RequestCapReached as exc:
             _warn_once("budget", f"replyguard: {exc}; users stop sending")
             raise StopUser() from None
         except (RateLimited, TransportError) as exc:

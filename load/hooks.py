@@ -34,6 +34,7 @@ from load.runtime import (
     checked_target,
     scenario_roles,
 )
+from replyguard.config import ConfigError, read_choices
 from replyguard.exit_codes import ExitCode
 from replyguard.reference.launch import ReferenceStartError, running_reference
 from replyguard.target import ProfileError
@@ -82,7 +83,7 @@ def _on_init(environment: Environment, runner: Any, **_: Any) -> None:
     STATE.min_efficiency = float(options.replyguard_min_efficiency)
     try:
         STATE.targets = _resolve_targets(environment)
-    except (ProfileError, TargetRefused, ReferenceStartError) as exc:
+    except (ProfileError, ConfigError, TargetRefused, ReferenceStartError) as exc:
         _refuse(str(exc) if isinstance(exc, TargetRefused) else f"replyguard: {exc}")
     # Custom attributes of parsed_options travel to workers with every spawn message.
     options.replyguard_targets = STATE.targets_as_data()
@@ -127,15 +128,18 @@ def _resolve_targets(environment: Environment) -> dict[str, TargetInfo]:
     allow = bool(options.replyguard_allow_remote)
     scenarios = _may_run(environment)
     targets: dict[str, TargetInfo] = {}
-    if options.target:
-        targets["rate-limit"] = checked_target(options.target, allow)
+    # As `replyguard check`: --target / REPLYGUARD_TARGET, else a replyguard.toml up to the
+    # repository root, else an embedded reference.
+    profile = options.target or str(read_choices({}).profile or "")
+    if profile:
+        targets["rate-limit"] = checked_target(profile, allow)
     elif scenarios - {"throughput"}:
         targets["rate-limit"] = _embedded(int(options.replyguard_limit),
                                           int(options.replyguard_window))
     if "throughput" in scenarios:
         if options.throughput_target:
             targets["throughput"] = checked_target(options.throughput_target, allow)
-        elif options.target:
+        elif profile:
             targets["throughput"] = targets["rate-limit"]
         else:
             targets["throughput"] = _embedded(THROUGHPUT_LIMIT, 60)
