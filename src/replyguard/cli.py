@@ -18,6 +18,7 @@ import click
 from replyguard.config.options import OPTIONS, OptionSpec
 from replyguard.exit_codes import ExitCode
 from replyguard.gate.cli import diff as gate_diff
+from replyguard.reference.config import DEFAULT_LIMIT, DEFAULT_WINDOW
 
 __all__ = ["main"]
 
@@ -84,10 +85,10 @@ def check(**flags: Any) -> None:
               show_envvar=True, help="Address to bind (keep it on loopback for load tests).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               envvar="REPLYGUARD_PORT", show_envvar=True, help="Port; 0 picks a free one.")
-@click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True,
+@click.option("--limit", type=click.IntRange(min=1), default=DEFAULT_LIMIT, show_default=True,
               envvar="REPLYGUARD_LIMIT", show_envvar=True,
               help="generate-reply calls per window and token (the documents: 5).")
-@click.option("--window", type=click.IntRange(min=1), default=60, show_default=True,
+@click.option("--window", type=click.IntRange(min=1), default=DEFAULT_WINDOW, show_default=True,
               envvar="REPLYGUARD_WINDOW", show_envvar=True,
               help="Rate-limit window in seconds (the documents: a minute).")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from replyguard.gate import Deviation, apply_gate
-from replyguard.reports import render_html, render_markdown, write_markdown
+from replyguard.report import render_html, render_markdown, write_markdown
 from tests.helpers.gate_reports import TOKEN, make_report
 
 

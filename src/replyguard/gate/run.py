@@ -135,7 +135,7 @@ def finish_gate(report: MutableMapping[str, Any], prepared: PreparedGate, *,
                             deviations=prepared.deviations,
                             deviations_label=prepared.deviations_label,
                             fail_on_drift=prepared.options.fail_on_drift, today=today)
-    from replyguard.reports import write_html, write_markdown
+    from replyguard.report import write_html, write_markdown
 
     if prepared.options.report_html:
         write_html(report, prepared.options.report_html, secrets)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from replyguard.gate.baseline import DESELECTED
-from replyguard.reports.common import VERDICTS, by_area, counts, headline, masked, target_line
+from replyguard.report.common import VERDICTS, by_area, counts, headline, masked, target_line
 
 __all__ = ["render_html", "write_html"]
 

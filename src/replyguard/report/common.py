@@ -6,11 +6,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from replyguard.masking import mask_secrets
+from replyguard.suite.verdicts import VERDICTS
 
 __all__ = ["VERDICTS", "area", "by_area", "counts", "headline", "masked", "target_line"]
 
-VERDICTS = ("fail", "error", "not tested", "observed", "pass")
-_ORDER = {v: i for i, v in enumerate(VERDICTS)}
+_ORDER: dict[str, int] = {v: i for i, v in enumerate(VERDICTS)}
 
 
 def area(rule: str) -> str:
@@ -32,7 +32,7 @@ def by_area(report: Mapping[str, Any]) -> dict[str, list[Mapping[str, Any]]]:
 
 def counts(report: Mapping[str, Any]) -> dict[str, int]:
     """Verdict counts, computed from the rules (a version 1 summary lacks some keys)."""
-    result = dict.fromkeys(VERDICTS, 0)
+    result: dict[str, int] = dict.fromkeys(VERDICTS, 0)
     for item in report.get("rules", []):
         verdict = str(item.get("verdict"))
         result[verdict] = result.get(verdict, 0) + 1

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from replyguard.reports.common import VERDICTS, counts, headline, masked, target_line
+from replyguard.report.common import VERDICTS, counts, headline, masked, target_line
 
 __all__ = ["render_markdown", "write_markdown"]
 
