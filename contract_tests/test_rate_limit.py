@@ -1,8 +1,10 @@
 """Rate limit: ``limit`` generate-reply calls per window per token, then a documented 429.
 
-One burst of ``limit + 1`` calls on a fresh bucket is judged by several rules; the recovery
-and per-token checks reuse the throttled state it leaves, so a paid target spends
-``limit + 3`` calls here.
+One burst of ``limit + 1`` calls on a fresh bucket is judged by several rules; the per-token,
+counting and recovery checks reuse the state it leaves, so all of them share one window: while
+the primary token is throttled, the second token is served (per token), then fills its own
+bucket with refused calls (what counts), and the primary is served again after ``retry_after``.
+A paid target spends ``limit + 3`` billable calls here, and no window of its own.
 """
 
 from __future__ import annotations
@@ -37,6 +39,13 @@ class Burst:
         return self.answers[self.limit]
 
 
+@dataclass(slots=True)
+class Counting:
+    """Whether ratelimit.counts-failed-validation was judged in the burst's window."""
+
+    judged: bool = False
+
+
 def _payload(target: Target, tag: str) -> dict:
     return {"assistant_id": target.assistants.own,
             "customer_identifier": f"rl-{tag}-{uuid.uuid4().hex[:8]}", "message": "Hello"}
@@ -50,9 +59,22 @@ def burst(api: ApiSession, target: Target) -> Burst:
     api.fresh_window("primary")
     if target.tokens.secondary:
         api.fresh_window("secondary")
-    answers = [api.generate_reply(_payload(target, "burst"), paced=False)
+    answers = [api.generate_reply(_payload(target, "burst"), token="primary", paced=False)
                for _ in range(limit + 1)]
     return Burst(answers, time.monotonic(), limit)
+
+
+@pytest.fixture(scope="session")
+def second_token(api: ApiSession, target: Target, burst: Burst) -> Exchange | None:
+    """The second token's first call, sent while the first token is throttled."""
+    if not target.tokens.secondary:
+        return None
+    return api.generate_reply(_payload(target, "other-token"), token="secondary", paced=False)
+
+
+@pytest.fixture(scope="session")
+def counting() -> Counting:
+    return Counting()
 
 
 def _retry_after(burst: Burst) -> object:
@@ -131,14 +153,13 @@ def test_retry_after_header_agrees(burst: Burst) -> None:
 
 @rule("ratelimit.per-token")
 @pytest.mark.phase(0)
-def test_second_token_not_throttled_by_first(api: ApiSession, target: Target,
-                                             burst: Burst) -> None:
-    if not target.tokens.secondary:
+def test_second_token_not_throttled_by_first(burst: Burst,
+                                             second_token: Exchange | None) -> None:
+    if second_token is None:
         pytest.skip("the profile has no tokens.secondary (a second token of the same account)")
     if burst.throttled.status != 429:
         pytest.skip("inconclusive: the first token was never throttled with a 429")
-    exchange = api.generate_reply(_payload(target, "other-token"), token="secondary",
-                                  paced=False)
+    exchange = second_token
     if exchange.status not in (200, 429):
         pytest.skip(f"inconclusive: the second token got HTTP {exchange.status}, not a reply")
     expect("ratelimit.per-token", exchange.status != 429,
@@ -158,34 +179,72 @@ def test_served_again_after_retry_after(api: ApiSession, target: Target, burst: 
     if value is None or value <= 0 or value > window + 1:
         pytest.skip("inconclusive: no usable retry_after (see ratelimit.retry-after.range)")
     # Honour exactly what the server said, from when it said it, plus a little network slack.
-    api.pacer.pause(burst.ended + value + 0.25 - time.monotonic())
-    exchange = api.generate_reply(_payload(target, "recover"), paced=False)
+    api.honour_retry_after(burst.ended + value + 0.25 - time.monotonic())
+    exchange = api.generate_reply(_payload(target, "recover"), token="primary", paced=False)
     expect("ratelimit.recovers", exchange.status == 200,
            f"served after waiting retry_after ({value:g}s)", exchange.summary(limit=160),
            exchange)
 
 
-@rule("ratelimit.counts-failed-validation")
-@pytest.mark.phase(4)
-def test_refused_calls_count_unless_unauthenticated(api: ApiSession, target: Target) -> None:
-    # One fresh window proves both halves: Laravel authenticates before it throttles (a token's
-    # bucket never sees calls without it), and throttles before it validates (a 422 counts).
+def _prove_counting(api: ApiSession, target: Target, token: str, used: int,
+                    counting: Counting) -> None:
+    """Fill the token's bucket (``used`` calls in it, all served) with unauthenticated calls,
+    one reply and failed validations, then expect a valid call to be refused.
+
+    Laravel authenticates before it throttles (a token's bucket never sees calls without it),
+    and throttles before it validates (a 422 counts). The documents say neither; the rule is
+    inferred (rules.yaml), and this is the one request sequence that shows both halves.
+    """
     limit = target.rate_limit.limit
-    api.budget.reserve("generate_reply", 2 * limit + 1, billable=2)
-    api.fresh_window("primary")
+    invalid = limit - used - 1
+    api.budget.reserve("generate_reply", limit + invalid + 2, billable=2)
     for _ in range(limit):
         refused = api.generate_reply(_payload(target, "anon"), token=None, paced=False)
+        if refused.status == 429:
+            counting.judged = False  # a fresh window of the primary token may still judge it
+            pytest.skip("inconclusive: a call without a token was throttled (see "
+                        "ratelimit.per-token: the limit is not kept per token)")
         expect("ratelimit.counts-failed-validation", refused.status == 401,
                "401 without a token", refused.summary(limit=120), refused)
-    served = api.generate_reply(_payload(target, "after-401"), paced=False)
+    served = api.generate_reply(_payload(target, "after-401"), token=token, paced=False)
     expect("ratelimit.counts-failed-validation", served.status == 200,
            f"the token served after {limit} unauthenticated calls (they are not its calls)",
            served.summary(limit=160), served)
-    rejected = [api.generate_reply({}, paced=False) for _ in range(limit - 1)]
+    rejected = [api.generate_reply({}, token=token, paced=False) for _ in range(invalid)]
     expect("ratelimit.counts-failed-validation", all(r.status == 422 for r in rejected),
-           f"{limit - 1} invalid calls answered 422", [r.status for r in rejected],
+           f"{invalid} invalid calls answered 422", [r.status for r in rejected],
            rejected[-1] if rejected else served)
-    exchange = api.generate_reply(_payload(target, "after-422"), paced=False)
+    exchange = api.generate_reply(_payload(target, "after-422"), token=token, paced=False)
     expect("ratelimit.counts-failed-validation", exchange.status == 429,
-           f"a valid call refused after 1 reply and {limit - 1} failed validations in the "
-           "window (the throttle runs before validation)", f"HTTP {exchange.status}", exchange)
+           f"a valid call refused after {used + 1} replies and {invalid} failed validations "
+           "in the window (the throttle runs before validation)", f"HTTP {exchange.status}",
+           exchange)
+
+
+@rule("ratelimit.counts-failed-validation")
+@pytest.mark.phase(0)
+def test_refused_calls_count_on_the_second_token(api: ApiSession, target: Target,
+                                                 second_token: Exchange | None,
+                                                 counting: Counting) -> None:
+    # The second token has served one call in this window (ratelimit.per-token): the rest of
+    # its bucket proves the counting while the primary one waits out its retry_after.
+    if second_token is None or second_token.status != 200:
+        pytest.skip("judged on a fresh window of the primary token instead: the second token "
+                    "was not served after the first one's burst")
+    if target.rate_limit.limit < 3:
+        pytest.skip("judged on a fresh window of the primary token instead: the limit leaves "
+                    "no room for a failed validation after the second token's reply")
+    counting.judged = True
+    _prove_counting(api, target, "secondary", used=1, counting=counting)
+
+
+@rule("ratelimit.counts-failed-validation")
+@pytest.mark.phase(4)
+def test_refused_calls_count_on_a_fresh_window(api: ApiSession, target: Target,
+                                               counting: Counting) -> None:
+    # Only when the burst's window could not judge it: no second token, or one that shares
+    # the first one's bucket. A window of its own, last, after every other call.
+    if counting.judged:
+        pytest.skip("judged in the burst's window, on the second token")
+    api.fresh_window("primary")
+    _prove_counting(api, target, "primary", used=0, counting=counting)

@@ -56,8 +56,6 @@ def test_generated_data(api: ApiSession, target: Target, st_schema: Any, operati
             pytest.skip(f"the request budget for {operation} is spent")
     generation = GenerationMode.POSITIVE if mode == "positive" else GenerationMode.NEGATIVE
     strategy = _operation(st_schema, target, operation).as_strategy(generation_mode=generation)
-    tokens = ["primary", "secondary"] if target.tokens.secondary else ["primary"]
-    sent = [0]
 
     # A paid target gets no shrinking: each shrink step would be another request.
     phases = (Phase.explicit, Phase.generate, Phase.shrink) if exhaustive else (
@@ -77,16 +75,13 @@ def test_generated_data(api: ApiSession, target: Target, st_schema: Any, operati
                 # 227.0 for an integer or a padded name: respell it rather than drop it.
                 case.body = plain_spelling(case.body)
             assume(space.region(case.body) == wanted)
-        # Alternate tokens so paced generate-reply calls use two buckets.
-        token = tokens[sent[0] % len(tokens)]
-        sent[0] += 1
         body = case.body if case.body is not None and not _is_unset(case.body) else NO_BODY
         if isinstance(body, bytes | str):
             # Schemathesis sends some negative bodies raw (not JSON-encoded).
             raw = body.encode() if isinstance(body, str) else body
-            exchange = api.send(operation, content=raw, token=token)
+            exchange = api.send(operation, content=raw)
         else:
-            exchange = api.send(operation, body, token=token)
+            exchange = api.send(operation, body)
         judge_case(case, exchange, rules)
 
     space = InputSpace(target, operation)

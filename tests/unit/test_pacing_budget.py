@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from replyguard.suite.budget import Budget, BudgetExhausted
-from replyguard.suite.pacing import Pacer
+from replyguard.suite.pacing import Pacer, Step, replay
 from replyguard.target import Safety
 
 
@@ -92,3 +92,38 @@ def test_billable_calls_are_valid_calls_for_an_own_assistant() -> None:
         assert not session.billable("primary", {**valid, "variables": "name=John"})
     finally:
         session.close()
+
+
+def _rehearsal(work_while_reset: float) -> list[Step]:
+    """A paid run's pacing on a 1 s window: a burst, work, recovery, then eight paced calls."""
+    clock = FakeClock()
+    pacer = Pacer(5, 1, clock=clock, sleep=clock.sleep)
+    for _ in range(6):
+        pacer.record("primary")
+    clock.now += work_while_reset
+    pacer.pause(0.0, key="primary")
+    pacer.record("primary")
+    for _ in range(8):
+        clock.now += 0.01
+        pacer.acquire("primary")
+    return pacer.trace
+
+
+def test_a_replay_at_the_targets_window_overlaps_work_with_the_reset() -> None:
+    # 20 s of create-assistant work while the burst's window resets costs nothing at 60 s:
+    # recovery at ~61 s, four more calls in that window, the next four one window later.
+    quick, slow = (replay(_rehearsal(work), limit=5, window=60, scale=60)
+                   for work in (0.1, 20.0))
+    assert 120 < quick[0] < 125
+    assert slow[0] == pytest.approx(quick[0], abs=0.2)
+    # A plain scaling of the rehearsal's waits would have said 20 s more for the slow one.
+    assert slow[1] < quick[1]
+
+
+def test_trace_never_holds_a_key() -> None:
+    clock = FakeClock()
+    pacer = Pacer(1, 1, clock=clock, sleep=clock.sleep)
+    pacer.acquire("secret-token-value")
+    pacer.quiet("secret-token-value")
+    assert "secret" not in repr([step.as_list() for step in pacer.trace])
+    assert [Step.from_list(step.as_list()) for step in pacer.trace] == pacer.trace

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from replyguard.config import RunConfig
     from replyguard.spec import Rule
     from replyguard.suite.observations import ObservationLog
+    from replyguard.suite.pacing import Step
     from replyguard.suite.verdicts import RuleVerdict
 
 __all__ = ["REPORT_VERSION", "build_report", "exit_code", "write_json"]
@@ -34,7 +35,8 @@ def build_report(verdicts: Iterable[RuleVerdict], rules: Mapping[str, Rule],
                  requests: Mapping[str, int], duration: float,
                  created: Iterable[object] = (),
                  spent_by_test: Mapping[str, Mapping[str, int]] | None = None,
-                 roles: Iterable[str] = (), waited: float = 0.0) -> dict[str, Any]:
+                 roles: Iterable[str] = (), waited: float = 0.0,
+                 pacing: Iterable[Step] = ()) -> dict[str, Any]:
     """The JSON report: every rule of the catalogue with its verdict."""
     items = []
     for verdict in verdicts:
@@ -62,6 +64,8 @@ def build_report(verdicts: Iterable[RuleVerdict], rules: Mapping[str, Rule],
         "requests": dict(requests),
         "duration_seconds": round(duration, 2),
         "pacing_wait_seconds": round(waited, 2),
+        # What the plan of a paid run replays at the target's window (suite.pacing.replay).
+        "pacing_trace": [step.as_list() for step in pacing],
         "rules": items,
         "observations": [o.as_dict() for o in observations.items],
         "created_assistants": list(created),

@@ -3,6 +3,10 @@
 The documents promise ``limit`` calls per ``window`` per token. Keeping at most ``limit`` sends
 in any sliding interval of ``window`` (plus a margin for network jitter) stays under the limit
 whether the server counts in fixed windows (Laravel) or sliding ones.
+
+Every wait is also written down as a :class:`Step` (the work before it, what it waited for,
+which bucket): the plan of a paid run replays the steps of a rehearsal on a short window at the
+target's window (:func:`replay`), which is how it knows what overlaps with what.
 """
 
 from __future__ import annotations
@@ -10,9 +14,37 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["Pacer"]
+__all__ = ["Pacer", "Step", "replay"]
+
+
+@dataclass(slots=True, frozen=True)
+class Step:
+    """One pacing event: ``work`` seconds after the previous one, then ``kind`` on a bucket.
+
+    ``kind`` is acquire (a paced send), record (a deliberate burst's send), quiet (wait for a
+    fresh bucket) or pause (a wait for the server's ``retry_after``; with a ``bucket``, the
+    wait until that bucket has room again). Buckets are numbered: a step never holds a token.
+    """
+
+    work: float
+    kind: str
+    bucket: int | None = None
+    seconds: float = 0.0
+
+    def as_list(self) -> list[object]:
+        """Compact JSON form (the report's ``pacing_trace``)."""
+        return [round(self.work, 4), self.kind, self.bucket, round(self.seconds, 4)]
+
+    @classmethod
+    def from_list(cls, item: list[Any]) -> Step:
+        """The step of an ``as_list`` form."""
+        work, kind, bucket, seconds = item
+        return cls(float(work), str(kind), None if bucket is None else int(bucket),
+                   float(seconds))
 
 
 class Pacer:
@@ -27,6 +59,18 @@ class Pacer:
         self._sent: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
         self.waited = 0.0
+        self.trace: list[Step] = []
+        self._buckets: dict[str, int] = {}
+        self._mark = clock()
+
+    def _step(self, kind: str, key: str | None, seconds: float = 0.0) -> None:
+        """Write down a step; call with the lock held, before any sleep of the step."""
+        now = self._clock()
+        bucket = None if key is None else self._buckets.setdefault(key, len(self._buckets))
+        self.trace.append(Step(max(0.0, now - self._mark), kind, bucket, seconds))
+
+    def _done(self) -> None:
+        self._mark = self._clock()
 
     def _log(self, key: str) -> deque[float]:
         return self._sent.setdefault(key, deque())
@@ -45,20 +89,25 @@ class Pacer:
     def acquire(self, key: str) -> None:
         """Wait until a send on ``key`` is within the limit, then record it."""
         with self._lock:
+            self._step("acquire", key)
             wait = self.delay(key)
             if wait > 0:
                 self.waited += wait
                 self._sleep(wait)
             self._log(key).append(self._clock())
+            self._done()
 
     def record(self, key: str) -> None:
         """Record a send made without waiting (a deliberate burst)."""
         with self._lock:
+            self._step("record", key)
             self._log(key).append(self._clock())
+            self._done()
 
     def quiet(self, key: str) -> None:
         """Wait until no send on ``key`` lies within the last window: a fresh bucket."""
         with self._lock:
+            self._step("quiet", key)
             log = self._log(key)
             if log:
                 wait = log[-1] + self.window + self.margin - self._clock()
@@ -66,17 +115,57 @@ class Pacer:
                     self.waited += wait
                     self._sleep(wait)
             log.clear()
+            self._done()
 
-    def pause(self, seconds: float) -> None:
-        """Wait for the rate limit on purpose (a test honouring retry_after): counted as such."""
-        if seconds > 0:
-            with self._lock:
+    def pause(self, seconds: float, *, key: str | None = None) -> None:
+        """Wait for the rate limit on purpose (a test honouring retry_after): counted as such.
+
+        ``key``: the bucket whose ``retry_after`` this is. A replay at another window cannot
+        scale the seconds (they depend on when the bucket filled), so it waits until that
+        bucket has room, which is what ``retry_after`` says on a target that keeps the limit.
+        """
+        with self._lock:
+            self._step("pause", key, max(seconds, 0.0))
+            if seconds > 0:
                 self.waited += seconds
-            self._sleep(seconds)
+                self._sleep(seconds)
+            self._done()
 
     def penalise(self, key: str, seconds: float) -> None:
         """The server throttled us anyway: wait what it asked before anything else on ``key``."""
         with self._lock:
+            self._step("pause", None, max(seconds, 0.0))
             if seconds > 0:
                 self.waited += seconds
                 self._sleep(seconds)
+            self._done()
+
+
+def replay(steps: Iterable[Step], *, limit: int, window: float,
+           scale: float) -> tuple[float, float]:
+    """Replay a run's pacing steps at another ``window`` on a virtual clock.
+
+    The work between steps takes what it took; the waits are what this window makes them.
+    A pause without a bucket (the server throttled a paced call) is scaled by ``scale``, the
+    ratio of the windows. Returns when the last step ends and the seconds spent waiting.
+    """
+    now = [0.0]
+
+    def advance(seconds: float) -> None:
+        now[0] += seconds
+
+    pacer = Pacer(limit, window, clock=lambda: now[0], sleep=advance)
+    for step in steps:
+        advance(step.work)
+        key = str(step.bucket)
+        if step.kind == "acquire":
+            pacer.acquire(key)
+        elif step.kind == "record":
+            pacer.record(key)
+        elif step.kind == "quiet":
+            pacer.quiet(key)
+        elif step.bucket is not None:
+            pacer.pause(pacer.delay(key))
+        else:
+            pacer.pause(step.seconds * scale)
+    return now[0], pacer.waited

@@ -4,7 +4,7 @@ The plan is a rehearsal: the same suite, with the target's safety settings, its 
 its fixtures, run against an embedded reference on loopback (a 1 s window, the target's limit),
 uncapped, in a subprocess. Nothing is sent to the target. What the rehearsal spent is what the
 real run will spend on a target that keeps the contract (a target that deviates can cost a few
-retries more); its pacing waits, scaled to the target's window, give the wall time.
+retries more); its pacing steps, replayed at the target's window, give the wall time.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any
 from replyguard.config import RunConfig
 from replyguard.reference.launch import running_reference
 from replyguard.suite.budget import BILLED
+from replyguard.suite.pacing import Step, replay
 
 __all__ = ["Plan", "PlanError", "rehearse"]
 
@@ -118,11 +119,24 @@ def rehearse(config: RunConfig) -> Plan:
             raise PlanError(f"the plan's rehearsal did not finish: {tail}")
         report = json.loads(report_path.read_text(encoding="utf-8"))
     requests = {op: n for op, n in report["requests"].items() if op != BILLED}
-    wait = float(report.get("pacing_wait_seconds", 0.0))
-    scale = config.target.rate_limit.window_seconds / _REHEARSAL_WINDOW
-    seconds = report["duration_seconds"] - wait + wait * scale
+    seconds = _wall_time(report, config)
+    window = config.target.rate_limit.window_seconds
     return Plan(requests=requests, billed_calls=report["requests"].get(BILLED, 0),
                 assistants_created=len(report.get("created_assistants", [])),
                 tokens=list(report.get("tokens_used", [])),
-                windows=max(1, math.ceil(wait * scale / config.target.rate_limit.window_seconds)),
-                seconds=seconds)
+                windows=max(1, math.ceil(seconds / window)), seconds=seconds)
+
+
+def _wall_time(report: Mapping[str, Any], config: RunConfig) -> float:
+    """The rehearsal's pacing replayed at the target's window, plus the work after it.
+
+    Scaling the rehearsal's waits would miss the overlap: what runs while a window resets
+    (create-assistant, the other token's calls) hides a wait at 60 s that a 1 s window never
+    had. The replay keeps the work between waits and lets the target's window decide the waits.
+    """
+    rate = config.target.rate_limit
+    steps = [Step.from_list(item) for item in report.get("pacing_trace", [])]
+    ended, _ = replay(steps, limit=rate.limit, window=rate.window_seconds,
+                      scale=rate.window_seconds / _REHEARSAL_WINDOW)
+    work = float(report["duration_seconds"]) - float(report.get("pacing_wait_seconds", 0.0))
+    return ended + max(0.0, work - sum(step.work for step in steps))

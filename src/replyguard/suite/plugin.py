@@ -142,7 +142,7 @@ class SuitePlugin:
                 verdicts, self.rules, self.log, config=self.config,
                 requests=dict(self.session.budget.spent), created=self.session.created,
                 spent_by_test=self.spent_by_test, roles=self.session.roles_used,
-                waited=self.session.pacer.waited,
+                waited=self.session.pacer.waited, pacing=self.session.pacer.trace,
                 duration=time.monotonic() - self.started)
         finally:
             self.session.close()

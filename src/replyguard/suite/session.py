@@ -66,15 +66,18 @@ class ApiSession:
         """A token of the profile by role name (primary, secondary, low_balance, other_account)."""
         return self.target.tokens.role(name)
 
-    def send(self, operation: str, body: Any = NO_BODY, *, token: str | None = "primary",
+    def send(self, operation: str, body: Any = NO_BODY, *,
+             token: str | None = ANY_ACCOUNT_TOKEN,
              raw_token: str | None = None, content: bytes | None = None,
              headers: dict[str, str] | None = None, paced: bool = True,
              retry_throttled: bool = True) -> Exchange:
         """Send one request to ``generate_reply`` or ``create_assistant`` and record it.
 
         ``token`` names a profile token (None sends none); ``raw_token`` sends a literal one;
-        ``"any"`` takes whichever token of the primary account (primary, secondary) has room
-        under the limit first: for independent calls, whose answers do not depend on the token.
+        ``"any"``, the default, takes whichever token of the primary account (primary,
+        secondary) has room under the limit first. The documents tie nothing but the limit to
+        the token (conversations persist "by assistant_id + customer_identifier"), so only the
+        rate-limit tests name one.
         Paced generate-reply calls wait for room under the limit, and if the target throttles
         them anyway they wait ``retry_after`` and try again, so that only the rate-limit tests
         ever see a 429 on purpose.
@@ -147,6 +150,10 @@ class ApiSession:
     def create_assistant(self, body: Any = NO_BODY, **kwargs: Any) -> Exchange:
         """POST create-assistant."""
         return self.send("create_assistant", body, **kwargs)
+
+    def honour_retry_after(self, seconds: float, token: str = "primary") -> None:
+        """Wait what a 429 on ``token`` asked for (the rate-limit tests, on purpose)."""
+        self.pacer.pause(seconds, key=self.token(token) or "")
 
     def fresh_window(self, token: str = "primary") -> None:
         """Wait until the token's bucket is certainly empty (no send within a window)."""
