@@ -2,4 +2,6 @@
 
 from replyguard.cli import main
 
-main()
+# Guarded: the selftest's fork server imports the main module of the process that started it.
+if __name__ == "__main__":
+    main()

@@ -65,3 +65,21 @@ def test_the_plan_matches_what_a_paid_run_spends(tmp_path: Path) -> None:
     assert sorted(plan["tokens"]) == sorted(spent["tokens"])
     budget = [r["rule"] for r in report["rules"] if "budget" in r["reason"]]
     assert budget == []
+
+
+def test_the_plan_of_a_target_at_the_documented_window_overlaps_the_waits(tmp_path: Path) -> None:
+    # --plan sends nothing, so the profile may say 5 per 60 s whatever the server does: the
+    # plan replays its rehearsal's pacing at 60 s. The burst's window, the recovery's, one more
+    # for the remaining calls on two tokens: 3 windows, create-assistant hidden in the first.
+    with running_reference(window=1, folder=tmp_path / "ref") as reference:
+        profile = dict(reference.profile)
+        profile["rate_limit"] = {"limit": 5, "window_seconds": 60}
+        profile["safety"] = {"allow_writes": False, "exhaustive": False}
+        path = tmp_path / "paid-60.json"
+        path.write_text(json.dumps(profile), encoding="utf-8")
+        planned = _check(path, "--plan")
+    assert planned.returncode == 0, planned.stderr[-2000:]
+    line = next(line for line in planned.stderr.splitlines() if "rate-limit windows" in line)
+    windows, seconds = (int(word) for word in line.split() if word.isdigit())
+    assert windows == 3, line
+    assert 120 < seconds <= 180, line
