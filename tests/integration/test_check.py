@@ -57,3 +57,28 @@ def test_check_never_prints_a_token(tmp_path: Path) -> None:
     deselected = [r for r in json.loads(report.read_text())["rules"]
                   if r["reason"] == "deselected for this run"]
     assert deselected
+
+
+@pytest.mark.parametrize("second_token", [True, False], ids=["burst-window", "fresh-window"])
+def test_failed_validations_are_judged_with_or_without_a_second_token(
+        tmp_path: Path, second_token: bool) -> None:
+    # With a second token the counting is proven in the burst's window on it; without one, on
+    # a fresh window of the primary token. Either way the rule passes on the reference.
+    with running_reference(window=1, folder=tmp_path / "ref") as reference:
+        profile = reference.profile
+        if not second_token:
+            profile["tokens"].pop("secondary")
+        path, report = tmp_path / "profile.json", tmp_path / "report.json"
+        path.write_text(json.dumps(profile), encoding="utf-8")
+        result = subprocess.run(
+            [sys.executable, "-m", "replyguard", "check", "--target", str(path),
+             "--rules", "ratelimit.*", "--report-json", str(report), "--format", "plain"],
+            capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    data = json.loads(report.read_text())
+    verdict = next(r for r in data["rules"] if r["rule"] == "ratelimit.counts-failed-validation")
+    assert verdict["verdict"] == "pass"
+    judged_by = ("test_refused_calls_count_on_the_second_token" if second_token
+                 else "test_refused_calls_count_on_a_fresh_window")
+    spent = {test.rsplit("::", 1)[-1]: n for test, n in data["spent_by_test"].items()}
+    assert spent[judged_by]["generate_reply"] >= 6
