@@ -73,3 +73,25 @@ def test_markdown_is_appended_to_the_github_step_summary(tmp_path: Path) -> None
     content = summary.read_text()
     assert content.startswith("earlier step\n## ❌ replyguard")
     assert (tmp_path / "r.md").read_text() in content
+
+
+def test_junit_shows_a_known_deviation_as_skipped_with_its_reason(tmp_path: Path) -> None:
+    from xml.etree import ElementTree
+
+    from replyguard.report import write_junit
+
+    path = tmp_path / "junit.xml"
+    write_junit(_gated_report(), path)
+    suite = ElementTree.parse(path).getroot()
+    cases = {case.get("name"): case for case in suite.iter("testcase")}
+    accepted = cases["ratelimit.per-token"]
+    assert accepted.find("failure") is None
+    skipped = accepted.find("skipped")
+    assert skipped is not None
+    assert skipped.get("type") == "known deviation"
+    assert "throttle keys by user" in (skipped.get("message") or "")
+    assert "2027-03-31" in (skipped.get("message") or "")
+    # The failure no deviation accepts stays a failure; the counts follow.
+    assert cases["assistant.x.range"].find("failure") is not None
+    assert suite.get("failures") == "1"
+    assert suite.get("skipped") == "2"
