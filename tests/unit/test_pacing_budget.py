@@ -127,3 +127,52 @@ def test_trace_never_holds_a_key() -> None:
     pacer.quiet("secret-token-value")
     assert "secret" not in repr([step.as_list() for step in pacer.trace])
     assert [Step.from_list(step.as_list()) for step in pacer.trace] == pacer.trace
+
+
+def test_tokens_that_share_a_bucket_are_paced_as_one_after_the_first_surprise_429() -> None:
+    # A server that counts the account's two tokens together (Laravel's throttle keyed by
+    # user): once a token with room is refused, "any" stops spreading calls over both.
+    import httpx
+
+    from replyguard.suite.session import ApiSession
+    from replyguard.target import parse_target
+
+    target = parse_target({"base_url": "http://127.0.0.1:9/api", "brand": "autocalls",
+                           "tokens": {"primary": "p" * 20, "secondary": "s" * 20},
+                           "assistants": {"own": 1}}, env={})
+    served = [0]
+
+    def shared_bucket(request: httpx.Request) -> httpx.Response:
+        served[0] += 1
+        if served[0] > 5:
+            return httpx.Response(429, json={"message": "Too Many Attempts.", "retry_after": 60})
+        return httpx.Response(200, json={"success": True})
+
+    clock = FakeClock()
+    session = ApiSession(target, Budget(), transport=httpx.MockTransport(shared_bucket),
+                         pacer=Pacer(5, 60, clock=clock, sleep=clock.sleep))
+    body = {"assistant_id": 1, "customer_identifier": "+1", "message": "Hi"}
+    try:
+        for _ in range(5):
+            session.generate_reply(body, token="primary", paced=False)
+        assert session.freest_account_token() == "secondary"
+        refused = session.generate_reply(body, token="secondary", paced=False)
+        assert refused.status == 429
+        assert session.shared_bucket
+        # The five primary sends and the refused one are one bucket's now: no token has room.
+        assert session.pacer.delay(session.token("secondary") or "") == 0  # old key: unused
+        assert session.freest_account_token() == "primary"
+        session.fresh_window("secondary")
+        assert clock.now >= 60  # waited for the shared bucket, not for the secondary's own
+    finally:
+        session.close()
+
+
+def test_a_429_on_a_full_bucket_is_no_surprise() -> None:
+    clock = FakeClock()
+    pacer = Pacer(5, 60, clock=clock, sleep=clock.sleep)
+    for _ in range(6):
+        pacer.record("a")
+    pacer.merge(["a", "b"], "ab")
+    assert pacer.delay("ab") > 0
+    assert pacer.delay("a") == 0

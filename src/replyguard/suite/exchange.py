@@ -50,7 +50,7 @@ class Exchange:
             status=response.status_code,
             headers={k.lower(): v for k, v in response.headers.items()},
             text=response.text,
-            elapsed=response.elapsed.total_seconds() if response.is_closed else 0.0,
+            elapsed=_elapsed(response),
             response=response,
         )
 
@@ -73,3 +73,11 @@ class Exchange:
         """``HTTP 422 {...}``, shortened, tokens masked."""
         body = self.text if len(self.text) <= limit else self.text[:limit] + "…"
         return mask_secrets(f"HTTP {self.status} {body}", secrets)
+
+
+def _elapsed(response: httpx.Response) -> float:
+    """Seconds the exchange took (0 when httpx did not time it: a mocked transport's answer)."""
+    try:
+        return response.elapsed.total_seconds()
+    except RuntimeError:
+        return 0.0

@@ -117,6 +117,12 @@ class Pacer:
             log.clear()
             self._done()
 
+    def merge(self, keys: Iterable[str], into: str) -> None:
+        """Pace ``keys`` as one bucket ``into`` from now on, their sends so far included."""
+        with self._lock:
+            sent = [t for key in {*keys, into} for t in self._sent.pop(key, ())]
+            self._sent[into] = deque(sorted(sent))
+
     def pause(self, seconds: float, *, key: str | None = None) -> None:
         """Wait for the rate limit on purpose (a test honouring retry_after): counted as such.
 

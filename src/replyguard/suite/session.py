@@ -19,6 +19,10 @@ __all__ = ["ANY_ACCOUNT_TOKEN", "NO_BODY", "ApiSession", "TargetUnreachable", "r
 NO_BODY: Any = object()
 #: ``send(token=ANY_ACCOUNT_TOKEN)``: the account token with room first.
 ANY_ACCOUNT_TOKEN = "any"
+#: The primary account's tokens: the ones "any" chooses between.
+_ACCOUNT_ROLES = ("primary", "secondary")
+#: The pacer's key for them once the target shows they share one bucket.
+_SHARED = "account (shared bucket)"
 
 
 class TargetUnreachable(ConnectionError):
@@ -49,6 +53,10 @@ class ApiSession:
         self.created: list[object] = []
         #: The token roles the run sent with (the plan shows them before a paid run).
         self.roles_used: set[str] = set()
+        #: Whether the target counts the account's tokens in one bucket (Laravel's stock
+        #: throttle keys by user): then they are paced as one, or every call spread over them
+        #: would be throttled. ratelimit.per-token judges it; pacing only adapts.
+        self.shared_bucket = False
 
     def close(self) -> None:
         self._http.close()
@@ -96,7 +104,7 @@ class ApiSession:
         request_headers.update(headers or {})
         payload = content if content is not None else (
             b"" if body is NO_BODY else json.dumps(body, ensure_ascii=False).encode())
-        key = secret or ""
+        key = self._bucket(secret)
         limited = operation == "generate_reply"
         billable = limited and self.billable(token if raw_token is None else None, body)
         for attempt in range(self.retry.max_attempts):
@@ -109,8 +117,11 @@ class ApiSession:
             self.exchanges.append(exchange)
             if operation == "create_assistant" and 200 <= exchange.status < 300:
                 self._remember_created(exchange)
+            if limited and exchange.status == 429 and token in _ACCOUNT_ROLES:
+                self.note_throttled(token)
             if not (limited and paced and retry_throttled and exchange.status == 429):
                 return exchange
+            key = self._bucket(secret)
             # The client's policy: never sooner than retry_after (no answer: a whole window).
             asked = retry_after_of(exchange)
             wait = self.retry.wait(attempt, 1.0, self.target.rate_limit.window_seconds
@@ -141,7 +152,26 @@ class ApiSession:
         # Each token has a bucket of its own (the documents: "per API token"), so spreading
         # independent calls over the account's tokens halves the waiting on a paced target.
         roles = [r for r in ("primary", "secondary") if self.target.tokens.role(r)]
-        return min(roles, key=lambda r: self.pacer.delay(self.target.tokens.role(r) or ""))
+        return min(roles, key=lambda r: self.pacer.delay(self._bucket(self.token(r))))
+
+    def note_throttled(self, role: str) -> None:
+        """A call on ``role`` was refused with a 429. If the pacer gave that token room, its
+        bucket is not its own: from now on the account's tokens are paced as one bucket."""
+        if self.shared_bucket or role not in _ACCOUNT_ROLES:
+            return
+        other = "secondary" if role == "primary" else "primary"
+        if self.token(other) is None:
+            return
+        own = self.pacer.delay(self._bucket(self.token(role)))
+        if own <= 0 or self.pacer.delay(self._bucket(self.token(other))) > 0:
+            self.shared_bucket = True
+            self.pacer.merge([self.token(r) or "" for r in _ACCOUNT_ROLES], _SHARED)
+
+    def _bucket(self, secret: str | None) -> str:
+        """The pacer's key for a token: its own, or the account's when they share a bucket."""
+        if self.shared_bucket and secret and secret in (self.token(r) for r in _ACCOUNT_ROLES):
+            return _SHARED
+        return secret or ""
 
     def generate_reply(self, body: Any = NO_BODY, **kwargs: Any) -> Exchange:
         """POST generate-reply."""
@@ -153,12 +183,11 @@ class ApiSession:
 
     def honour_retry_after(self, seconds: float, token: str = "primary") -> None:
         """Wait what a 429 on ``token`` asked for (the rate-limit tests, on purpose)."""
-        self.pacer.pause(seconds, key=self.token(token) or "")
+        self.pacer.pause(seconds, key=self._bucket(self.token(token)))
 
     def fresh_window(self, token: str = "primary") -> None:
         """Wait until the token's bucket is certainly empty (no send within a window)."""
-        secret = self.token(token) or ""
-        self.pacer.quiet(secret)
+        self.pacer.quiet(self._bucket(self.token(token)))
 
     def _post(self, url: str, content: bytes, headers: dict[str, str]) -> Exchange:
         __tracebackhide__ = True  # its arguments hold the token
