@@ -12,6 +12,7 @@ Cases run in a thread pool; each thread only waits on processes.
 
 from __future__ import annotations
 
+import functools
 import json
 import multiprocessing
 import os
@@ -22,6 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from multiprocessing.context import ForkServerContext, SpawnContext
 from pathlib import Path
 
 from replyguard.config.options import REFERENCE_WINDOW
@@ -45,8 +47,16 @@ CASE_TIMEOUT = 600.0
 #: What every case's check imports, loaded once in the fork server (0.6-0.7 s of a 2-5 s case).
 _PRELOAD = ["replyguard.cli", "replyguard.suite.run", "replyguard.suite.plugin",
             "replyguard.suite.schemas", "schemathesis", "hypothesis", "pytest", "httpx"]
-_FORKS = multiprocessing.get_context("forkserver")
-_FORKS.set_forkserver_preload(_PRELOAD)
+
+
+@functools.cache
+def _forks() -> ForkServerContext | SpawnContext:
+    """The fork server's context (spawn where there is none: Windows), preloading once."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_PRELOAD)
+    return context
 
 
 @dataclass(slots=True, frozen=True)
@@ -128,7 +138,7 @@ def _check_in_fork(args: list[str], folder: str) -> None:
 
 def _run_check(args: list[str], folder: Path, timeout: float) -> int | None:
     """Run a check for a case in a fork of the fork server; its exit status (None: timed out)."""
-    process = _FORKS.Process(target=_check_in_fork, args=(args, str(folder)))
+    process = _forks().Process(target=_check_in_fork, args=(args, str(folder)))
     process.start()
     process.join(timeout)
     if process.is_alive():
