@@ -155,6 +155,12 @@ def test_tokens_that_share_a_bucket_are_paced_as_one_after_the_first_surprise_42
     try:
         for _ in range(5):
             session.generate_reply(body, token="primary", paced=False)
+        # The primary's own sixth call is refused as documented: nothing is shared yet.
+        served[0] = 0
+        assert session.generate_reply(body, token="primary", paced=False).status == 200
+        served[0] = 5
+        assert session.generate_reply(body, token="primary", paced=False).status == 429
+        assert not session.shared_bucket
         assert session.freest_account_token() == "secondary"
         refused = session.generate_reply(body, token="secondary", paced=False)
         assert refused.status == 429
@@ -176,3 +182,20 @@ def test_a_429_on_a_full_bucket_is_no_surprise() -> None:
     pacer.merge(["a", "b"], "ab")
     assert pacer.delay("ab") > 0
     assert pacer.delay("a") == 0
+
+
+def test_a_replay_chooses_the_any_token_again_at_the_targets_window() -> None:
+    # On a 1 s window a rehearsal may send every "any" call on one token (it always had room);
+    # at 60 s the run spreads them over both, and so must the replay.
+    clock = FakeClock()
+    pacer = Pacer(5, 1, clock=clock, sleep=clock.sleep)
+    for _ in range(6):
+        pacer.record("primary")
+    pacer.pause(0.0, key="primary")
+    for _ in range(17):
+        clock.now += 0.3
+        pacer.acquire("primary", choices=["primary", "secondary"])
+    ended, _ = replay(pacer.trace, limit=5, window=60, scale=60)
+    assert 120 < ended < 130  # recovery window and one more, not four windows on one token
+    fixed = [Step(s.work, s.kind, s.bucket, s.seconds) for s in pacer.trace]
+    assert replay(fixed, limit=5, window=60, scale=60)[0] > 180

@@ -11,10 +11,11 @@ target's window (:func:`replay`), which is how it knows what overlaps with what.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,24 +28,28 @@ class Step:
 
     ``kind`` is acquire (a paced send), record (a deliberate burst's send), quiet (wait for a
     fresh bucket) or pause (a wait for the server's ``retry_after``; with a ``bucket``, the
-    wait until that bucket has room again). Buckets are numbered: a step never holds a token.
+    wait until that bucket has room again). ``choices``: the buckets a send could have taken
+    (the session's "any" token), so a replay at another window chooses again, as the run will.
+    Buckets are numbered: a step never holds a token.
     """
 
     work: float
     kind: str
     bucket: int | None = None
     seconds: float = 0.0
+    choices: tuple[int, ...] = ()
 
     def as_list(self) -> list[object]:
         """Compact JSON form (the report's ``pacing_trace``)."""
-        return [round(self.work, 4), self.kind, self.bucket, round(self.seconds, 4)]
+        return [round(self.work, 4), self.kind, self.bucket, round(self.seconds, 4),
+                list(self.choices)]
 
     @classmethod
     def from_list(cls, item: list[Any]) -> Step:
         """The step of an ``as_list`` form."""
-        work, kind, bucket, seconds = item
+        work, kind, bucket, seconds, *rest = item
         return cls(float(work), str(kind), None if bucket is None else int(bucket),
-                   float(seconds))
+                   float(seconds), tuple(int(c) for c in (rest[0] if rest else ())))
 
 
 class Pacer:
@@ -63,11 +68,14 @@ class Pacer:
         self._buckets: dict[str, int] = {}
         self._mark = clock()
 
-    def _step(self, kind: str, key: str | None, seconds: float = 0.0) -> None:
+    def _step(self, kind: str, key: str | None, seconds: float = 0.0,
+              choices: Sequence[str] = ()) -> None:
         """Write down a step; call with the lock held, before any sleep of the step."""
         now = self._clock()
-        bucket = None if key is None else self._buckets.setdefault(key, len(self._buckets))
-        self.trace.append(Step(max(0.0, now - self._mark), kind, bucket, seconds))
+        number = functools.partial(_number, self._buckets)
+        self.trace.append(Step(max(0.0, now - self._mark), kind,
+                               None if key is None else number(key), seconds,
+                               tuple(number(c) for c in choices)))
 
     def _done(self) -> None:
         self._mark = self._clock()
@@ -86,10 +94,13 @@ class Pacer:
             return 0.0
         return log[len(log) - self.limit] + span - now
 
-    def acquire(self, key: str) -> None:
-        """Wait until a send on ``key`` is within the limit, then record it."""
+    def acquire(self, key: str, *, choices: Sequence[str] = ()) -> None:
+        """Wait until a send on ``key`` is within the limit, then record it.
+
+        ``choices``: the keys the caller chose ``key`` from (the freest one), for the replay.
+        """
         with self._lock:
-            self._step("acquire", key)
+            self._step("acquire", key, choices=choices)
             wait = self.delay(key)
             if wait > 0:
                 self.waited += wait
@@ -164,7 +175,10 @@ def replay(steps: Iterable[Step], *, limit: int, window: float,
     for step in steps:
         advance(step.work)
         key = str(step.bucket)
-        if step.kind == "acquire":
+        if step.kind == "acquire" and step.choices:
+            # Chosen again, as the session does: the first bucket with the shortest wait.
+            pacer.acquire(min((str(c) for c in step.choices), key=pacer.delay))
+        elif step.kind == "acquire":
             pacer.acquire(key)
         elif step.kind == "record":
             pacer.record(key)
@@ -175,3 +189,8 @@ def replay(steps: Iterable[Step], *, limit: int, window: float,
         else:
             pacer.pause(step.seconds * scale)
     return now[0], pacer.waited
+
+
+def _number(buckets: dict[str, int], key: str) -> int:
+    """A key's bucket number (numbered in order of first use)."""
+    return buckets.setdefault(key, len(buckets))

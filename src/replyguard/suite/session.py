@@ -91,8 +91,10 @@ class ApiSession:
         ever see a 429 on purpose.
         """
         __tracebackhide__ = True  # its locals hold the token
+        choices: list[str] = []
         if token == ANY_ACCOUNT_TOKEN:
             token = self.freest_account_token()
+            choices = [self._bucket(self.token(r)) for r in _ACCOUNT_ROLES if self.token(r)]
         secret = raw_token if raw_token is not None else (self.token(token) if token else None)
         if raw_token is None and token:
             self.roles_used.add(token)
@@ -110,7 +112,7 @@ class ApiSession:
         for attempt in range(self.retry.max_attempts):
             self.budget.spend(operation, billable=billable)
             if limited and paced:
-                self.pacer.acquire(key)
+                self.pacer.acquire(key, choices=choices)
             elif limited:
                 self.pacer.record(key)
             exchange = self._post(self.target.url(operation), payload, request_headers)
@@ -162,8 +164,9 @@ class ApiSession:
         other = "secondary" if role == "primary" else "primary"
         if self.token(other) is None:
             return
-        own = self.pacer.delay(self._bucket(self.token(role)))
-        if own <= 0 or self.pacer.delay(self._bucket(self.token(other))) > 0:
+        # A token that has sent `limit` calls in the window is refused as documented: only a
+        # refusal while it still had room says that something else fills its bucket.
+        if self.pacer.delay(self._bucket(self.token(role))) <= 0:
             self.shared_bucket = True
             self.pacer.merge([self.token(r) or "" for r in _ACCOUNT_ROLES], _SHARED)
 
