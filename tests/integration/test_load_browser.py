@@ -162,6 +162,9 @@ def test_browser_shows_pass_for_a_correct_server(browser: Any, tmp_path: Path) -
 
 
 def test_browser_names_the_violation_of_a_faulty_server(browser: Any, tmp_path: Path) -> None:
-    text = _drive(browser, tmp_path, ["--fault", "ratelimit.shared-per-account"], "per-account")
+    # One call too many per window: a count the judge is sure of even while Chromium shares the
+    # 2 cores. (A limit shared between tokens is judged from when each 429 came, which the
+    # judge leaves unjudged when latency blurs it; the headless tests cover that fault.)
+    text = _drive(browser, tmp_path, ["--fault", "ratelimit.limit-plus-one"], "limit-plus-one")
     assert re.search(r"Verdict\s+FAIL", text), text
-    assert "violation: limit shared between tokens of one account" in text
+    assert "violation: more than limit served in one window" in text
