@@ -47,9 +47,9 @@ class Step:
     @classmethod
     def from_list(cls, item: list[Any]) -> Step:
         """The step of an ``as_list`` form."""
-        work, kind, bucket, seconds, *rest = item
+        work, kind, bucket, seconds, choices = item
         return cls(float(work), str(kind), None if bucket is None else int(bucket),
-                   float(seconds), tuple(int(c) for c in (rest[0] if rest else ())))
+                   float(seconds), tuple(int(c) for c in choices))
 
 
 class Pacer:

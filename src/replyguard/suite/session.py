@@ -153,7 +153,7 @@ class ApiSession:
         """The role of the account token (primary, secondary) with room under the limit first."""
         # Each token has a bucket of its own (the documents: "per API token"), so spreading
         # independent calls over the account's tokens halves the waiting on a paced target.
-        roles = [r for r in ("primary", "secondary") if self.target.tokens.role(r)]
+        roles = [r for r in _ACCOUNT_ROLES if self.token(r)]
         return min(roles, key=lambda r: self.pacer.delay(self._bucket(self.token(r))))
 
     def note_throttled(self, role: str) -> None:
