@@ -70,9 +70,9 @@ class Case:
     rules: tuple[str, ...] = ()
     limit: int = 5
     mode: str = "exhaustive"
+    """``exhaustive`` (a free target) or ``paid`` (judged as a billed one)."""
     window: int | None = None
     """The reference's window for this case (None: the run's, a check's default)."""
-    """``exhaustive`` (a free target) or ``paid`` (judged as a billed one)."""
 
     @property
     def label(self) -> str:
@@ -180,15 +180,20 @@ def run_case(case: Case, folder: Path, *, window: float = WINDOW,
             return CaseResult(case, (), time.monotonic() - started,
                               f"check: no verdict within {timeout:g}s")
         if code not in (0, 1, 2) or not report_path.exists():
-            stderr = (folder / "check.stderr").read_text(encoding="utf-8", errors="replace")
+            # A check that died before redirecting its output has no stderr file.
+            stderr_path = folder / "check.stderr"
+            stderr = (stderr_path.read_text(encoding="utf-8", errors="replace")
+                      if stderr_path.exists() else "")
             return CaseResult(case, (), time.monotonic() - started,
                               f"check exit {code}: {_last_line(stderr)}")
         report = json.loads(report_path.read_text(encoding="utf-8"))
     finally:
         reference.stop()
     failing = tuple(item["rule"] for item in report["rules"] if item["verdict"] == "fail")
-    erred = [item["rule"] for item in report["rules"] if item["verdict"] == "error"]
-    error = f"could not judge {', '.join(erred)}" if erred else None
+    erred = [item for item in report["rules"] if item["verdict"] == "error"]
+    # The first error's reason too: a CI log then says what went wrong, not only where.
+    error = (f"could not judge {', '.join(item['rule'] for item in erred)} "
+             f"({erred[0]['reason']})" if erred else None)
     evidence = tuple(item["failures"][0] for item in report["rules"]
                      if item["verdict"] == "fail" and item.get("failures"))
     return CaseResult(case, failing, time.monotonic() - started, error, evidence)
