@@ -28,17 +28,34 @@ def main() -> int:
     parser.add_argument("--window", type=int, default=60)
     parser.add_argument("--allow-writes", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="replyguard-bench-paid-") as tmp, \
-            running_reference(limit=args.limit, window=args.window,
-                              folder=Path(tmp) / "ref") as reference:
+    with (
+        tempfile.TemporaryDirectory(prefix="replyguard-bench-paid-") as tmp,
+        running_reference(
+            limit=args.limit, window=args.window, folder=Path(tmp) / "ref"
+        ) as reference,
+    ):
         profile = dict(reference.profile)
         profile["safety"] = {"allow_writes": args.allow_writes, "exhaustive": False}
         path, report_path = Path(tmp) / "paid.json", Path(tmp) / "report.json"
         path.write_text(json.dumps(profile), encoding="utf-8")
         started = time.monotonic()
-        done = subprocess.run([sys.executable, "-m", "replyguard", "check", "--target", str(path),
-                               "--report-json", str(report_path), "--format", "plain"],
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "replyguard",
+                "check",
+                "--target",
+                str(path),
+                "--report-json",
+                str(report_path),
+                "--format",
+                "plain",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         wall = time.monotonic() - started
         report = json.loads(report_path.read_text(encoding="utf-8"))
     plan, spent, summary = report.get("plan", {}), report.get("spent", {}), report["summary"]
@@ -48,12 +65,19 @@ def main() -> int:
         print(f"{key:<22}{plan.get(key, '-'):>10}{spent.get(key, '-'):>10}")
     for op in sorted(set(plan.get("requests", {})) | set(spent.get("requests", {}))):
         print(f"  {op:<20}{plan['requests'].get(op, 0):>10}{spent['requests'].get(op, 0):>10}")
-    print(f"windows planned {plan.get('windows')}, wall time planned {plan.get('seconds', 0):.0f} s"
-          f", measured {wall:.0f} s (rehearsal included)")
-    print(f"verdicts: {summary['pass']} pass, {summary['fail']} fail, {summary['error']} error, "
-          f"{summary['not tested']} not tested, {summary['observed']} observed")
-    untested = [r["rule"] for r in report["rules"]
-                if r["verdict"] == "not tested" and "budget" in r["reason"]]
+    print(
+        f"windows planned {plan.get('windows')}, wall time planned {plan.get('seconds', 0):.0f} s"
+        f", measured {wall:.0f} s (rehearsal included)"
+    )
+    print(
+        f"verdicts: {summary['pass']} pass, {summary['fail']} fail, {summary['error']} error, "
+        f"{summary['not tested']} not tested, {summary['observed']} observed"
+    )
+    untested = [
+        r["rule"]
+        for r in report["rules"]
+        if r["verdict"] == "not tested" and "budget" in r["reason"]
+    ]
     print(f"not tested for budget: {', '.join(untested) or 'none'}")
     print(f"exit code {done.returncode}")
     return done.returncode

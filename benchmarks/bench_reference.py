@@ -45,8 +45,13 @@ def start(folder: Path, *, limit: int, workers: int, window: int = 60) -> Server
     url = urlsplit(reference.base_url)
     assert url.hostname is not None
     assert url.port is not None
-    return Server(reference, url.hostname, url.port, reference.profile["tokens"]["primary"],
-                  reference.startup_seconds)
+    return Server(
+        reference,
+        url.hostname,
+        url.port,
+        reference.profile["tokens"]["primary"],
+        reference.startup_seconds,
+    )
 
 
 def request_bytes(host: str, port: int, token: str, n: int) -> bytes:

@@ -105,9 +105,20 @@ def prism_binary() -> Path:
             raise RuntimeError("npm is needed to install @stoplight/prism-cli")
         PRISM_DIR.mkdir(parents=True, exist_ok=True)
         print(f"installing @stoplight/prism-cli@{PRISM_VERSION} under {PRISM_DIR}", flush=True)
-        subprocess.run([npm, "install", "--prefix", str(PRISM_DIR), "--no-audit", "--no-fund",
-                        f"@stoplight/prism-cli@{PRISM_VERSION}"], check=True, timeout=600,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(PRISM_DIR),
+                "--no-audit",
+                "--no-fund",
+                f"@stoplight/prism-cli@{PRISM_VERSION}",
+            ],
+            check=True,
+            timeout=600,
+            stdout=subprocess.DEVNULL,
+        )
     return binary
 
 
@@ -116,8 +127,20 @@ def start_prism(log: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(prism_binary()), "mock", "-h", "127.0.0.1", "-p", str(port), "-v", "error",
-             str(SPEC)], stdout=out, stderr=subprocess.STDOUT)
+            [
+                str(prism_binary()),
+                "mock",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-v",
+                "error",
+                str(SPEC),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         wait_for_port(port, 60)
     except RuntimeError:
@@ -134,19 +157,34 @@ def check_loopback(url: str) -> None:
 
 def run_wrk(target: Target, script: Path, args: argparse.Namespace) -> dict[str, float]:
     """One wrk run against ``target``; requests/s, p50/p99 in ms, non-2xx count."""
-    command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.seconds}s",
-               "--timeout", "5s", "-s", str(script), target.url + REPLY_PATH]
+    command = [
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{args.seconds}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(script),
+        target.url + REPLY_PATH,
+    ]
     env = {**os.environ, "BENCH_TOKEN": target.token}
-    done = subprocess.run(command, env=env, capture_output=True, text=True,
-                          timeout=args.seconds + 60)
+    done = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=args.seconds + 60
+    )
     line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no result for {target.name}: {done.stderr.strip()}")
     raw = json.loads(line.removeprefix("RESULT "))
     seconds = raw["duration_us"] / 1e6
-    return {"rps": raw["requests"] / seconds, "p50_ms": raw["p50_us"] / 1000,
-            "p99_ms": raw["p99_us"] / 1000, "requests": raw["requests"],
-            "non_2xx": raw["non_2xx"], "socket_errors": raw["socket_errors"]}
+    return {
+        "rps": raw["requests"] / seconds,
+        "p50_ms": raw["p50_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "requests": raw["requests"],
+        "non_2xx": raw["non_2xx"],
+        "socket_errors": raw["socket_errors"],
+    }
 
 
 def persisted(reference: EmbeddedReference) -> tuple[int, int]:
@@ -173,10 +211,14 @@ def exact_limit(folder: Path, workers: int, limit: int = 50, burst: int = 300) -
         async def main() -> list[int]:
             limits = httpx.Limits(max_connections=burst)
             async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-                calls = [client.post(reference.base_url + REPLY_PATH,
-                                     headers={"Authorization": f"Bearer {token}"},
-                                     json={"assistant_id": 101, "customer_identifier": f"x{i}",
-                                           "message": "m"}) for i in range(burst)]
+                calls = [
+                    client.post(
+                        reference.base_url + REPLY_PATH,
+                        headers={"Authorization": f"Bearer {token}"},
+                        json={"assistant_id": 101, "customer_identifier": f"x{i}", "message": "m"},
+                    )
+                    for i in range(burst)
+                ]
                 return [r.status_code for r in await asyncio.gather(*calls)]
 
         statuses = asyncio.run(main())
@@ -197,8 +239,9 @@ def parse_others(values: list[str]) -> list[Target]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
@@ -218,10 +261,10 @@ def main() -> int:
         folder = Path(tmp)
         script = folder / "reply.lua"
         script.write_text(LUA)
-        reference = start_reference(folder / "ref", limit=1_000_000_000, window=3600,
-                                    workers=args.workers)
-        targets = [Target("reference", reference.base_url,
-                          reference.profile["tokens"]["primary"])]
+        reference = start_reference(
+            folder / "ref", limit=1_000_000_000, window=3600, workers=args.workers
+        )
+        targets = [Target("reference", reference.base_url, reference.profile["tokens"]["primary"])]
         prism = None
         try:
             if not args.no_prism:
@@ -236,10 +279,13 @@ def main() -> int:
                 for target in order:
                     result = run_wrk(target, script, args)
                     target.results.append(result)
-                    print(f"round {round_no + 1} {target.name:<10} {result['rps']:8.0f} req/s"
-                          f"  p50 {result['p50_ms']:7.1f} ms  p99 {result['p99_ms']:7.1f} ms"
-                          f"  non-2xx {result['non_2xx']}  socket errors"
-                          f" {result['socket_errors']}", flush=True)
+                    print(
+                        f"round {round_no + 1} {target.name:<10} {result['rps']:8.0f} req/s"
+                        f"  p50 {result['p50_ms']:7.1f} ms  p99 {result['p99_ms']:7.1f} ms"
+                        f"  non-2xx {result['non_2xx']}  socket errors"
+                        f" {result['socket_errors']}",
+                        flush=True,
+                    )
             conversations, messages = persisted(reference)
         finally:
             reference.stop()
@@ -249,8 +295,10 @@ def main() -> int:
         served = sum(r["requests"] - r["non_2xx"] for r in targets[0].results)
         exact = exact_limit(folder / "exact", args.workers)
 
-    print(f"\nmedians over {args.rounds} rounds of {args.seconds} s, wrk -t{args.threads}"
-          f" -c{args.connections}, reference workers={args.workers}:")
+    print(
+        f"\nmedians over {args.rounds} rounds of {args.seconds} s, wrk -t{args.threads}"
+        f" -c{args.connections}, reference workers={args.workers}:"
+    )
     base = next((t for t in targets if t.name == "prism"), None)
     base_rps = statistics.median(r["rps"] for r in base.results) if base else None
     for target in targets:
@@ -258,8 +306,10 @@ def main() -> int:
         p99 = statistics.median(r["p99_ms"] for r in target.results)
         ratio = f"  {rps / base_rps:.2f}x prism" if base_rps else ""
         print(f"  {target.name:<10} {rps:8.0f} req/s  p99 {p99:7.1f} ms{ratio}")
-    print(f"reference persisted {messages} messages in {conversations} conversations"
-          f" (at least {2 * served} expected for {served} timed replies, plus warm-up)")
+    print(
+        f"reference persisted {messages} messages in {conversations} conversations"
+        f" (at least {2 * served} expected for {served} timed replies, plus warm-up)"
+    )
     print(f"rate-limit exactness: 300 concurrent calls at limit 50 -> {exact} served")
     return 0 if exact == 50 and messages >= 2 * served else 1
 

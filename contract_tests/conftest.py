@@ -18,9 +18,17 @@ from replyguard.suite import adaptor
 # No example database: a failure found against one target must not be replayed against the
 # next, and the suite must not write into the user's working directory.
 settings.register_profile(
-    "contract", database=None, deadline=None, derandomize=False, print_blob=False,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                           HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+    "contract",
+    database=None,
+    deadline=None,
+    derandomize=False,
+    print_blob=False,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
 )
 settings.load_profile("contract")
 

@@ -23,8 +23,14 @@ from replyguard.suite.session import ApiSession
 from replyguard.target import Target
 
 rule = pytest.mark.rule
-DOCUMENTED_FIELDS = {"success": bool, "conversation_id": str, "customer_identifier": str,
-                     "reply": str, "function_calls": list, "ai_disabled": bool}
+DOCUMENTED_FIELDS = {
+    "success": bool,
+    "conversation_id": str,
+    "customer_identifier": str,
+    "reply": str,
+    "function_calls": list,
+    "ai_disabled": bool,
+}
 
 
 @dataclass(slots=True)
@@ -48,8 +54,10 @@ def _served(rule_id: str, exchange: Exchange) -> dict:
     body = _body(exchange)
     if not isinstance(body.get("conversation_id"), str):
         # Persistence rests on the documented reply body; without it nothing is proven here.
-        pytest.skip(f"inconclusive: the 200 answer has no conversation_id (see reply.body): "
-                    f"{exchange.summary(limit=80)}")
+        pytest.skip(
+            f"inconclusive: the 200 answer has no conversation_id (see reply.body): "
+            f"{exchange.summary(limit=80)}"
+        )
     return body
 
 
@@ -62,21 +70,28 @@ def run_id() -> str:
 @pytest.fixture(scope="session")
 def conversation(api: ApiSession, target: Target, run_id: str) -> Conversation:
     identifier = f"+1415555{run_id}"
-    first = api.generate_reply({
-        "assistant_id": target.assistants.own, "customer_identifier": identifier,
-        "message": "Hi, I would like to schedule an appointment",
-        "variables": {"customer_name": "John Smith", "source": "whatsapp"}})
+    first = api.generate_reply(
+        {
+            "assistant_id": target.assistants.own,
+            "customer_identifier": identifier,
+            "message": "Hi, I would like to schedule an appointment",
+            "variables": {"customer_name": "John Smith", "source": "whatsapp"},
+        }
+    )
     return Conversation(identifier, first)
 
 
 @pytest.fixture(scope="session")
 def second(api: ApiSession, target: Target, conversation: Conversation) -> Exchange:
     if conversation.second is None:
-        conversation.second = api.generate_reply({
-            "assistant_id": target.assistants.own,
-            "customer_identifier": conversation.identifier,
-            "message": "Tomorrow at ten, please",
-            "variables": {"source": "sms", "plan": "premium"}})
+        conversation.second = api.generate_reply(
+            {
+                "assistant_id": target.assistants.own,
+                "customer_identifier": conversation.identifier,
+                "message": "Tomorrow at ten, please",
+                "variables": {"source": "sms", "plan": "premium"},
+            }
+        )
     return conversation.second
 
 
@@ -86,12 +101,17 @@ def unicode_identifier(run_id: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def other_identifier(api: ApiSession, target: Target, conversation: Conversation,
-                     unicode_identifier: str) -> Exchange:
+def other_identifier(
+    api: ApiSession, target: Target, conversation: Conversation, unicode_identifier: str
+) -> Exchange:
     if conversation.other_identifier is None:
-        conversation.other_identifier = api.generate_reply({
-            "assistant_id": target.assistants.own, "customer_identifier": unicode_identifier,
-            "message": "Hello"})
+        conversation.other_identifier = api.generate_reply(
+            {
+                "assistant_id": target.assistants.own,
+                "customer_identifier": unicode_identifier,
+                "message": "Hello",
+            }
+        )
     return conversation.other_identifier
 
 
@@ -99,11 +119,20 @@ def other_identifier(api: ApiSession, target: Target, conversation: Conversation
 def test_reply_body_is_as_documented(conversation: Conversation) -> None:
     body = _served("reply.response.shape", conversation.first)
     for name, kind in DOCUMENTED_FIELDS.items():
-        expect("reply.response.shape", isinstance(body.get(name), kind),
-               f"'{name}' as {kind.__name__}", f"'{name}' = {body.get(name)!r}",
-               conversation.first)
-    expect("reply.response.shape", body["success"] is True, "success true",
-           f"success {body['success']!r}", conversation.first)
+        expect(
+            "reply.response.shape",
+            isinstance(body.get(name), kind),
+            f"'{name}' as {kind.__name__}",
+            f"'{name}' = {body.get(name)!r}",
+            conversation.first,
+        )
+    expect(
+        "reply.response.shape",
+        body["success"] is True,
+        "success true",
+        f"success {body['success']!r}",
+        conversation.first,
+    )
 
 
 @rule("reply.conversation-id.uuid")
@@ -118,51 +147,77 @@ def test_conversation_id_is_a_uuid(conversation: Conversation) -> None:
 
 
 @rule("reply.customer-identifier.echo")
-def test_identifier_echoed_exactly(conversation: Conversation, other_identifier: Exchange,
-                                   unicode_identifier: str) -> None:
-    for exchange, sent in ((conversation.first, conversation.identifier),
-                           (other_identifier, unicode_identifier)):
+def test_identifier_echoed_exactly(
+    conversation: Conversation, other_identifier: Exchange, unicode_identifier: str
+) -> None:
+    for exchange, sent in (
+        (conversation.first, conversation.identifier),
+        (other_identifier, unicode_identifier),
+    ):
         echoed = _served("reply.customer-identifier.echo", exchange).get("customer_identifier")
-        expect("reply.customer-identifier.echo", echoed == sent,
-               f"customer_identifier {sent!r} exactly as sent", f"{echoed!r}", exchange)
+        expect(
+            "reply.customer-identifier.echo",
+            echoed == sent,
+            f"customer_identifier {sent!r} exactly as sent",
+            f"{echoed!r}",
+            exchange,
+        )
 
 
 @rule("reply.persistence.same-identifier")
 def test_same_identifier_same_conversation(conversation: Conversation, second: Exchange) -> None:
     first_id = _served("reply.persistence.same-identifier", conversation.first).get(
-        "conversation_id")
+        "conversation_id"
+    )
     second_id = _served("reply.persistence.same-identifier", second).get("conversation_id")
-    expect("reply.persistence.same-identifier", first_id == second_id,
-           f"the same conversation_id {first_id!r} for the same identifier",
-           f"{second_id!r}", second)
+    expect(
+        "reply.persistence.same-identifier",
+        first_id == second_id,
+        f"the same conversation_id {first_id!r} for the same identifier",
+        f"{second_id!r}",
+        second,
+    )
 
 
 @rule("reply.persistence.new-identifier")
-def test_new_identifier_new_conversation(conversation: Conversation,
-                                         other_identifier: Exchange) -> None:
+def test_new_identifier_new_conversation(
+    conversation: Conversation, other_identifier: Exchange
+) -> None:
     first_id = _served("reply.persistence.new-identifier", conversation.first).get(
-        "conversation_id")
-    other_id = _served("reply.persistence.new-identifier", other_identifier).get(
-        "conversation_id")
-    expect("reply.persistence.new-identifier", other_id != first_id,
-           f"a conversation_id other than {first_id!r} for a new identifier",
-           f"{other_id!r}", other_identifier)
+        "conversation_id"
+    )
+    other_id = _served("reply.persistence.new-identifier", other_identifier).get("conversation_id")
+    expect(
+        "reply.persistence.new-identifier",
+        other_id != first_id,
+        f"a conversation_id other than {first_id!r} for a new identifier",
+        f"{other_id!r}",
+        other_identifier,
+    )
 
 
 @rule("reply.persistence.per-assistant")
 def test_same_identifier_other_assistant_other_conversation(
-        api: ApiSession, target: Target, conversation: Conversation) -> None:
+    api: ApiSession, target: Target, conversation: Conversation
+) -> None:
     if target.assistants.own_second is None:
         pytest.skip("the profile has no assistants.own_second")
-    first_id = _served("reply.persistence.per-assistant", conversation.first).get(
-        "conversation_id")
-    exchange = api.generate_reply({
-        "assistant_id": target.assistants.own_second,
-        "customer_identifier": conversation.identifier, "message": "Hello"})
+    first_id = _served("reply.persistence.per-assistant", conversation.first).get("conversation_id")
+    exchange = api.generate_reply(
+        {
+            "assistant_id": target.assistants.own_second,
+            "customer_identifier": conversation.identifier,
+            "message": "Hello",
+        }
+    )
     other_id = _served("reply.persistence.per-assistant", exchange).get("conversation_id")
-    expect("reply.persistence.per-assistant", other_id != first_id,
-           f"a conversation other than {first_id!r} for another assistant", f"{other_id!r}",
-           exchange)
+    expect(
+        "reply.persistence.per-assistant",
+        other_id != first_id,
+        f"a conversation other than {first_id!r} for another assistant",
+        f"{other_id!r}",
+        exchange,
+    )
 
 
 @rule("reply.variables.merge")
@@ -170,13 +225,20 @@ def test_variables_are_merged(target: Target, second: Exchange) -> None:
     # The documents never return variables; only a target whose replies show them (the
     # reference server's "Variables: {...}" line) makes the merge observable.
     if not target.capabilities.reply_shows_variables:
-        pytest.skip("the target's replies do not show conversation variables "
-                    "(capabilities.reply_shows_variables)")
+        pytest.skip(
+            "the target's replies do not show conversation variables "
+            "(capabilities.reply_shows_variables)"
+        )
     reply = _served("reply.variables.merge", second).get("reply", "")
     shown = _variables_line(reply)
     merged = {"customer_name": "John Smith", "source": "sms", "plan": "premium"}
-    expect("reply.variables.merge", shown == merged,
-           f"merged variables {json.dumps(merged, sort_keys=True)}", f"{shown!r}", second)
+    expect(
+        "reply.variables.merge",
+        shown == merged,
+        f"merged variables {json.dumps(merged, sort_keys=True)}",
+        f"{shown!r}",
+        second,
+    )
 
 
 def _variables_line(reply: str) -> object:
@@ -190,25 +252,39 @@ def _variables_line(reply: str) -> object:
 
 
 @rule("reply.customer-identifier.max-length")
-def test_identifier_of_255_accepted_256_rejected(api: ApiSession, target: Target,
-                                                  run_id: str) -> None:
+def test_identifier_of_255_accepted_256_rejected(
+    api: ApiSession, target: Target, run_id: str
+) -> None:
     base = f"max-{run_id}-"
     longest = base + "x" * (255 - len(base))
-    accepted = api.generate_reply({"assistant_id": target.assistants.own,
-                                   "customer_identifier": longest, "message": "Hello"})
+    accepted = api.generate_reply(
+        {"assistant_id": target.assistants.own, "customer_identifier": longest, "message": "Hello"}
+    )
     expect_status("reply.customer-identifier.max-length", accepted, 200)
-    rejected = api.generate_reply({"assistant_id": target.assistants.own,
-                                   "customer_identifier": longest + "x", "message": "Hello"})
-    expect_validation_error("reply.customer-identifier.max-length", rejected,
-                            ["customer_identifier"], shape_rule="reply.validation.error-shape")
+    rejected = api.generate_reply(
+        {
+            "assistant_id": target.assistants.own,
+            "customer_identifier": longest + "x",
+            "message": "Hello",
+        }
+    )
+    expect_validation_error(
+        "reply.customer-identifier.max-length",
+        rejected,
+        ["customer_identifier"],
+        shape_rule="reply.validation.error-shape",
+    )
 
 
 @rule("reply.required-fields", "reply.validation.error-shape")
 def test_missing_fields_are_named(api: ApiSession) -> None:
     exchange = api.generate_reply({})
-    expect_validation_error("reply.required-fields", exchange,
-                            ["assistant_id", "customer_identifier", "message"],
-                            shape_rule="reply.validation.error-shape")
+    expect_validation_error(
+        "reply.required-fields",
+        exchange,
+        ["assistant_id", "customer_identifier", "message"],
+        shape_rule="reply.validation.error-shape",
+    )
 
 
 TYPE_CONFUSIONS: dict[str, list[object]] = {
@@ -224,35 +300,55 @@ TYPE_CONFUSIONS: dict[str, list[object]] = {
 
 @rule("reply.types")
 def test_wrong_types_are_rejected(api: ApiSession, target: Target, run_id: str) -> None:
-    valid = {"assistant_id": target.assistants.own, "customer_identifier": f"types-{run_id}",
-             "message": "Hello"}
+    valid = {
+        "assistant_id": target.assistants.own,
+        "customer_identifier": f"types-{run_id}",
+        "message": "Hello",
+    }
     if target.safety.exhaustive:
         cases: list[tuple[str, object]] = [
-            (field, value) for field, values in TYPE_CONFUSIONS.items() for value in values]
+            (field, value) for field, values in TYPE_CONFUSIONS.items() for value in values
+        ]
         for field, value in cases:
             exchange = api.generate_reply({**valid, field: value})
-            expect_validation_error("reply.types", exchange, [field],
-                                    shape_rule="reply.validation.error-shape")
+            expect_validation_error(
+                "reply.types", exchange, [field], shape_rule="reply.validation.error-shape"
+            )
     else:
         # One request proves all four fields at once when the budget is tight.
         wrong: dict[str, object] = {field: values[0] for field, values in TYPE_CONFUSIONS.items()}
         exchange = api.generate_reply(wrong)
-        expect_validation_error("reply.types", exchange, list(TYPE_CONFUSIONS),
-                                shape_rule="reply.validation.error-shape")
+        expect_validation_error(
+            "reply.types",
+            exchange,
+            list(TYPE_CONFUSIONS),
+            shape_rule="reply.validation.error-shape",
+        )
 
 
 def _error_envelope(rule_id: str, exchange: Exchange) -> None:
     body = _body(exchange)
-    expect(rule_id, body.get("success") is False, "success false",
-           f"success {body.get('success')!r}", exchange)
-    expect(rule_id, isinstance(body.get("error"), str) and bool(body.get("error")),
-           "a non-empty 'error' message", f"error {body.get('error')!r}", exchange)
+    expect(
+        rule_id,
+        body.get("success") is False,
+        "success false",
+        f"success {body.get('success')!r}",
+        exchange,
+    )
+    expect(
+        rule_id,
+        isinstance(body.get("error"), str) and bool(body.get("error")),
+        "a non-empty 'error' message",
+        f"error {body.get('error')!r}",
+        exchange,
+    )
 
 
 @rule("reply.assistant.not-found", "reply.error.shape")
 def test_unknown_assistant_is_404(api: ApiSession, run_id: str) -> None:
-    exchange = api.generate_reply({"assistant_id": 2_000_000_000,
-                                   "customer_identifier": f"nf-{run_id}", "message": "Hello"})
+    exchange = api.generate_reply(
+        {"assistant_id": 2_000_000_000, "customer_identifier": f"nf-{run_id}", "message": "Hello"}
+    )
     expect_error_code("reply.assistant.not-found", exchange, 404, "ASSISTANT_NOT_FOUND")
     _error_envelope("reply.error.shape", exchange)
 
@@ -261,8 +357,13 @@ def test_unknown_assistant_is_404(api: ApiSession, run_id: str) -> None:
 def test_foreign_assistant_is_404(api: ApiSession, target: Target, run_id: str) -> None:
     if target.assistants.foreign is None:
         pytest.skip("the profile has no assistants.foreign")
-    exchange = api.generate_reply({"assistant_id": target.assistants.foreign,
-                                   "customer_identifier": f"fa-{run_id}", "message": "Hello"})
+    exchange = api.generate_reply(
+        {
+            "assistant_id": target.assistants.foreign,
+            "customer_identifier": f"fa-{run_id}",
+            "message": "Hello",
+        }
+    )
     expect_error_code("reply.assistant.foreign", exchange, 404, "ASSISTANT_NOT_FOUND")
     _error_envelope("reply.error.shape", exchange)
 
@@ -271,9 +372,14 @@ def test_foreign_assistant_is_404(api: ApiSession, target: Target, run_id: str) 
 def test_account_without_balance_is_402(api: ApiSession, target: Target, run_id: str) -> None:
     if target.tokens.low_balance is None or target.assistants.low_balance is None:
         pytest.skip("the profile has no tokens.low_balance with assistants.low_balance")
-    exchange = api.generate_reply({"assistant_id": target.assistants.low_balance,
-                                   "customer_identifier": f"lb-{run_id}", "message": "Hello"},
-                                  token="low_balance")
+    exchange = api.generate_reply(
+        {
+            "assistant_id": target.assistants.low_balance,
+            "customer_identifier": f"lb-{run_id}",
+            "message": "Hello",
+        },
+        token="low_balance",
+    )
     expect_error_code("reply.balance.insufficient", exchange, 402, "INSUFFICIENT_BALANCE")
     _error_envelope("reply.error.shape", exchange)
 
@@ -288,6 +394,5 @@ def test_missing_token_is_401(api: ApiSession, operation: str) -> None:
 @pytest.mark.parametrize("operation", ["generate_reply", "create_assistant"])
 @rule("auth.invalid-token")
 def test_wrong_token_is_401(api: ApiSession, operation: str) -> None:
-    exchange = api.send(operation, {}, token=None, raw_token="replyguard-not-a-token",
-                        paced=False)
+    exchange = api.send(operation, {}, token=None, raw_token="replyguard-not-a-token", paced=False)
     expect_status("auth.invalid-token", exchange, 401)

@@ -47,8 +47,11 @@ class Counting:
 
 
 def _payload(target: Target, tag: str) -> dict:
-    return {"assistant_id": target.assistants.own,
-            "customer_identifier": f"rl-{tag}-{uuid.uuid4().hex[:8]}", "message": "Hello"}
+    return {
+        "assistant_id": target.assistants.own,
+        "customer_identifier": f"rl-{tag}-{uuid.uuid4().hex[:8]}",
+        "message": "Hello",
+    }
 
 
 @pytest.fixture(scope="session")
@@ -59,8 +62,10 @@ def burst(api: ApiSession, target: Target) -> Burst:
     api.fresh_window("primary")
     if target.tokens.secondary:
         api.fresh_window("secondary")
-    answers = [api.generate_reply(_payload(target, "burst"), token="primary", paced=False)
-               for _ in range(limit + 1)]
+    answers = [
+        api.generate_reply(_payload(target, "burst"), token="primary", paced=False)
+        for _ in range(limit + 1)
+    ]
     return Burst(answers, time.monotonic(), limit)
 
 
@@ -87,22 +92,33 @@ def _retry_after(burst: Burst) -> object:
 def test_exactly_limit_served_then_refused(burst: Burst) -> None:
     statuses = [a.status for a in burst.answers]
     first_throttled = next((i for i, s in enumerate(statuses) if s == 429), None)
-    expect("ratelimit.limit", first_throttled is None or first_throttled >= burst.limit,
-           f"the first {burst.limit} calls of a fresh window served",
-           f"call #{(first_throttled or 0) + 1} throttled; statuses {statuses}",
-           burst.answers[first_throttled or 0])
+    expect(
+        "ratelimit.limit",
+        first_throttled is None or first_throttled >= burst.limit,
+        f"the first {burst.limit} calls of a fresh window served",
+        f"call #{(first_throttled or 0) + 1} throttled; statuses {statuses}",
+        burst.answers[first_throttled or 0],
+    )
     # A pass rests on the documented answers: `limit` replies, then a refusal. Anything else
     # in the first calls (a 501 stub, an HTML page) proves nothing about the limit.
     odd = next((a for a in burst.answers[: burst.limit] if a.status != 200), None)
     if odd is not None:
-        pytest.skip(f"inconclusive: a call of the burst answered HTTP {odd.status}, not a reply; "
-                    f"statuses {statuses}")
-    expect("ratelimit.limit", not 200 <= statuses[-1] < 300,
-           f"call #{burst.limit + 1} within the window refused",
-           f"statuses {statuses}: the limit is not enforced at {burst.limit}", burst.throttled)
+        pytest.skip(
+            f"inconclusive: a call of the burst answered HTTP {odd.status}, not a reply; "
+            f"statuses {statuses}"
+        )
+    expect(
+        "ratelimit.limit",
+        not 200 <= statuses[-1] < 300,
+        f"call #{burst.limit + 1} within the window refused",
+        f"statuses {statuses}: the limit is not enforced at {burst.limit}",
+        burst.throttled,
+    )
     if statuses[-1] != 429:
-        pytest.skip(f"inconclusive: call #{burst.limit + 1} answered HTTP {statuses[-1]}, "
-                    "not 429 (see ratelimit.status-429)")
+        pytest.skip(
+            f"inconclusive: call #{burst.limit + 1} answered HTTP {statuses[-1]}, "
+            "not 429 (see ratelimit.status-429)"
+        )
 
 
 @rule("ratelimit.status-429")
@@ -119,10 +135,20 @@ def test_429_body_as_documented(burst: Burst) -> None:
     if burst.throttled.status != 429:
         pytest.skip("inconclusive: no 429 to judge (see ratelimit.limit, ratelimit.status-429)")
     body = burst.throttled.json()
-    expect("ratelimit.body", isinstance(body, dict) and isinstance(body.get("message"), str),
-           "a JSON body with a string 'message'", burst.throttled.text[:200], burst.throttled)
-    expect("ratelimit.body", "retry_after" in body, "a 'retry_after' field", short(body),
-           burst.throttled)
+    expect(
+        "ratelimit.body",
+        isinstance(body, dict) and isinstance(body.get("message"), str),
+        "a JSON body with a string 'message'",
+        burst.throttled.text[:200],
+        burst.throttled,
+    )
+    expect(
+        "ratelimit.body",
+        "retry_after" in body,
+        "a 'retry_after' field",
+        short(body),
+        burst.throttled,
+    )
 
 
 @rule("ratelimit.retry-after.range")
@@ -133,8 +159,13 @@ def test_retry_after_is_an_integer_within_the_window(burst: Burst, target: Targe
     value = _retry_after(burst)
     window = math.ceil(target.rate_limit.window_seconds)
     ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= window
-    expect("ratelimit.retry-after.range", ok, f"retry_after an integer in 1..{window}",
-           f"retry_after {value!r}", burst.throttled)
+    expect(
+        "ratelimit.retry-after.range",
+        ok,
+        f"retry_after an integer in 1..{window}",
+        f"retry_after {value!r}",
+        burst.throttled,
+    )
 
 
 @rule("ratelimit.retry-after.header-agrees")
@@ -146,15 +177,18 @@ def test_retry_after_header_agrees(burst: Burst) -> None:
     if header is None:
         pytest.skip("the target sends no Retry-After header (allowed: it is not documented)")
     value = _retry_after(burst)
-    expect("ratelimit.retry-after.header-agrees", header.strip() == str(value),
-           f"Retry-After equal to retry_after ({value!r})", f"Retry-After: {header}",
-           burst.throttled)
+    expect(
+        "ratelimit.retry-after.header-agrees",
+        header.strip() == str(value),
+        f"Retry-After equal to retry_after ({value!r})",
+        f"Retry-After: {header}",
+        burst.throttled,
+    )
 
 
 @rule("ratelimit.per-token")
 @pytest.mark.phase(0)
-def test_second_token_not_throttled_by_first(burst: Burst,
-                                             second_token: Exchange | None) -> None:
+def test_second_token_not_throttled_by_first(burst: Burst, second_token: Exchange | None) -> None:
     if second_token is None:
         pytest.skip("the profile has no tokens.secondary (a second token of the same account)")
     if burst.throttled.status != 429:
@@ -162,11 +196,15 @@ def test_second_token_not_throttled_by_first(burst: Burst,
     exchange = second_token
     if exchange.status not in (200, 429):
         pytest.skip(f"inconclusive: the second token got HTTP {exchange.status}, not a reply")
-    expect("ratelimit.per-token", exchange.status != 429,
-           "the second token of the account served while the first is throttled "
-           "(the documents say 5 per minute per API token)",
-           f"HTTP {exchange.status}: the limit is shared between tokens (Laravel's default "
-           "throttle keys by user, not by token)", exchange)
+    expect(
+        "ratelimit.per-token",
+        exchange.status != 429,
+        "the second token of the account served while the first is throttled "
+        "(the documents say 5 per minute per API token)",
+        f"HTTP {exchange.status}: the limit is shared between tokens (Laravel's default "
+        "throttle keys by user, not by token)",
+        exchange,
+    )
 
 
 @rule("ratelimit.recovers")
@@ -181,9 +219,13 @@ def test_served_again_after_retry_after(api: ApiSession, target: Target, burst: 
     # Honour exactly what the server said, from when it said it, plus a little network slack.
     api.honour_retry_after(burst.ended + value + 0.25 - time.monotonic())
     exchange = api.generate_reply(_payload(target, "recover"), token="primary", paced=False)
-    expect("ratelimit.recovers", exchange.status == 200,
-           f"served after waiting retry_after ({value:g}s)", exchange.summary(limit=160),
-           exchange)
+    expect(
+        "ratelimit.recovers",
+        exchange.status == 200,
+        f"served after waiting retry_after ({value:g}s)",
+        exchange.summary(limit=160),
+        exchange,
+    )
 
 
 def _prove_counting(api: ApiSession, target: Target, token: str, used: int) -> None:
@@ -200,38 +242,61 @@ def _prove_counting(api: ApiSession, target: Target, token: str, used: int) -> N
     for _ in range(limit):
         refused = api.generate_reply(_payload(target, "anon"), token=None, paced=False)
         if refused.status == 429:
-            pytest.skip("inconclusive: a call without a token was throttled (see "
-                        "ratelimit.per-token: the limit is not kept per token)")
-        expect("ratelimit.counts-failed-validation", refused.status == 401,
-               "401 without a token", refused.summary(limit=120), refused)
+            pytest.skip(
+                "inconclusive: a call without a token was throttled (see "
+                "ratelimit.per-token: the limit is not kept per token)"
+            )
+        expect(
+            "ratelimit.counts-failed-validation",
+            refused.status == 401,
+            "401 without a token",
+            refused.summary(limit=120),
+            refused,
+        )
     served = api.generate_reply(_payload(target, "after-401"), token=token, paced=False)
-    expect("ratelimit.counts-failed-validation", served.status == 200,
-           f"the token served after {limit} unauthenticated calls (they are not its calls)",
-           served.summary(limit=160), served)
+    expect(
+        "ratelimit.counts-failed-validation",
+        served.status == 200,
+        f"the token served after {limit} unauthenticated calls (they are not its calls)",
+        served.summary(limit=160),
+        served,
+    )
     rejected = [api.generate_reply({}, token=token, paced=False) for _ in range(invalid)]
-    expect("ratelimit.counts-failed-validation", all(r.status == 422 for r in rejected),
-           f"{invalid} invalid calls answered 422", [r.status for r in rejected],
-           rejected[-1] if rejected else served)
+    expect(
+        "ratelimit.counts-failed-validation",
+        all(r.status == 422 for r in rejected),
+        f"{invalid} invalid calls answered 422",
+        [r.status for r in rejected],
+        rejected[-1] if rejected else served,
+    )
     exchange = api.generate_reply(_payload(target, "after-422"), token=token, paced=False)
-    expect("ratelimit.counts-failed-validation", exchange.status == 429,
-           f"a valid call refused after {used + 1} replies and {invalid} failed validations "
-           "in the window (the throttle runs before validation)", f"HTTP {exchange.status}",
-           exchange)
+    expect(
+        "ratelimit.counts-failed-validation",
+        exchange.status == 429,
+        f"a valid call refused after {used + 1} replies and {invalid} failed validations "
+        "in the window (the throttle runs before validation)",
+        f"HTTP {exchange.status}",
+        exchange,
+    )
 
 
 @rule("ratelimit.counts-failed-validation")
 @pytest.mark.phase(0)
-def test_refused_calls_count_on_the_second_token(api: ApiSession, target: Target,
-                                                 second_token: Exchange | None,
-                                                 counting: Counting) -> None:
+def test_refused_calls_count_on_the_second_token(
+    api: ApiSession, target: Target, second_token: Exchange | None, counting: Counting
+) -> None:
     # The second token has served one call in this window (ratelimit.per-token): the rest of
     # its bucket proves the counting while the primary one waits out its retry_after.
     if second_token is None or second_token.status != 200:
-        pytest.skip("judged on a fresh window of the primary token instead: the second token "
-                    "was not served after the first one's burst")
+        pytest.skip(
+            "judged on a fresh window of the primary token instead: the second token "
+            "was not served after the first one's burst"
+        )
     if target.rate_limit.limit < 3:
-        pytest.skip("judged on a fresh window of the primary token instead: the limit leaves "
-                    "no room for a failed validation after the second token's reply")
+        pytest.skip(
+            "judged on a fresh window of the primary token instead: the limit leaves "
+            "no room for a failed validation after the second token's reply"
+        )
     counting.judged = True
     try:
         _prove_counting(api, target, "secondary", used=1)
@@ -242,8 +307,9 @@ def test_refused_calls_count_on_the_second_token(api: ApiSession, target: Target
 
 @rule("ratelimit.counts-failed-validation")
 @pytest.mark.phase(4)
-def test_refused_calls_count_on_a_fresh_window(api: ApiSession, target: Target,
-                                               counting: Counting) -> None:
+def test_refused_calls_count_on_a_fresh_window(
+    api: ApiSession, target: Target, counting: Counting
+) -> None:
     # Only when the burst's window could not judge it: no second token, or one that shares
     # the first one's bucket. A window of its own, last, after every other call.
     if counting.judged:

@@ -40,10 +40,19 @@ def _case_cost_allowed(target: Target, operation: str, mode: str) -> str | None:
 @pytest.mark.parametrize("operation", ["create_assistant", "generate_reply"])
 @pytest.mark.parametrize(
     ("mode", "rules"),
-    [pytest.param("positive", POSITIVE_RULES, marks=pytest.mark.rule(*POSITIVE_RULES)),
-     pytest.param("negative", NEGATIVE_RULES, marks=pytest.mark.rule(*NEGATIVE_RULES))])
-def test_generated_data(api: ApiSession, target: Target, st_schema: Any, operation: str,
-                        mode: str, rules: tuple[str, ...]) -> None:
+    [
+        pytest.param("positive", POSITIVE_RULES, marks=pytest.mark.rule(*POSITIVE_RULES)),
+        pytest.param("negative", NEGATIVE_RULES, marks=pytest.mark.rule(*NEGATIVE_RULES)),
+    ],
+)
+def test_generated_data(
+    api: ApiSession,
+    target: Target,
+    st_schema: Any,
+    operation: str,
+    mode: str,
+    rules: tuple[str, ...],
+) -> None:
     reason = _case_cost_allowed(target, operation, mode)
     if reason:
         pytest.skip(reason)
@@ -58,11 +67,19 @@ def test_generated_data(api: ApiSession, target: Target, st_schema: Any, operati
     strategy = _operation(st_schema, target, operation).as_strategy(generation_mode=generation)
 
     # A paid target gets no shrinking: each shrink step would be another request.
-    phases = (Phase.explicit, Phase.generate, Phase.shrink) if exhaustive else (
-        Phase.explicit, Phase.generate)
+    phases = (
+        (Phase.explicit, Phase.generate, Phase.shrink)
+        if exhaustive
+        else (Phase.explicit, Phase.generate)
+    )
 
-    @settings(max_examples=examples, phases=phases, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples,
+        phases=phases,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=strategy)
     def run(case: Any) -> None:
         # Schemathesis rewrites if/then into anyOf, and its negation of those is approximate:

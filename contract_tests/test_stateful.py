@@ -21,18 +21,24 @@ from replyguard.suite.schemas import InputSpace, plain_spelling
 from replyguard.suite.session import NO_BODY, ApiSession
 from replyguard.target import Target
 
-PERSISTENCE = ("reply.persistence.same-identifier", "reply.persistence.new-identifier",
-               "reply.persistence.per-assistant")
+PERSISTENCE = (
+    "reply.persistence.same-identifier",
+    "reply.persistence.new-identifier",
+    "reply.persistence.per-assistant",
+)
 
 
 @pytest.mark.rule(*PERSISTENCE, *POSITIVE_RULES)
-def test_conversations_persist_across_linked_calls(api: ApiSession, target: Target,
-                                                   st_schema: Any) -> None:
+def test_conversations_persist_across_linked_calls(
+    api: ApiSession, target: Target, st_schema: Any
+) -> None:
     if not target.safety.exhaustive:
         pytest.skip("a stateful run spends many paid replies (safety.exhaustive)")
     spaces = {op: InputSpace(target, op) for op in ("generate_reply", "create_assistant")}
-    operations = {target.paths.generate_reply: "generate_reply",
-                  target.paths.create_assistant: "create_assistant"}
+    operations = {
+        target.paths.generate_reply: "generate_reply",
+        target.paths.create_assistant: "create_assistant",
+    }
     base = st_schema.as_state_machine()
     seen = SeenViolations()
 
@@ -65,27 +71,48 @@ def test_conversations_persist_across_linked_calls(api: ApiSession, target: Targ
             positive = case.meta is None or case.meta.generation.mode.is_positive
             with seen.watch():
                 judge_case(case, self.exchange, POSITIVE_RULES if positive else NEGATIVE_RULES)
-                if (operations[case.operation.path] == "generate_reply"
-                        and response.status_code == 200):
+                if (
+                    operations[case.operation.path] == "generate_reply"
+                    and response.status_code == 200
+                ):
                     self.record(case.body, self.exchange)
 
         def record(self, body: dict[str, Any], exchange: Any) -> None:
             key = (body["assistant_id"], body["customer_identifier"])
             conversation = (exchange.json() or {}).get("conversation_id")
             known = self.ledger.get(key)
-            expect("reply.persistence.same-identifier", known in (None, conversation),
-                   f"conversation {known!r} again for {key!r}", f"{conversation!r}", exchange)
+            expect(
+                "reply.persistence.same-identifier",
+                known in (None, conversation),
+                f"conversation {known!r} again for {key!r}",
+                f"{conversation!r}",
+                exchange,
+            )
             others = {k for k, c in self.ledger.items() if c == conversation and k != key}
-            rule_id = ("reply.persistence.per-assistant"
-                       if any(k[1] == key[1] for k in others)
-                       else "reply.persistence.new-identifier")
-            expect(rule_id, not others, f"a conversation of its own for {key!r}",
-                   f"{conversation!r} shared with {sorted(map(str, others))}", exchange)
+            rule_id = (
+                "reply.persistence.per-assistant"
+                if any(k[1] == key[1] for k in others)
+                else "reply.persistence.new-identifier"
+            )
+            expect(
+                rule_id,
+                not others,
+                f"a conversation of its own for {key!r}",
+                f"{conversation!r} shared with {sorted(map(str, others))}",
+                exchange,
+            )
             self.ledger[key] = conversation
 
     # No shrinking: the report shows the violating exchange, not the sequence, and each shrink
     # step sends the sequence again (and may not follow the link again: see SeenViolations).
     with seen.run():
-        PacedMachine.run(settings=settings(
-            max_examples=5, stateful_step_count=5, deadline=None, database=None,
-            phases=(Phase.explicit, Phase.generate), suppress_health_check=list(HealthCheck)))
+        PacedMachine.run(
+            settings=settings(
+                max_examples=5,
+                stateful_step_count=5,
+                deadline=None,
+                database=None,
+                phases=(Phase.explicit, Phase.generate),
+                suppress_health_check=list(HealthCheck),
+            )
+        )

@@ -43,8 +43,9 @@ def install_worker(environment: Environment, runner: WorkerRunner) -> None:
         options: Any = environment.parsed_options
         STATE.start_run()
         STATE.set_targets(getattr(options, "replyguard_targets", None) or {})
-        STATE.roles = {k: tuple(v) for k, v in
-                       (getattr(options, "replyguard_roles", None) or {}).items()}
+        STATE.roles = {
+            k: tuple(v) for k, v in (getattr(options, "replyguard_roles", None) or {}).items()
+        }
         workers = max(1, int(getattr(options, "expect_workers", 1) or 1))
         STATE.budget.limit = max(1, int(options.replyguard_max_requests) // workers)
         STATE.sent_final = False
@@ -64,15 +65,20 @@ def _send_loop(runner: WorkerRunner) -> None:
 
 def _send(runner: WorkerRunner, *, final: bool) -> None:
     rows = [o.to_row() for o in STATE.recorder.take_unsent()]
-    chunks = [rows[i:i + BATCH] for i in range(0, len(rows), BATCH)] or [[]]
+    chunks = [rows[i : i + BATCH] for i in range(0, len(rows), BATCH)] or [[]]
     if not rows and not final:
         return
     for n, chunk in enumerate(chunks):
         last = n == len(chunks) - 1
-        runner.send_message(OBSERVATIONS, {
-            "rows": chunk, "final": final and last,
-            "gave_up": STATE.recorder.gave_up, "messages": STATE.recorder.messages,
-        })
+        runner.send_message(
+            OBSERVATIONS,
+            {
+                "rows": chunk,
+                "final": final and last,
+                "gave_up": STATE.recorder.gave_up,
+                "messages": STATE.recorder.messages,
+            },
+        )
 
 
 def _send_final(runner: WorkerRunner) -> None:
@@ -129,6 +135,8 @@ def wait_for_workers(runner: MasterRunner) -> list[str]:
         gevent.sleep(0.05)
     missing = sorted(expected - STATE.finals)
     if missing:
-        log.error("replyguard: no final observations from worker(s) %s; the verdict misses them",
-                  ", ".join(missing))
+        log.error(
+            "replyguard: no final observations from worker(s) %s; the verdict misses them",
+            ", ".join(missing),
+        )
     return missing

@@ -93,8 +93,13 @@ def _on_init(environment: Environment, runner: Any, **_: Any) -> None:
         # The web UI's Host field and header show the target (and warn of no missing host).
         environment.host = main.base_url
     for name, info in STATE.targets.items():
-        log.info("replyguard: %s target %s (limit %d per %gs)", name, info.base_url,
-                 info.limit, info.window)
+        log.info(
+            "replyguard: %s target %s (limit %d per %gs)",
+            name,
+            info.base_url,
+            info.limit,
+            info.window,
+        )
     if isinstance(runner, MasterRunner):
         distributed.install_master(environment, runner)
     webui.install(environment)
@@ -118,8 +123,11 @@ def _select_scenario(environment: Environment) -> None:
 
 def _may_run(environment: Environment) -> set[str]:
     options = _options(environment)
-    classes = (environment.available_user_classes or {}).values() if options.class_picker \
+    classes = (
+        (environment.available_user_classes or {}).values()
+        if options.class_picker
         else environment.user_classes
+    )
     return {getattr(c, "scenario", "") for c in classes} - {""}
 
 
@@ -134,8 +142,9 @@ def _resolve_targets(environment: Environment) -> dict[str, TargetInfo]:
     if profile:
         targets["rate-limit"] = checked_target(profile, allow)
     elif scenarios - {"throughput"}:
-        targets["rate-limit"] = _embedded(int(options.replyguard_limit),
-                                          int(options.replyguard_window))
+        targets["rate-limit"] = _embedded(
+            int(options.replyguard_limit), int(options.replyguard_window)
+        )
     if "throughput" in scenarios:
         if options.throughput_target:
             targets["throughput"] = checked_target(options.throughput_target, allow)
@@ -152,8 +161,11 @@ def _embedded(limit: int, window: int) -> TargetInfo:
         atexit.register(STATE.stack.close)
     started = time.monotonic()
     ref = STATE.stack.enter_context(running_reference(limit=limit, window=max(1, window)))
-    log.info("replyguard: embedded reference server at %s started in %.1fs", ref.base_url,
-             time.monotonic() - started)
+    log.info(
+        "replyguard: embedded reference server at %s started in %.1fs",
+        ref.base_url,
+        time.monotonic() - started,
+    )
     return checked_target(str(ref.profile_path), allow_remote=False)
 
 
@@ -164,18 +176,30 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     STATE.scenarios = {getattr(c, "scenario", "") for c in environment.user_classes} - {""}
     _set_roles(environment, STATE.scenarios)
     main = STATE.targets.get("rate-limit")
-    if environment.host and main is not None and environment.host.rstrip("/") != \
-            main.base_url.rstrip("/"):
-        log.warning("replyguard: the Host field (%s) is not used; the users send to the "
-                    "target %s (--target)", environment.host, main.base_url)
+    if (
+        environment.host
+        and main is not None
+        and environment.host.rstrip("/") != main.base_url.rstrip("/")
+    ):
+        log.warning(
+            "replyguard: the Host field (%s) is not used; the users send to the "
+            "target %s (--target)",
+            environment.host,
+            main.base_url,
+        )
     rate = STATE.scenarios - {"throughput"}
     if "fingerprint" in rate and len(rate) > 1:
-        log.warning("replyguard: the fingerprint shares the primary token with %s; run it "
-                    "alone (--scenario fingerprint) for a clean measurement",
-                    ", ".join(sorted(rate - {"fingerprint"})))
+        log.warning(
+            "replyguard: the fingerprint shares the primary token with %s; run it "
+            "alone (--scenario fingerprint) for a clean measurement",
+            ", ".join(sorted(rate - {"fingerprint"})),
+        )
     elif len(rate) > 1 and rate != {"conformance", "isolation"}:
-        log.warning("replyguard: scenarios %s share tokens; each token is judged over all of "
-                    "them, the efficiency ratio is skipped", ", ".join(sorted(STATE.scenarios)))
+        log.warning(
+            "replyguard: scenarios %s share tokens; each token is judged over all of "
+            "them, the efficiency ratio is skipped",
+            ", ".join(sorted(STATE.scenarios)),
+        )
     _live.append(gevent.spawn(_live_loop, environment))
 
 
@@ -219,8 +243,10 @@ def final_lines(environment: Environment) -> list[str]:
     served = sum(1 for o in obs if o.status == 200)
     cut = sum(1 for o in obs if o.status == CUT)
     lost = sum(1 for o in obs if o.status == NO_ANSWER)
-    lines.append(f"replyguard: {sent} requests sent; locust counted {counted} "
-                 f"({served} answered 200, {cut} cut off at stop, {lost} without an answer)")
+    lines.append(
+        f"replyguard: {sent} requests sent; locust counted {counted} "
+        f"({served} answered 200, {cut} cut off at stop, {lost} without an answer)"
+    )
     return [STATE.mask(line) for line in lines]
 
 
@@ -240,11 +266,14 @@ def report(environment: Environment) -> dict[str, Any]:
         "verdict": None if verdict is None else verdict.to_dict(),
         "fingerprint": None if STATE.fingerprint is None else STATE.fingerprint.to_dict(),
         "scenarios": sorted(STATE.scenarios),
-        "targets": {name: {"base_url": t.base_url, "limit": t.limit, "window": t.window}
-                    for name, t in STATE.targets.items()},
-        "requests": {"sent": len(STATE.recorder.observations),
-                     "locust": environment.stats.total.num_requests if environment.stats
-                     else None},
+        "targets": {
+            name: {"base_url": t.base_url, "limit": t.limit, "window": t.window}
+            for name, t in STATE.targets.items()
+        },
+        "requests": {
+            "sent": len(STATE.recorder.observations),
+            "locust": environment.stats.total.num_requests if environment.stats else None,
+        },
     }
     result: dict[str, Any] = json.loads(STATE.mask(json.dumps(body)))
     return result

@@ -49,8 +49,20 @@ INEFFICIENT = "served rate far below the limit"
 NOT_OVERLOADED = "inconclusive: a token was never throttled"
 _CLOCK = 0.05
 """Seconds of clock disagreement tolerated between load processes (one machine)."""
-KINDS = (OVER_LIMIT, TOO_FEW, SHARED, BAD_BODY, HEADER_MISMATCH, DISHONEST, NOT_FULL, UNEXPECTED,
-         NO_RESPONSE, GAVE_UP, INEFFICIENT, NOT_OVERLOADED)
+KINDS = (
+    OVER_LIMIT,
+    TOO_FEW,
+    SHARED,
+    BAD_BODY,
+    HEADER_MISMATCH,
+    DISHONEST,
+    NOT_FULL,
+    UNEXPECTED,
+    NO_RESPONSE,
+    GAVE_UP,
+    INEFFICIENT,
+    NOT_OVERLOADED,
+)
 #: Kinds recorded as observations: reported, never failing the run.
 OBSERVED_KINDS = (TOO_LONG,)
 
@@ -73,14 +85,32 @@ class Observation:
 
     def to_row(self) -> list[Any]:
         """A compact JSON-able row, for sending observations between locust processes."""
-        return [self.token, self.sent, self.received, self.status, self.retry_after, self.message,
-                self.retry_after_header, self.body_is_object, self.scenario]
+        return [
+            self.token,
+            self.sent,
+            self.received,
+            self.status,
+            self.retry_after,
+            self.message,
+            self.retry_after_header,
+            self.body_is_object,
+            self.scenario,
+        ]
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> Observation:
         """The inverse of :meth:`to_row`."""
-        return cls(str(row[0]), float(row[1]), float(row[2]), int(row[3]), row[4], row[5],
-                   row[6], bool(row[7]), str(row[8]))
+        return cls(
+            str(row[0]),
+            float(row[1]),
+            float(row[2]),
+            int(row[3]),
+            row[4],
+            row[5],
+            row[6],
+            bool(row[7]),
+            str(row[8]),
+        )
 
 
 @dataclass(slots=True, frozen=True)
@@ -163,8 +193,7 @@ class _Window:
     possible: list[Observation]
 
 
-def _windows(served: list[Observation], unknown: list[Observation],
-             window: float) -> list[_Window]:
+def _windows(served: list[Observation], unknown: list[Observation], window: float) -> list[_Window]:
     """Greedy Laravel-style windows over one token's served requests.
 
     Each window's start is known only as an interval [lo, hi]: it is the processing instant of
@@ -198,16 +227,24 @@ def _check_body(o: Observation, settings: Settings, verdict: Verdict) -> None:
     ra = o.retry_after
     ok_value = isinstance(ra, int) and not isinstance(ra, bool) and 1 <= ra <= top
     if not o.body_is_object or not isinstance(o.message, str) or not ok_value:
-        verdict.add(BAD_BODY, f"[{o.token}] message={o.message!r} retry_after={ra!r} "
-                              f"(documented: a message string and an integer 1..{top})")
+        verdict.add(
+            BAD_BODY,
+            f"[{o.token}] message={o.message!r} retry_after={ra!r} "
+            f"(documented: a message string and an integer 1..{top})",
+        )
         return
     header = o.retry_after_header
     if header is not None and header.strip() != str(ra):
         verdict.add(HEADER_MISMATCH, f"[{o.token}] Retry-After {header!r}, retry_after {ra}")
 
 
-def _judge_token(token: str, obs: list[Observation], others: list[Observation],
-                 settings: Settings, verdict: Verdict) -> None:
+def _judge_token(
+    token: str,
+    obs: list[Observation],
+    others: list[Observation],
+    settings: Settings,
+    verdict: Verdict,
+) -> None:
     limit, window = settings.limit, settings.window
     served = sorted((o for o in obs if _counted(o)), key=lambda o: o.sent)
     unknown = [o for o in obs if o.status in (NO_ANSWER, CUT)]
@@ -216,14 +253,20 @@ def _judge_token(token: str, obs: list[Observation], others: list[Observation],
     if settings.exact_windows:
         for n, w in enumerate(windows[:-1]):
             if len(w.possible) < limit:
-                verdict.add(NOT_FULL, f"[{token}] window {n + 1} served {len(w.possible)} "
-                                      f"(limit {limit}) while overloaded")
+                verdict.add(
+                    NOT_FULL,
+                    f"[{token}] window {n + 1} served {len(w.possible)} "
+                    f"(limit {limit}) while overloaded",
+                )
         verdict.figures[f"{token}: windows"] = len(windows)
     for w in windows:
         if len(w.sure) > limit:
             start = w.sure[0].sent - (served[0].sent if served else 0)
-            verdict.add(OVER_LIMIT, f"[{token}] {len(w.sure)} served in the {window:g}s window "
-                                    f"opened at +{start:.2f}s (limit {limit})")
+            verdict.add(
+                OVER_LIMIT,
+                f"[{token}] {len(w.sure)} served in the {window:g}s window "
+                f"opened at +{start:.2f}s (limit {limit})",
+            )
     t0 = min(o.sent for o in obs)
     for q in throttled:
         home = _home_window(q, windows, window)
@@ -232,27 +275,38 @@ def _judge_token(token: str, obs: list[Observation], others: list[Observation],
         if home is not None:
             in_window = len(home.possible)
         elif q.sent < t0 + window or any(
-                w.lo - _CLOCK <= q.received and q.sent < w.hi + window + _CLOCK
-                for w in windows):
+            w.lo - _CLOCK <= q.received and q.sent < w.hi + window + _CLOCK for w in windows
+        ):
             # It may belong to a window, or to one opened before the run: not judged.
             in_window = limit
         else:
             # No window of this token can hold it: nothing of its own was counted before it.
-            in_window = sum(1 for o in unknown
-                            if o.received > q.sent - window and o.sent < q.received)
-        sliding = sum(1 for o in served + unknown
-                      if o.received > q.sent - window and o.sent < q.received)
+            in_window = sum(
+                1 for o in unknown if o.received > q.sent - window and o.sent < q.received
+            )
+        sliding = sum(
+            1 for o in served + unknown if o.received > q.sent - window and o.sent < q.received
+        )
         if in_window < limit and sliding < limit:
             mine = max(in_window, sliding)
-            shared = sum(1 for o in others if _maybe_counted(o)
-                         and o.received > q.sent - window and o.sent < q.received)
+            shared = sum(
+                1
+                for o in others
+                if _maybe_counted(o) and o.received > q.sent - window and o.sent < q.received
+            )
             at = f"+{q.sent - t0:.2f}s"
             if shared and mine + shared >= limit:
-                verdict.add(SHARED, f"[{token}] throttled at {at} after {mine} of its own and "
-                                    f"{shared} of another token's requests (limit {limit} each)")
+                verdict.add(
+                    SHARED,
+                    f"[{token}] throttled at {at} after {mine} of its own and "
+                    f"{shared} of another token's requests (limit {limit} each)",
+                )
             else:
-                verdict.add(TOO_FEW, f"[{token}] throttled at {at} after only {mine} served "
-                                     f"in the window (limit {limit})")
+                verdict.add(
+                    TOO_FEW,
+                    f"[{token}] throttled at {at} after only {mine} served "
+                    f"in the window (limit {limit})",
+                )
     for q in throttled:
         if not (isinstance(q.retry_after, int | float) and not isinstance(q.retry_after, bool)):
             continue
@@ -264,15 +318,21 @@ def _judge_token(token: str, obs: list[Observation], others: list[Observation],
         deadline = q.received + q.retry_after
         later = [o for o in throttled if o.sent >= deadline and _surely_in(o, home, window)]
         if later:
-            verdict.add(DISHONEST, f"[{token}] retry_after {q.retry_after} at +{q.sent - t0:.2f}s"
-                                   f", still refused {later[0].sent - q.received:.2f}s later")
+            verdict.add(
+                DISHONEST,
+                f"[{token}] retry_after {q.retry_after} at +{q.sent - t0:.2f}s"
+                f", still refused {later[0].sent - q.received:.2f}s later",
+            )
             continue
         nxt = _next_window(home, windows)
         # ...and had not ended before q.sent + retry_after - 1: serving earlier proves it too long.
         if nxt is not None and nxt.hi < q.sent + q.retry_after - 1 - _CLOCK:
-            verdict.add(TOO_LONG, f"[{token}] retry_after {q.retry_after} at "
-                                  f"+{q.sent - t0:.2f}s, but served again "
-                                  f"{nxt.hi - q.sent:.2f}s later")
+            verdict.add(
+                TOO_LONG,
+                f"[{token}] retry_after {q.retry_after} at "
+                f"+{q.sent - t0:.2f}s, but served again "
+                f"{nxt.hi - q.sent:.2f}s later",
+            )
 
 
 def _surely_in(o: Observation, w: _Window, window: float) -> bool:
@@ -305,8 +365,9 @@ def _efficiency(obs: list[Observation], settings: Settings) -> float:
     return len(served) / (settings.limit * windows)
 
 
-def judge(observations: Iterable[Observation], settings: Settings, *, gave_up: int = 0,
-          messages: int = 0) -> Verdict:
+def judge(
+    observations: Iterable[Observation], settings: Settings, *, gave_up: int = 0, messages: int = 0
+) -> Verdict:
     """Judge every token's observations; ``gave_up`` counts well-behaved calls abandoned."""
     obs = list(observations)
     verdict = Verdict(observations=len(obs))
@@ -322,15 +383,19 @@ def judge(observations: Iterable[Observation], settings: Settings, *, gave_up: i
             verdict.add(UNEXPECTED, f"[{o.token}] 429 although the limit is {settings.limit}")
     if settings.check_rate_limit:
         for token, token_obs in by_token.items():
-            others = [o for t in settings.account_tokens if t != token
-                      for o in by_token.get(t, [])] if token in settings.account_tokens else []
+            others = (
+                [o for t in settings.account_tokens if t != token for o in by_token.get(t, [])]
+                if token in settings.account_tokens
+                else []
+            )
             _judge_token(token, token_obs, others, settings, verdict)
             verdict.figures[f"{token}: served"] = sum(1 for o in token_obs if _counted(o))
             verdict.figures[f"{token}: throttled"] = sum(1 for o in token_obs if o.status == 429)
         for token in settings.require_overload:
             if not any(o.status == 429 for o in by_token.get(token, [])):
-                verdict.add(NOT_OVERLOADED, f"[{token}] never got a 429: run longer or with "
-                                            "more users")
+                verdict.add(
+                    NOT_OVERLOADED, f"[{token}] never got a 429: run longer or with more users"
+                )
     if gave_up:
         verdict.add(GAVE_UP, f"{gave_up} of {messages} messages never answered")
     if messages:
@@ -340,8 +405,11 @@ def judge(observations: Iterable[Observation], settings: Settings, *, gave_up: i
             ratio = _efficiency(by_token.get(token, []), settings)
             verdict.figures[f"{token}: served/ideal"] = round(ratio, 3)
             if ratio < settings.min_efficiency:
-                verdict.add(INEFFICIENT, f"[{token}] served {ratio:.2f} of limit per window "
-                                         f"(need {settings.min_efficiency:g})")
+                verdict.add(
+                    INEFFICIENT,
+                    f"[{token}] served {ratio:.2f} of limit per window "
+                    f"(need {settings.min_efficiency:g})",
+                )
     return verdict
 
 

@@ -25,7 +25,13 @@ from load.scenarios import (  # noqa: E402
     WellBehavedClient,
 )
 
-__all__ = ["RateLimitConformance", "RateLimitFingerprint", "Soak", "Throughput", "TokenIsolation",
-           "WellBehavedClient"]
+__all__ = [
+    "RateLimitConformance",
+    "RateLimitFingerprint",
+    "Soak",
+    "Throughput",
+    "TokenIsolation",
+    "WellBehavedClient",
+]
 
 install(events)

@@ -33,8 +33,10 @@ def scenario_classes(value: str) -> list[str]:
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown or not names:
         named = ", ".join(unknown) if unknown else repr(value)
-        raise ValueError(f"unknown scenario {named}; choose from "
-                         f"{', '.join(sorted(SCENARIOS))} (comma-separated)")
+        raise ValueError(
+            f"unknown scenario {named}; choose from "
+            f"{', '.join(sorted(SCENARIOS))} (comma-separated)"
+        )
     return [SCENARIOS[n] for n in names]
 
 
@@ -42,47 +44,73 @@ def add_options(parser: Any) -> None:
     """Register the options on locust's parser (``events.init_command_line_parser``)."""
     # Locust's own add_argument (argument groups lack include_in_web_ui).
     parser.add_argument(
-        "--target", default="", env_var="REPLYGUARD_TARGET", include_in_web_ui=False,
+        "--target",
+        default="",
+        env_var="REPLYGUARD_TARGET",
+        include_in_web_ui=False,
         help="target profile (TOML/JSON); default: start an embedded reference server",
     )
     parser.add_argument(
-        "--throughput-target", default="", env_var="REPLYGUARD_THROUGHPUT_TARGET",
+        "--throughput-target",
+        default="",
+        env_var="REPLYGUARD_THROUGHPUT_TARGET",
         include_in_web_ui=False,
         help="profile with a raised rate limit for the Throughput scenario (default: --target,"
-             " or a second embedded server with a limit of 100000000)",
+        " or a second embedded server with a limit of 100000000)",
     )
     parser.add_argument(
-        "--scenario", default=DEFAULT_SCENARIOS, env_var="REPLYGUARD_SCENARIO",
+        "--scenario",
+        default=DEFAULT_SCENARIOS,
+        env_var="REPLYGUARD_SCENARIO",
         include_in_web_ui=False,
         help="scenario(s) to run when no User class is named, comma-separated: "
-             f"{', '.join(SCENARIOS)} (default: {DEFAULT_SCENARIOS})",
+        f"{', '.join(SCENARIOS)} (default: {DEFAULT_SCENARIOS})",
     )
     parser.add_argument(
-        "--replyguard-max-requests", type=int, default=5000,
-        env_var="REPLYGUARD_LOAD_MAX_REQUESTS", include_in_web_ui=False,
+        "--replyguard-max-requests",
+        type=int,
+        default=5000,
+        env_var="REPLYGUARD_LOAD_MAX_REQUESTS",
+        include_in_web_ui=False,
         help="hard bound on requests of the whole load run, split across workers (its own "
-             "variable: REPLYGUARD_MAX_REQUESTS is the contract suite's budget)",
+        "variable: REPLYGUARD_MAX_REQUESTS is the contract suite's budget)",
     )
     parser.add_argument(
-        "--replyguard-allow-remote", action="store_true", default=False,
-        env_var="REPLYGUARD_ALLOW_REMOTE", include_in_web_ui=False,
+        "--replyguard-allow-remote",
+        action="store_true",
+        default=False,
+        env_var="REPLYGUARD_ALLOW_REMOTE",
+        include_in_web_ui=False,
         help="allow a target that is not on loopback (refused by default)",
     )
     parser.add_argument(
-        "--replyguard-window", type=int, default=2, env_var="REPLYGUARD_WINDOW",
-        include_in_web_ui=False, help="window in seconds of the embedded reference server",
+        "--replyguard-window",
+        type=int,
+        default=2,
+        env_var="REPLYGUARD_WINDOW",
+        include_in_web_ui=False,
+        help="window in seconds of the embedded reference server",
     )
     parser.add_argument(
-        "--replyguard-limit", type=int, default=5, env_var="REPLYGUARD_LIMIT",
-        include_in_web_ui=False, help="limit per window of the embedded reference server",
+        "--replyguard-limit",
+        type=int,
+        default=5,
+        env_var="REPLYGUARD_LIMIT",
+        include_in_web_ui=False,
+        help="limit per window of the embedded reference server",
     )
     parser.add_argument(
-        "--replyguard-min-efficiency", type=float, default=0.6,
-        env_var="REPLYGUARD_MIN_EFFICIENCY", include_in_web_ui=False,
+        "--replyguard-min-efficiency",
+        type=float,
+        default=0.6,
+        env_var="REPLYGUARD_MIN_EFFICIENCY",
+        include_in_web_ui=False,
         help="well-behaved scenario: lowest served/ideal ratio that passes",
     )
     parser.add_argument(
-        "--replyguard-report-json", default="", env_var="REPLYGUARD_LOAD_REPORT_JSON",
+        "--replyguard-report-json",
+        default="",
+        env_var="REPLYGUARD_LOAD_REPORT_JSON",
         include_in_web_ui=False,
         help="write the verdict and the rate-limit fingerprint to this JSON file",
     )

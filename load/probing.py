@@ -45,11 +45,19 @@ class RateLimitFingerprint(_ReplyguardUser):
         for role in (*self.target.roles(), "invalid"):
             token = UNKNOWN_TOKEN if role == "invalid" else self.target.token(role)
             transport = RecordingTransport(
-                STATE.recorder, STATE.budget, self.environment.events.request.fire,
-                token=role, scenario=self.scenario, expected=self.expected)
+                STATE.recorder,
+                STATE.budget,
+                self.environment.events.request.fire,
+                token=role,
+                scenario=self.scenario,
+                expected=self.expected,
+            )
             self.clients[role] = httpx.Client(
-                base_url=self.target.base_url + "/", transport=transport, timeout=30.0,
-                headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
+                base_url=self.target.base_url + "/",
+                transport=transport,
+                timeout=30.0,
+                headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            )
 
     def on_stop(self) -> None:
         """Close every client."""
@@ -59,9 +67,11 @@ class RateLimitFingerprint(_ReplyguardUser):
 
     def _body(self, role: str, kind: str) -> dict[str, Any]:
         self.sent += 1
-        body: dict[str, Any] = {"assistant_id": self.target.assistant,
-                                "customer_identifier": f"fingerprint-{self.sent}",
-                                "message": f"fingerprint probe {self.sent}"}
+        body: dict[str, Any] = {
+            "assistant_id": self.target.assistant,
+            "customer_identifier": f"fingerprint-{self.sent}",
+            "message": f"fingerprint probe {self.sent}",
+        }
         if kind == "invalid":
             body.pop("message")
         elif kind == "missing":
@@ -75,8 +85,9 @@ class RateLimitFingerprint(_ReplyguardUser):
     def _send(self, step: str, role: str, kind: str) -> Probe:
         sent = time.time()
         try:
-            response = self.clients[role].post(self.target.generate_reply_path.lstrip("/"),
-                                               json=self._body(role, kind))
+            response = self.clients[role].post(
+                self.target.generate_reply_path.lstrip("/"), json=self._body(role, kind)
+            )
         except RequestCapReached as exc:
             _warn_once("budget", f"replyguard: {exc}; the fingerprint stops")
             raise StopUser() from None
@@ -86,16 +97,21 @@ class RateLimitFingerprint(_ReplyguardUser):
             body: Any = response.json()
         except ValueError:
             body = None
-        return probe_from_response(step, role, kind, sent, time.time(), response.status_code,
-                                   body, response.headers)
+        return probe_from_response(
+            step, role, kind, sent, time.time(), response.status_code, body, response.headers
+        )
 
     @task
     def probe(self) -> None:
         """Run the sequence once, hand the probes over, then stop this user."""
         if STATE.probes:
             raise StopUser()
-        plan = ProbePlan(self.target.limit, self.target.window, self.target.roles(),
-                         max_requests=max(1, STATE.budget.limit - STATE.budget.used))
+        plan = ProbePlan(
+            self.target.limit,
+            self.target.window,
+            self.target.roles(),
+            max_requests=max(1, STATE.budget.limit - STATE.budget.used),
+        )
         probes = run_probes(plan, self._send, gevent.sleep, time.time)
         runner = self.environment.runner
         if isinstance(runner, WorkerRunner):

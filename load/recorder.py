@@ -63,7 +63,7 @@ class Recorder:
     def take_unsent(self) -> list[Observation]:
         """Observations recorded since the last call (for batching to the master)."""
         with self._lock:
-            batch = self.observations[self.unsent:]
+            batch = self.observations[self.unsent :]
             self.unsent = len(self.observations)
             return batch
 
@@ -82,9 +82,17 @@ class RecordingTransport(httpx.BaseTransport):
     expects 401, 402, 404 and 422 too).
     """
 
-    def __init__(self, recorder: Recorder, budget: RequestCap, fire: RequestEvent, *, token: str,
-                 scenario: str, expected: frozenset[int] = frozenset({200, 429}),
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        recorder: Recorder,
+        budget: RequestCap,
+        fire: RequestEvent,
+        *,
+        token: str,
+        scenario: str,
+        expected: frozenset[int] = frozenset({200, 429}),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._inner = httpx.HTTPTransport()
         self._budget = budget
         self._recorder = recorder
@@ -104,8 +112,9 @@ class RecordingTransport(httpx.BaseTransport):
             response.read()
         except httpx.TransportError as exc:
             received = self._clock()
-            self._record(Observation(self._token, sent, received, NO_ANSWER,
-                                     scenario=self._scenario))
+            self._record(
+                Observation(self._token, sent, received, NO_ANSWER, scenario=self._scenario)
+            )
             self._event("no answer", sent, received, 0, exc)
             raise
         except BaseException:
@@ -125,8 +134,7 @@ class RecordingTransport(httpx.BaseTransport):
         self._event(name, sent, received, len(response.content), error)
         return response
 
-    def _observation(self, response: httpx.Response, sent: float,
-                     received: float) -> Observation:
+    def _observation(self, response: httpx.Response, sent: float, received: float) -> Observation:
         status = response.status_code
         if status != 429:
             return Observation(self._token, sent, received, status, scenario=self._scenario)
@@ -136,18 +144,32 @@ class RecordingTransport(httpx.BaseTransport):
             body = None
         is_object = isinstance(body, dict)
         data = body if isinstance(body, dict) else {}
-        return Observation(self._token, sent, received, 429, data.get("retry_after"),
-                           data.get("message"), response.headers.get("retry-after"), is_object,
-                           self._scenario)
+        return Observation(
+            self._token,
+            sent,
+            received,
+            429,
+            data.get("retry_after"),
+            data.get("message"),
+            response.headers.get("retry-after"),
+            is_object,
+            self._scenario,
+        )
 
     def _record(self, observation: Observation) -> None:
         self._recorder.add(observation)
 
-    def _event(self, outcome: str, sent: float, received: float, length: int,
-               error: Exception | None) -> None:
-        self._fire(request_type="POST", name=f"{self._scenario}: generate-reply {outcome}",
-                   response_time=(received - sent) * 1000.0, response_length=length,
-                   exception=error, context={})
+    def _event(
+        self, outcome: str, sent: float, received: float, length: int, error: Exception | None
+    ) -> None:
+        self._fire(
+            request_type="POST",
+            name=f"{self._scenario}: generate-reply {outcome}",
+            response_time=(received - sent) * 1000.0,
+            response_length=length,
+            exception=error,
+            context={},
+        )
 
     def close(self) -> None:
         """Close the wrapped transport."""

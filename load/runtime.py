@@ -21,8 +21,14 @@ from replyguard.fingerprint import Fingerprint, Probe, fingerprint
 from replyguard.masking import mask_secrets
 from replyguard.target import Target
 
-__all__ = ["STATE", "RunState", "TargetInfo", "TargetRefused", "scenario_roles",
-           "scenario_settings"]
+__all__ = [
+    "STATE",
+    "RunState",
+    "TargetInfo",
+    "TargetRefused",
+    "scenario_roles",
+    "scenario_settings",
+]
 
 THROUGHPUT_LIMIT = 100_000_000
 
@@ -54,11 +60,20 @@ class TargetInfo:
     @classmethod
     def from_target(cls, target: Target) -> TargetInfo:
         """Take what the scenarios use from a profile loaded by ``replyguard.target``."""
-        return cls(target.base_url, target.paths.generate_reply, target.tokens.primary,
-                   target.tokens.secondary, target.assistants.own, target.rate_limit.limit,
-                   target.rate_limit.window_seconds, target.source,
-                   target.tokens.other_account, target.tokens.low_balance,
-                   target.assistants.low_balance, target.assistants.foreign)
+        return cls(
+            target.base_url,
+            target.paths.generate_reply,
+            target.tokens.primary,
+            target.tokens.secondary,
+            target.assistants.own,
+            target.rate_limit.limit,
+            target.rate_limit.window_seconds,
+            target.source,
+            target.tokens.other_account,
+            target.tokens.low_balance,
+            target.assistants.low_balance,
+            target.assistants.foreign,
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TargetInfo:
@@ -75,14 +90,18 @@ class TargetInfo:
 
     def roles(self) -> frozenset[str]:
         """The token roles this profile has."""
-        named = {"secondary": self.secondary, "other_account": self.other_account,
-                 "low_balance": self.low_balance if self.low_balance_assistant else None}
+        named = {
+            "secondary": self.secondary,
+            "other_account": self.other_account,
+            "low_balance": self.low_balance if self.low_balance_assistant else None,
+        }
         return frozenset({"primary", *(role for role, token in named.items() if token)})
 
     def secrets(self) -> tuple[str, ...]:
         """Values never to print."""
-        return tuple(t for t in (self.primary, self.secondary, self.other_account,
-                                 self.low_balance) if t)
+        return tuple(
+            t for t in (self.primary, self.secondary, self.other_account, self.low_balance) if t
+        )
 
 
 def checked_target(path: str, allow_remote: bool) -> TargetInfo:
@@ -93,7 +112,8 @@ def checked_target(path: str, allow_remote: bool) -> TargetInfo:
     if not allow_remote and not is_loopback(info.base_url):
         raise TargetRefused(
             f"replyguard: refusing to load-test {info.base_url} (from {path}): not a loopback "
-            "address; pass --replyguard-allow-remote if you own it and mean it")
+            "address; pass --replyguard-allow-remote if you own it and mean it"
+        )
     return info
 
 
@@ -156,9 +176,14 @@ class RunState:
     def judge(self, observations: Iterable[Observation] | None = None) -> Verdict:
         """Judge the run (all observations, or the given ones for a live look)."""
         obs = list(self.recorder.observations if observations is None else observations)
-        verdict = judge_run(obs, self.targets, self.scenarios, gave_up=self.recorder.gave_up,
-                            messages=self.recorder.messages,
-                            min_efficiency=self.min_efficiency)
+        verdict = judge_run(
+            obs,
+            self.targets,
+            self.scenarios,
+            gave_up=self.recorder.gave_up,
+            messages=self.recorder.messages,
+            min_efficiency=self.min_efficiency,
+        )
         if "fingerprint" in self.scenarios:
             self.fingerprint_verdict(verdict)
         return verdict
@@ -173,8 +198,9 @@ class RunState:
     def fingerprint_verdict(self, verdict: Verdict) -> None:
         """Fold the fingerprint's failed verdict items into ``verdict``."""
         if self.fingerprint is None:
-            verdict.notes.append("fingerprint: the probe sequence has not finished (run longer:"
-                                 " about 7 windows)")
+            verdict.notes.append(
+                "fingerprint: the probe sequence has not finished (run longer: about 7 windows)"
+            )
             return
         verdict.observations += len(self.probes)
         for item in self.fingerprint.items:
@@ -190,8 +216,14 @@ def scenario_roles(scenarios: set[str], target: TargetInfo | None) -> dict[str, 
     still shows as one token's shortfall made up by the other's traffic.
     """
     two = ("primary", "secondary")
-    roles = {"conformance": ("primary",), "isolation": two, "well-behaved": two,
-             "soak": two, "throughput": ("primary",), "fingerprint": ("primary",)}
+    roles = {
+        "conformance": ("primary",),
+        "isolation": two,
+        "well-behaved": two,
+        "soak": two,
+        "throughput": ("primary",),
+        "fingerprint": ("primary",),
+    }
     if "conformance" in scenarios and "isolation" in scenarios:
         roles["isolation"] = ("secondary",)
     if target is not None and not target.secondary:
@@ -199,8 +231,7 @@ def scenario_roles(scenarios: set[str], target: TargetInfo | None) -> dict[str, 
     return roles
 
 
-def scenario_settings(scenarios: set[str], target: TargetInfo,
-                      min_efficiency: float) -> Settings:
+def scenario_settings(scenarios: set[str], target: TargetInfo, min_efficiency: float) -> Settings:
     """Judge settings for the rate-limited scenarios that ran together on one target."""
     overload: list[str] = []
     if "conformance" in scenarios:
@@ -216,14 +247,26 @@ def scenario_settings(scenarios: set[str], target: TargetInfo,
     alone = scenarios == {"well-behaved"}
     if alone:
         efficiency = ("primary", "secondary") if target.secondary else ("primary",)
-    return Settings(limit=target.limit, window=target.window,
-                    require_overload=tuple(dict.fromkeys(overload)), account_tokens=account,
-                    min_efficiency=min_efficiency if alone else None,
-                    efficiency_tokens=efficiency, exact_windows=scenarios == {"soak"})
+    return Settings(
+        limit=target.limit,
+        window=target.window,
+        require_overload=tuple(dict.fromkeys(overload)),
+        account_tokens=account,
+        min_efficiency=min_efficiency if alone else None,
+        efficiency_tokens=efficiency,
+        exact_windows=scenarios == {"soak"},
+    )
 
 
-def judge_run(obs: list[Observation], targets: dict[str, TargetInfo], scenarios: set[str], *,
-              gave_up: int, messages: int, min_efficiency: float) -> Verdict:
+def judge_run(
+    obs: list[Observation],
+    targets: dict[str, TargetInfo],
+    scenarios: set[str],
+    *,
+    gave_up: int,
+    messages: int,
+    min_efficiency: float,
+) -> Verdict:
     """One verdict for the run: the rate-limit target and the throughput target judged apart."""
     limited = [o for o in obs if o.scenario not in ("throughput", "fingerprint")]
     fast = [o for o in obs if o.scenario == "throughput"]
@@ -238,8 +281,7 @@ def judge_run(obs: list[Observation], targets: dict[str, TargetInfo], scenarios:
             verdict.notes.append("per-token isolation: the profile has no tokens.secondary")
     if "throughput" in scenarios and "throughput" in targets:
         info = targets["throughput"]
-        part = judge(fast, Settings(limit=info.limit, window=info.window,
-                                    check_rate_limit=False))
+        part = judge(fast, Settings(limit=info.limit, window=info.window, check_rate_limit=False))
         for kind, count in part.counts.items():
             verdict.counts[f"throughput: {kind}"] = count
             verdict.examples[f"throughput: {kind}"] = part.examples[kind]

@@ -52,12 +52,22 @@ class _ReplyguardUser(User):
         self.customer = f"load-{self.scenario}-{index}-{STATE.user_serial}"
         STATE.user_serial += 1
         self.transport = RecordingTransport(
-            STATE.recorder, STATE.budget, self.environment.events.request.fire,
-            token=self.role, scenario=self.scenario, expected=self.expected)
+            STATE.recorder,
+            STATE.budget,
+            self.environment.events.request.fire,
+            token=self.role,
+            scenario=self.scenario,
+            expected=self.expected,
+        )
         self.http = httpx.Client(
-            base_url=self.target.base_url + "/", transport=self.transport, timeout=30.0,
-            headers={"Authorization": f"Bearer {self.target.token(self.role)}",
-                     "Accept": "application/json"})
+            base_url=self.target.base_url + "/",
+            transport=self.transport,
+            timeout=30.0,
+            headers={
+                "Authorization": f"Bearer {self.target.token(self.role)}",
+                "Accept": "application/json",
+            },
+        )
         self.sent = 0
 
     def on_stop(self) -> None:
@@ -69,14 +79,16 @@ class _ReplyguardUser(User):
     def payload(self) -> dict[str, Any]:
         """A valid generate-reply body for this user's conversation."""
         self.sent += 1
-        return {"assistant_id": self.target.assistant, "customer_identifier": self.customer,
-                "message": f"load message {self.sent}"}
+        return {
+            "assistant_id": self.target.assistant,
+            "customer_identifier": self.customer,
+            "message": f"load message {self.sent}",
+        }
 
     def post(self) -> httpx.Response:
         """One generate-reply exchange (recorded by the transport); stops at the bound."""
         try:
-            return self.http.post(self.target.generate_reply_path.lstrip("/"),
-                                  json=self.payload())
+            return self.http.post(self.target.generate_reply_path.lstrip("/"), json=self.payload())
         except RequestCapReached as exc:
             _warn_once("budget", f"replyguard: {exc}; users stop sending")
             raise StopUser() from None
@@ -147,12 +159,22 @@ class WellBehavedClient(_ReplyguardUser):
         """Build an AssistantClient on the recording transport, sleeping with gevent."""
         super().on_start()
         window = self.target.window
-        policy = RetryPolicy(max_attempts=12, base=0.25, cap=window, jitter=True,
-                             max_total_wait=max(30.0, 6 * window))
+        policy = RetryPolicy(
+            max_attempts=12,
+            base=0.25,
+            cap=window,
+            jitter=True,
+            max_total_wait=max(30.0, 6 * window),
+        )
         self.client_api = AssistantClient(
-            self.target.base_url, self.target.token(self.role),
-            generate_reply_path=self.target.generate_reply_path, retry=policy,
-            transport=self.transport, sleep=gevent.sleep, timeout=30.0)
+            self.target.base_url,
+            self.target.token(self.role),
+            generate_reply_path=self.target.generate_reply_path,
+            retry=policy,
+            transport=self.transport,
+            sleep=gevent.sleep,
+            timeout=30.0,
+        )
 
     def on_stop(self) -> None:
         """Close both clients."""
@@ -166,8 +188,9 @@ class WellBehavedClient(_ReplyguardUser):
         """One message, retried by the client until answered or given up."""
         body = self.payload()
         try:
-            self.client_api.generate_reply(body["assistant_id"], body["customer_identifier"],
-                                           body["message"])
+            self.client_api.generate_reply(
+                body["assistant_id"], body["customer_identifier"], body["message"]
+            )
         except RequestCapReached as exc:
             _warn_once("budget", f"replyguard: {exc}; users stop sending")
             raise StopUser() from None
@@ -176,8 +199,9 @@ class WellBehavedClient(_ReplyguardUser):
             # already in locust's statistics, and no extra request was sent.
             STATE.recorder.gave_up += 1
             STATE.recorder.messages += 1
-            _warn_once("gave-up", f"replyguard: a well-behaved client gave up: "
-                                  f"{STATE.mask(str(exc))}")
+            _warn_once(
+                "gave-up", f"replyguard: a well-behaved client gave up: {STATE.mask(str(exc))}"
+            )
             return
         STATE.recorder.messages += 1
 

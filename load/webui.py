@@ -31,29 +31,44 @@ def planned_checks(scenarios: set[str], target: TargetInfo | None) -> list[tuple
     rate = scenarios - {"throughput", "fingerprint"}
     out: list[tuple[str, str]] = []
     if rate:
-        out += [("count", f"at most {per} served on each token, and the limit reached "
-                          "before any 429"),
-                ("429 body", "{message: string, retry_after: whole seconds 1.."
-                             f"{target.window:g}}}; Retry-After agrees when sent"),
-                ("recovery", "a client that waits retry_after is served again")]
+        out += [
+            ("count", f"at most {per} served on each token, and the limit reached before any 429"),
+            (
+                "429 body",
+                "{message: string, retry_after: whole seconds 1.."
+                f"{target.window:g}}}; Retry-After agrees when sent",
+            ),
+            ("recovery", "a client that waits retry_after is served again"),
+        ]
     if rate & {"isolation", "soak"}:
-        out.append(("per-token isolation", "two tokens of one account each get their own "
-                    "limit" if target.secondary else "not tested: no tokens.secondary"))
+        out.append(
+            (
+                "per-token isolation",
+                "two tokens of one account each get their own limit"
+                if target.secondary
+                else "not tested: no tokens.secondary",
+            )
+        )
     if "well-behaved" in rate:
-        out.append(("well-behaved client", "every message answered; served rate near the "
-                                           "limit"))
+        out.append(("well-behaved client", "every message answered; served rate near the limit"))
     if "soak" in rate:
         out.append(("soak", "every window but the last exactly full; no request lost"))
     if "fingerprint" in scenarios:
-        out.append(("fingerprint", "window kind and anchor, length, statuses that count, "
-                                   "scope, retry_after, rate-limit headers"))
+        out.append(
+            (
+                "fingerprint",
+                "window kind and anchor, length, statuses that count, "
+                "scope, retry_after, rate-limit headers",
+            )
+        )
     if "throughput" in scenarios:
         out.append(("throughput", "every request answered 200"))
     return out
 
 
-def verdict_rows(verdict: Verdict | None, *, final: bool,
-                 started: bool | None = None) -> list[dict[str, Any]]:
+def verdict_rows(
+    verdict: Verdict | None, *, final: bool, started: bool | None = None
+) -> list[dict[str, Any]]:
     """Rows of the tab's table (item, result, detail)."""
     target = STATE.targets.get("rate-limit")
     scenarios = STATE.scenarios or STATE.planned
@@ -61,34 +76,67 @@ def verdict_rows(verdict: Verdict | None, *, final: bool,
     if verdict is None:
         running = bool(STATE.scenarios) if started is None else started
         state = "running" if running else "not started"
-        rows.append({"item": "Verdict", "result": state,
-                     "detail": "the final verdict comes when the test stops"})
+        rows.append(
+            {
+                "item": "Verdict",
+                "result": state,
+                "detail": "the final verdict comes when the test stops",
+            }
+        )
     elif final:
-        rows.append({"item": "Verdict", "result": "PASS" if verdict.passed else "FAIL",
-                     "detail": f"{verdict.observations} requests judged"})
+        rows.append(
+            {
+                "item": "Verdict",
+                "result": "PASS" if verdict.passed else "FAIL",
+                "detail": f"{verdict.observations} requests judged",
+            }
+        )
     else:
         result = "no violation so far" if verdict.passed else "FAIL so far"
-        rows.append({"item": "Verdict", "result": result,
-                     "detail": f"{verdict.observations} requests older than one window "
-                               "judged; the final verdict comes when the test stops"})
+        rows.append(
+            {
+                "item": "Verdict",
+                "result": result,
+                "detail": f"{verdict.observations} requests older than one window "
+                "judged; the final verdict comes when the test stops",
+            }
+        )
     if verdict is None:
-        rows += [{"item": f"will judge: {check}", "result": "", "detail": detail}
-                 for check, detail in planned_checks(scenarios, target)]
+        rows += [
+            {"item": f"will judge: {check}", "result": "", "detail": detail}
+            for check, detail in planned_checks(scenarios, target)
+        ]
         return rows
     for kind, count in sorted(verdict.counts.items(), key=lambda item: -item[1]):
-        rows.append({"item": f"violation: {kind}", "result": f"{count}x",
-                     "detail": STATE.mask(verdict.examples[kind])})
+        rows.append(
+            {
+                "item": f"violation: {kind}",
+                "result": f"{count}x",
+                "detail": STATE.mask(verdict.examples[kind]),
+            }
+        )
     for kind, count in sorted(verdict.observed.items()):
-        rows.append({"item": f"observed: {kind}", "result": f"{count}x",
-                     "detail": STATE.mask(verdict.examples[kind])})
+        rows.append(
+            {
+                "item": f"observed: {kind}",
+                "result": f"{count}x",
+                "detail": STATE.mask(verdict.examples[kind]),
+            }
+        )
     rows += [{"item": "not tested", "result": "", "detail": note} for note in verdict.notes]
     for name, value in sorted(verdict.figures.items()):
         rows.append({"item": name, "result": f"{value:g}", "detail": ""})
     if STATE.fingerprint is not None:
         for item in STATE.fingerprint.items:
-            rows.append({"item": f"fingerprint: {item.name}",
-                         "result": f"{item.outcome}: {item.value}" if item.level == "verdict"
-                         else item.value, "detail": item.evidence})
+            rows.append(
+                {
+                    "item": f"fingerprint: {item.name}",
+                    "result": f"{item.outcome}: {item.value}"
+                    if item.level == "verdict"
+                    else item.value,
+                    "detail": item.evidence,
+                }
+            )
     return rows
 
 
@@ -108,11 +156,14 @@ def _page(started: bool) -> str:
     cells = "".join(
         f"<tr><td>{html.escape(str(r['item']))}</td><td>{html.escape(str(r['result']))}</td>"
         f"<td>{html.escape(str(r['detail']))}</td></tr>"
-        for r in verdict_rows(verdict, final=final, started=started))
-    return ("<!doctype html><html><head><meta charset='utf-8'><title>replyguard verdict"
-            "</title><meta http-equiv='refresh' content='2'></head><body>"
-            f"<h1>{TITLE}</h1><table border='1' cellpadding='4'><tr><th>Item</th>"
-            f"<th>Result</th><th>Detail</th></tr>{cells}</table></body></html>")
+        for r in verdict_rows(verdict, final=final, started=started)
+    )
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>replyguard verdict"
+        "</title><meta http-equiv='refresh' content='2'></head><body>"
+        f"<h1>{TITLE}</h1><table border='1' cellpadding='4'><tr><th>Item</th>"
+        f"<th>Result</th><th>Detail</th></tr>{cells}</table></body></html>"
+    )
 
 
 def install(environment: Environment) -> None:
@@ -123,12 +174,16 @@ def install(environment: Environment) -> None:
     STATE.planned = {getattr(c, "scenario", "") for c in environment.user_classes} - {""}
     app = web_ui.app
     web_ui.template_args["extended_tabs"] = [{"title": TITLE, "key": TAB}]
-    web_ui.template_args["extended_tables"] = [{
-        "key": TAB,
-        "structure": [{"key": "item", "title": "Item"},
-                      {"key": "result", "title": "Result"},
-                      {"key": "detail", "title": "Detail"}],
-    }]
+    web_ui.template_args["extended_tables"] = [
+        {
+            "key": TAB,
+            "structure": [
+                {"key": "item", "title": "Item"},
+                {"key": "result", "title": "Result"},
+                {"key": "detail", "title": "Detail"},
+            ],
+        }
+    ]
 
     @app.after_request
     def _add_verdict(response: Response) -> Response:
@@ -137,8 +192,9 @@ def install(environment: Environment) -> None:
         verdict, final = _current()
         data = response.get_json() or {}
         extended = [e for e in data.get("extended_stats", []) if e.get("key") != TAB]
-        extended.append({"key": TAB, "data": verdict_rows(verdict, final=final,
-                                                          started=_started(environment))})
+        extended.append(
+            {"key": TAB, "data": verdict_rows(verdict, final=final, started=_started(environment))}
+        )
         response.set_data(json.dumps({**data, "extended_stats": extended}))
         return response
 
@@ -149,8 +205,10 @@ def install(environment: Environment) -> None:
     @app.route("/replyguard/verdict")
     def _verdict() -> Response:
         verdict, final = _current()
-        body = {"final": final, "verdict": None if verdict is None else verdict.to_dict(),
-                "fingerprint": None if STATE.fingerprint is None
-                else STATE.fingerprint.to_dict(),
-                "rows": verdict_rows(verdict, final=final, started=_started(environment))}
+        body = {
+            "final": final,
+            "verdict": None if verdict is None else verdict.to_dict(),
+            "fingerprint": None if STATE.fingerprint is None else STATE.fingerprint.to_dict(),
+            "rows": verdict_rows(verdict, final=final, started=_started(environment)),
+        }
         return jsonify(json.loads(STATE.mask(json.dumps(body))))

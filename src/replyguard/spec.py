@@ -196,8 +196,13 @@ def load_silent_zones() -> dict[str, SilentZone]:
     """The contract's silent zones keyed by zone id, in document order."""
     zones: dict[str, SilentZone] = {}
     for entry in _spec()["x-replyguard-silent-zones"]:
-        zone = SilentZone(id=entry["id"], point=entry["point"], evidence=entry["evidence"],
-                          decision=entry["decision"], probes=tuple(entry["probes"]))
+        zone = SilentZone(
+            id=entry["id"],
+            point=entry["point"],
+            evidence=entry["evidence"],
+            decision=entry["decision"],
+            probes=tuple(entry["probes"]),
+        )
         if zone.id in zones:
             raise ValueError(f"silent zone {zone.id!r} appears twice in {SPEC_FILE}")
         zones[zone.id] = zone

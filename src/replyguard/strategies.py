@@ -56,8 +56,10 @@ def outside_values(name: str) -> tuple[int | float, int | float]:
     field = spec.ranged_fields()[name]
     if field.kind == "int":
         return int(field.minimum) - 1, int(field.maximum) + 1
-    return (math.nextafter(float(field.minimum), -math.inf),
-            math.nextafter(float(field.maximum), math.inf))
+    return (
+        math.nextafter(float(field.minimum), -math.inf),
+        math.nextafter(float(field.maximum), math.inf),
+    )
 
 
 def overlong_value(name: str) -> str:
@@ -115,15 +117,20 @@ def lenient_spellings(name: str, valid: Any) -> tuple[Any, ...]:
     return _LENIENT.get(kind, ())
 
 
-def minimal_assistant(catalog: Catalog, mode: str = "pipeline", *,
-                      name: str = "replyguard probe") -> dict[str, Any]:
+def minimal_assistant(
+    catalog: Catalog, mode: str = "pipeline", *, name: str = "replyguard probe"
+) -> dict[str, Any]:
     """The smallest valid payload for ``mode`` that the catalogue allows."""
     voices = catalog.voices_for(mode)
     if not (catalog.languages and voices):
         raise ValueError(f"the catalogue has no language or no voice for {mode}")
     payload: dict[str, Any] = {
-        "name": name, "voice_id": voices[0], "language_id": catalog.languages[0],
-        "type": "outbound", "mode": mode, "timezone": "Europe/Bucharest",
+        "name": name,
+        "voice_id": voices[0],
+        "language_id": catalog.languages[0],
+        "type": "outbound",
+        "mode": mode,
+        "timezone": "Europe/Bucharest",
         "initial_message": "Hello! How can I help you today?",
         "system_prompt": "You are a professional assistant.",
     }
@@ -143,22 +150,36 @@ def _ranged(name: str) -> st.SearchStrategy[Any]:
     if field.kind == "int":
         return st.integers(int(field.minimum), int(field.maximum))
     # Bounds themselves are drawn often: they are where off-by-one bugs live.
-    return st.one_of(st.sampled_from([field.minimum, field.maximum]),
-                     st.floats(float(field.minimum), float(field.maximum),
-                               allow_nan=False, allow_infinity=False))
+    return st.one_of(
+        st.sampled_from([field.minimum, field.maximum]),
+        st.floats(
+            float(field.minimum), float(field.maximum), allow_nan=False, allow_infinity=False
+        ),
+    )
 
 
 def _short_text(max_size: int) -> st.SearchStrategy[str]:
     # Documented-valid text: never blank, never padded (zones blank-strings, string-trimming).
-    return st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
-                   min_size=1, max_size=max_size).map(trimmed).filter(bool)
+    return (
+        st.text(
+            st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
+            min_size=1,
+            max_size=max_size,
+        )
+        .map(trimmed)
+        .filter(bool)
+    )
 
 
 def _post_call_item() -> st.SearchStrategy[dict[str, Any]]:
     # Every key of the documents' example items, types from the example (zone item-shapes).
-    return st.fixed_dictionaries({"name": st.from_regex(r"[a-z][a-z_]{0,15}", fullmatch=True),
-                                  "type": st.sampled_from(["bool", "string"]),
-                                  "description": _short_text(60)})
+    return st.fixed_dictionaries(
+        {
+            "name": st.from_regex(r"[a-z][a-z_]{0,15}", fullmatch=True),
+            "type": st.sampled_from(["bool", "string"]),
+            "description": _short_text(60),
+        }
+    )
 
 
 def _filler_config() -> st.SearchStrategy[dict[str, Any]]:
@@ -181,30 +202,40 @@ def valid_assistant(draw: st.DrawFn, catalog: Catalog, mode: str | None = None) 
     payload["timezone"] = draw(st.sampled_from(_TIMEZONES))
     realtime = mode in REALTIME_MODES
     optional: dict[str, st.SearchStrategy[Any]] = {
-        name: _ranged(name) for name in spec.ranged_fields()
+        name: _ranged(name)
+        for name in spec.ranged_fields()
         if name != "turn_detection_threshold" or realtime
     }
-    optional.update({
-        "record": st.booleans(), "tts_emotion_enabled": st.booleans(),
-        "enable_noise_cancellation": st.booleans(), "wait_for_customer": st.booleans(),
-        "end_call_on_voicemail": st.booleans(), "post_call_evaluation": st.booleans(),
-        "endpoint_type": st.sampled_from(spec.enum_fields()["endpoint_type"]),
-        "ambient_sound": st.sampled_from(spec.enum_fields()["ambient_sound"]),
-        "reengagement_prompt": _short_text(lengths["reengagement_prompt"]),
-        "voice_mail_message": _short_text(lengths["voice_mail_message"]),
-        "allow_interruptions": st.just(True) if realtime else st.booleans(),
-        "fillers": st.just(False) if realtime else st.booleans(),
-        "variables": st.dictionaries(st.from_regex(r"[a-z_]{1,12}", fullmatch=True),
-                                     _short_text(20), max_size=3),
-        "tools": st.just([{"type": "end_call",
-                           "description": "End call when customer is satisfied"}]),
-        "post_call_schema": st.lists(_post_call_item(), min_size=1, max_size=3,
-                                     unique_by=lambda item: item["name"]),
-        "filler_config": _filler_config(),
-    })
+    optional.update(
+        {
+            "record": st.booleans(),
+            "tts_emotion_enabled": st.booleans(),
+            "enable_noise_cancellation": st.booleans(),
+            "wait_for_customer": st.booleans(),
+            "end_call_on_voicemail": st.booleans(),
+            "post_call_evaluation": st.booleans(),
+            "endpoint_type": st.sampled_from(spec.enum_fields()["endpoint_type"]),
+            "ambient_sound": st.sampled_from(spec.enum_fields()["ambient_sound"]),
+            "reengagement_prompt": _short_text(lengths["reengagement_prompt"]),
+            "voice_mail_message": _short_text(lengths["voice_mail_message"]),
+            "allow_interruptions": st.just(True) if realtime else st.booleans(),
+            "fillers": st.just(False) if realtime else st.booleans(),
+            "variables": st.dictionaries(
+                st.from_regex(r"[a-z_]{1,12}", fullmatch=True), _short_text(20), max_size=3
+            ),
+            "tools": st.just(
+                [{"type": "end_call", "description": "End call when customer is satisfied"}]
+            ),
+            "post_call_schema": st.lists(
+                _post_call_item(), min_size=1, max_size=3, unique_by=lambda item: item["name"]
+            ),
+            "filler_config": _filler_config(),
+        }
+    )
     if catalog.languages:
-        optional["secondary_language_ids"] = st.lists(st.sampled_from(catalog.languages),
-                                                      max_size=3, unique=True)
+        optional["secondary_language_ids"] = st.lists(
+            st.sampled_from(catalog.languages), max_size=3, unique=True
+        )
     if catalog.knowledgebases:
         optional["knowledgebase_id"] = st.sampled_from(catalog.knowledgebases)
         kb_modes = ("function_call",) if realtime else spec.enum_fields()["knowledgebase_mode"]
@@ -229,8 +260,12 @@ def valid_assistant(draw: st.DrawFn, catalog: Catalog, mode: str | None = None) 
 # -- the silent zones (x-replyguard-silent-zones) ------------------------------------------
 
 Expect = Literal["accept", "reject", "either"]
-_FILLERS = {"positive": ["Great!", "Perfect!"], "negative": ["Hmm.", "I see."],
-           "question": ["Good question.", "Let me check."], "neutral": ["Ok.", "Noted."]}
+_FILLERS = {
+    "positive": ["Great!", "Perfect!"],
+    "negative": ["Hmm.", "I see."],
+    "question": ["Good question.", "Let me check."],
+    "neutral": ["Ok.", "Noted."],
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,59 +281,185 @@ class SilentProbe:
 
 
 SILENT_PROBES = [
-    SilentProbe("json-type-leniency", '"600" (numeric string) for integer max_duration',
-          {"max_duration": "600"}, "max_duration", "reject"),
-    SilentProbe("json-type-leniency", "600.0 (integral float) for integer max_duration",
-          {"max_duration": 600.0}, "max_duration", "accept"),
-    SilentProbe("json-type-leniency", "true for integer max_duration",
-          {"max_duration": True}, "max_duration", "reject"),
-    SilentProbe("json-type-leniency", '"0.5" (numeric string) for number ambient_sound_volume',
-          {"ambient_sound_volume": "0.5"}, "ambient_sound_volume", "reject"),
+    SilentProbe(
+        "json-type-leniency",
+        '"600" (numeric string) for integer max_duration',
+        {"max_duration": "600"},
+        "max_duration",
+        "reject",
+    ),
+    SilentProbe(
+        "json-type-leniency",
+        "600.0 (integral float) for integer max_duration",
+        {"max_duration": 600.0},
+        "max_duration",
+        "accept",
+    ),
+    SilentProbe(
+        "json-type-leniency",
+        "true for integer max_duration",
+        {"max_duration": True},
+        "max_duration",
+        "reject",
+    ),
+    SilentProbe(
+        "json-type-leniency",
+        '"0.5" (numeric string) for number ambient_sound_volume',
+        {"ambient_sound_volume": "0.5"},
+        "ambient_sound_volume",
+        "reject",
+    ),
     SilentProbe("json-type-leniency", "1 for boolean record", {"record": 1}, "record", "reject"),
-    SilentProbe("json-type-leniency", '"true" for boolean record', {"record": "true"}, "record",
-          "reject"),
-    SilentProbe("json-type-leniency", "12345 for string reengagement_prompt",
-          {"reengagement_prompt": 12345}, "reengagement_prompt", "reject"),
-    SilentProbe("json-type-leniency", "[1, 2] (a JSON list) for object variables",
-          {"variables": [1, 2]}, "variables", "reject"),
-    SilentProbe("optional-null", "null for optional integer max_duration",
-          {"max_duration": None}, "max_duration", "reject"),
-    SilentProbe("optional-null", "null for optional string reengagement_prompt",
-          {"reengagement_prompt": None}, "reengagement_prompt", "reject"),
-    SilentProbe("optional-null", "null for optional object variables",
-          {"variables": None}, "variables", "reject"),
-    SilentProbe("blank-strings", '"" for reengagement_prompt', {"reengagement_prompt": ""},
-          "reengagement_prompt", "accept"),
-    SilentProbe("blank-strings", '"   " for reengagement_prompt', {"reengagement_prompt": "   "},
-          "reengagement_prompt", "accept"),
-    SilentProbe("blank-strings", '"" for webhook_url (webhook inactive)', {"webhook_url": ""},
-          "webhook_url", "reject"),
-    SilentProbe("blank-strings", '"" for conversation_ended_webhook_url',
-          {"conversation_ended_webhook_url": ""}, "conversation_ended_webhook_url", "reject"),
-    SilentProbe("urls-beyond-http", "ftp://example.com/hook for webhook_url",
-          {"webhook_url": "ftp://example.com/hook"}, "webhook_url", "reject"),
-    SilentProbe("urls-beyond-http", "https://bücher.example/hook (an IRI) for webhook_url",
-          {"webhook_url": "https://bücher.example/hook"}, "webhook_url", "either"),
-    SilentProbe("urls-beyond-http", "http://localhost/hook (no dot in the host) for webhook_url",
-          {"webhook_url": "http://localhost/hook"}, "webhook_url", "either"),
-    SilentProbe("urls-beyond-http", "an https URL of 2100 characters for webhook_url",
-          {"webhook_url": "https://hooks.example.com/" + "a" * 2075}, "webhook_url", "either"),
-    SilentProbe("item-shapes", "a post_call_schema item with name and type only",
-          {"post_call_schema": [{"name": "status", "type": "bool"}]}, "post_call_schema",
-          "accept"),
-    SilentProbe("item-shapes", "a post_call_schema item with a description only",
-          {"post_call_schema": [{"description": "Was the call objective achieved"}]},
-          "post_call_schema", "reject"),
-    SilentProbe("item-shapes", "a tools item with type only", {"tools": [{"type": "end_call"}]},
-          "tools", "accept"),
-    SilentProbe("item-shapes", "filler_config with only the positive category",
-          {"filler_config": {"positive": ["Great!"]}}, "filler_config", "accept"),
-    SilentProbe("unknown-properties", "an unknown top-level key replyguard_unknown",
-          {"replyguard_unknown": "x"}, "replyguard_unknown", "accept"),
-    SilentProbe("unknown-properties", "an unknown filler_config category angry",
-          {"filler_config": {**_FILLERS, "angry": ["Grr."]}}, "filler_config", "reject"),
-    SilentProbe("unknown-properties", "an unknown key in a post_call_schema item",
-          {"post_call_schema": [{"name": "status", "type": "bool",
-                                 "description": "Was the call objective achieved",
-                                 "weight": 3}]}, "post_call_schema", "accept"),
+    SilentProbe(
+        "json-type-leniency", '"true" for boolean record', {"record": "true"}, "record", "reject"
+    ),
+    SilentProbe(
+        "json-type-leniency",
+        "12345 for string reengagement_prompt",
+        {"reengagement_prompt": 12345},
+        "reengagement_prompt",
+        "reject",
+    ),
+    SilentProbe(
+        "json-type-leniency",
+        "[1, 2] (a JSON list) for object variables",
+        {"variables": [1, 2]},
+        "variables",
+        "reject",
+    ),
+    SilentProbe(
+        "optional-null",
+        "null for optional integer max_duration",
+        {"max_duration": None},
+        "max_duration",
+        "reject",
+    ),
+    SilentProbe(
+        "optional-null",
+        "null for optional string reengagement_prompt",
+        {"reengagement_prompt": None},
+        "reengagement_prompt",
+        "reject",
+    ),
+    SilentProbe(
+        "optional-null",
+        "null for optional object variables",
+        {"variables": None},
+        "variables",
+        "reject",
+    ),
+    SilentProbe(
+        "blank-strings",
+        '"" for reengagement_prompt',
+        {"reengagement_prompt": ""},
+        "reengagement_prompt",
+        "accept",
+    ),
+    SilentProbe(
+        "blank-strings",
+        '"   " for reengagement_prompt',
+        {"reengagement_prompt": "   "},
+        "reengagement_prompt",
+        "accept",
+    ),
+    SilentProbe(
+        "blank-strings",
+        '"" for webhook_url (webhook inactive)',
+        {"webhook_url": ""},
+        "webhook_url",
+        "reject",
+    ),
+    SilentProbe(
+        "blank-strings",
+        '"" for conversation_ended_webhook_url',
+        {"conversation_ended_webhook_url": ""},
+        "conversation_ended_webhook_url",
+        "reject",
+    ),
+    SilentProbe(
+        "urls-beyond-http",
+        "ftp://example.com/hook for webhook_url",
+        {"webhook_url": "ftp://example.com/hook"},
+        "webhook_url",
+        "reject",
+    ),
+    SilentProbe(
+        "urls-beyond-http",
+        "https://bücher.example/hook (an IRI) for webhook_url",
+        {"webhook_url": "https://bücher.example/hook"},
+        "webhook_url",
+        "either",
+    ),
+    SilentProbe(
+        "urls-beyond-http",
+        "http://localhost/hook (no dot in the host) for webhook_url",
+        {"webhook_url": "http://localhost/hook"},
+        "webhook_url",
+        "either",
+    ),
+    SilentProbe(
+        "urls-beyond-http",
+        "an https URL of 2100 characters for webhook_url",
+        {"webhook_url": "https://hooks.example.com/" + "a" * 2075},
+        "webhook_url",
+        "either",
+    ),
+    SilentProbe(
+        "item-shapes",
+        "a post_call_schema item with name and type only",
+        {"post_call_schema": [{"name": "status", "type": "bool"}]},
+        "post_call_schema",
+        "accept",
+    ),
+    SilentProbe(
+        "item-shapes",
+        "a post_call_schema item with a description only",
+        {"post_call_schema": [{"description": "Was the call objective achieved"}]},
+        "post_call_schema",
+        "reject",
+    ),
+    SilentProbe(
+        "item-shapes",
+        "a tools item with type only",
+        {"tools": [{"type": "end_call"}]},
+        "tools",
+        "accept",
+    ),
+    SilentProbe(
+        "item-shapes",
+        "filler_config with only the positive category",
+        {"filler_config": {"positive": ["Great!"]}},
+        "filler_config",
+        "accept",
+    ),
+    SilentProbe(
+        "unknown-properties",
+        "an unknown top-level key replyguard_unknown",
+        {"replyguard_unknown": "x"},
+        "replyguard_unknown",
+        "accept",
+    ),
+    SilentProbe(
+        "unknown-properties",
+        "an unknown filler_config category angry",
+        {"filler_config": {**_FILLERS, "angry": ["Grr."]}},
+        "filler_config",
+        "reject",
+    ),
+    SilentProbe(
+        "unknown-properties",
+        "an unknown key in a post_call_schema item",
+        {
+            "post_call_schema": [
+                {
+                    "name": "status",
+                    "type": "bool",
+                    "description": "Was the call objective achieved",
+                    "weight": 3,
+                }
+            ]
+        },
+        "post_call_schema",
+        "accept",
+    ),
 ]

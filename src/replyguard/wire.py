@@ -38,8 +38,9 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, when.timestamp() - current)
 
 
-def retry_after_seconds(body: Any, headers: Mapping[str, str] | None, *,
-                        now: float | None = None) -> float | None:
+def retry_after_seconds(
+    body: Any, headers: Mapping[str, str] | None, *, now: float | None = None
+) -> float | None:
     """The wait a 429 asks for: the body's ``retry_after``, else the ``Retry-After`` header.
 
     The documents show ``{"message": "Too Many Attempts.", "retry_after": 60}``; the header is

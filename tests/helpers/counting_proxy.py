@@ -16,8 +16,16 @@ from urllib.parse import urlsplit
 
 __all__ = ["CountingProxy", "counting_proxy"]
 
-_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host",
-        "proxy-connection", "te", "upgrade"}
+_HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "content-length",
+    "host",
+    "proxy-connection",
+    "te",
+    "upgrade",
+}
 
 
 class CountingProxy:
@@ -90,8 +98,9 @@ def counting_proxy(upstream_base_url: str) -> Iterator[CountingProxy]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     proxy = CountingProxy(server)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield proxy

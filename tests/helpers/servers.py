@@ -24,7 +24,6 @@ __all__ = [
 ]
 
 
-
 class Reference(EmbeddedReference):
     """A running reference server, with the profile's tokens at hand for raw HTTP tests."""
 
@@ -40,11 +39,25 @@ class Reference(EmbeddedReference):
 ReferenceFailedToStart = ReferenceStartError
 
 
-def start_reference(tmp_path: Path, *, limit: int = 5, window: int = 60, workers: int = 1,
-                    db_path: Path | None = None, extra_args: Sequence[str] = ()) -> Reference:
+def start_reference(
+    tmp_path: Path,
+    *,
+    limit: int = 5,
+    window: int = 60,
+    workers: int = 1,
+    db_path: Path | None = None,
+    extra_args: Sequence[str] = (),
+) -> Reference:
     """Start a server in ``tmp_path`` (see :func:`replyguard.reference.launch.start_reference`)."""
-    started = embedded.start_reference(tmp_path, limit=limit, window=window, workers=workers,
-                                       db=db_path, extra_args=extra_args, timeout=10.0)
+    started = embedded.start_reference(
+        tmp_path,
+        limit=limit,
+        window=window,
+        workers=workers,
+        db=db_path,
+        extra_args=extra_args,
+        timeout=10.0,
+    )
     return Reference(*(getattr(started, name) for name in EmbeddedReference.__slots__))
 
 

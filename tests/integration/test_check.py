@@ -21,9 +21,22 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def test_check_with_no_arguments_passes_every_tested_rule(tmp_path: Path) -> None:
     report, junit = tmp_path / "report.json", tmp_path / "junit.xml"
     result = subprocess.run(
-        [sys.executable, "-m", "replyguard.cli", "check", "--report-json", str(report),
-         "--junit-xml", str(junit), "--hide-passed"],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path)
+        [
+            sys.executable,
+            "-m",
+            "replyguard.cli",
+            "check",
+            "--report-json",
+            str(report),
+            "--junit-xml",
+            str(junit),
+            "--hide-passed",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     data = json.loads(report.read_text())
     assert {r["rule"] for r in data["rules"]} == set(load_rules())
@@ -43,25 +56,46 @@ def test_check_never_prints_a_token(tmp_path: Path) -> None:
         report = tmp_path / "r.json"
         html, md, step = tmp_path / "r.html", tmp_path / "r.md", tmp_path / "step-summary.md"
         result = subprocess.run(
-            [sys.executable, "-m", "replyguard.cli", "check", "--target",
-             str(reference.profile_path), "--report-json", str(report), "-k", "auth or reply_body",
-             "--report-html", str(html), "--report-md", str(md)],
-            capture_output=True, text=True, timeout=300, cwd=tmp_path,
-            env={**os.environ, "GITHUB_STEP_SUMMARY": str(step)})
+            [
+                sys.executable,
+                "-m",
+                "replyguard.cli",
+                "check",
+                "--target",
+                str(reference.profile_path),
+                "--report-json",
+                str(report),
+                "-k",
+                "auth or reply_body",
+                "--report-html",
+                str(html),
+                "--report-md",
+                str(md),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=tmp_path,
+            env={**os.environ, "GITHUB_STEP_SUMMARY": str(step)},
+        )
     assert result.returncode == 0, result.stdout[-2000:]
     written = [report, html, md, step, tmp_path / ".replyguard" / "last-report.json"]
     for token in tokens:
         assert token not in result.stdout + result.stderr
         for path in written:
             assert token not in path.read_text(), path
-    deselected = [r for r in json.loads(report.read_text())["rules"]
-                  if r["reason"] == "deselected for this run"]
+    deselected = [
+        r
+        for r in json.loads(report.read_text())["rules"]
+        if r["reason"] == "deselected for this run"
+    ]
     assert deselected
 
 
 @pytest.mark.parametrize("second_token", [True, False], ids=["burst-window", "fresh-window"])
 def test_failed_validations_are_judged_with_or_without_a_second_token(
-        tmp_path: Path, second_token: bool) -> None:
+    tmp_path: Path, second_token: bool
+) -> None:
     # With a second token the counting is proven in the burst's window on it; without one, on
     # a fresh window of the primary token. Either way the rule passes on the reference.
     with running_reference(window=1, folder=tmp_path / "ref") as reference:
@@ -71,14 +105,33 @@ def test_failed_validations_are_judged_with_or_without_a_second_token(
         path, report = tmp_path / "profile.json", tmp_path / "report.json"
         path.write_text(json.dumps(profile), encoding="utf-8")
         result = subprocess.run(
-            [sys.executable, "-m", "replyguard", "check", "--target", str(path),
-             "--rules", "ratelimit.*", "--report-json", str(report), "--format", "plain"],
-            capture_output=True, text=True, timeout=300, cwd=tmp_path)
+            [
+                sys.executable,
+                "-m",
+                "replyguard",
+                "check",
+                "--target",
+                str(path),
+                "--rules",
+                "ratelimit.*",
+                "--report-json",
+                str(report),
+                "--format",
+                "plain",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=tmp_path,
+        )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     data = json.loads(report.read_text())
     verdict = next(r for r in data["rules"] if r["rule"] == "ratelimit.counts-failed-validation")
     assert verdict["verdict"] == "pass"
-    judged_by = ("test_refused_calls_count_on_the_second_token" if second_token
-                 else "test_refused_calls_count_on_a_fresh_window")
+    judged_by = (
+        "test_refused_calls_count_on_the_second_token"
+        if second_token
+        else "test_refused_calls_count_on_a_fresh_window"
+    )
     spent = {test.rsplit("::", 1)[-1]: n for test, n in data["spent_by_test"].items()}
     assert spent[judged_by]["generate_reply"] >= 6

@@ -36,14 +36,25 @@ class Run:
     folder: Path
 
 
-def check(reference: EmbeddedReference | Path, folder: Path, *args: str,
-          rules: str | None = RULES) -> Run:
+def check(
+    reference: EmbeddedReference | Path, folder: Path, *args: str, rules: str | None = RULES
+) -> Run:
     """``replyguard check --target`` in a subprocess, in ``folder``; the JSON report read back."""
     folder.mkdir(parents=True, exist_ok=True)
     profile = reference if isinstance(reference, Path) else reference.profile_path
     report = folder / "report.json"
-    command = [sys.executable, "-m", "replyguard.cli", "check", "--target", str(profile),
-               "--report-json", str(report), "--hide-passed", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "replyguard.cli",
+        "check",
+        "--target",
+        str(profile),
+        "--report-json",
+        str(report),
+        "--hide-passed",
+        *args,
+    ]
     if rules:
         command += ["--rules", rules]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=folder)
@@ -75,28 +86,43 @@ def baseline(correct: EmbeddedReference, tmp_path_factory: pytest.TempPathFactor
 def _deviations(folder: Path, until: dt.date | None, rule: str = BROKEN) -> Path:
     path = folder / "known-deviations.toml"
     folder.mkdir(parents=True, exist_ok=True)
-    path.write_text("[[deviation]]\n"
-                    f'rule = "{rule}"\n'
-                    'reason = "the backend allows 1201 s; tracked as API-123"\n'
-                    + (f"until = {until.isoformat()}\n" if until else "")
-                    + 'link = "https://tracker.example/API-123"\n')
+    path.write_text(
+        "[[deviation]]\n"
+        f'rule = "{rule}"\n'
+        'reason = "the backend allows 1201 s; tracked as API-123"\n'
+        + (f"until = {until.isoformat()}\n" if until else "")
+        + 'link = "https://tracker.example/API-123"\n'
+    )
     return path
 
 
 def test_a_new_failure_against_the_baseline_exits_1_and_is_named(
-        faulty: EmbeddedReference, baseline: Path, tmp_path: Path) -> None:
+    faulty: EmbeddedReference, baseline: Path, tmp_path: Path
+) -> None:
     run = check(faulty, tmp_path, "--baseline", str(baseline))
     assert run.code == 1, run.out[-2000:] + run.err
     assert f"new failure: {BROKEN} (was pass)" in run.out
     assert run.report["gate"]["changes"]["rules"] == [
-        {"rule": BROKEN, "before": "pass", "after": "fail", "change": "new failure"}]
+        {"rule": BROKEN, "before": "pass", "after": "fail", "change": "new failure"}
+    ]
 
 
 def test_the_fault_as_a_known_deviation_exits_0_and_shows_the_reason(
-        faulty: EmbeddedReference, baseline: Path, tmp_path: Path) -> None:
+    faulty: EmbeddedReference, baseline: Path, tmp_path: Path
+) -> None:
     known = _deviations(tmp_path, dt.date.today() + dt.timedelta(days=30))
-    run = check(faulty, tmp_path, "--baseline", str(baseline), "--known-deviations", str(known),
-                "--report-html", "r.html", "--report-md", "r.md")
+    run = check(
+        faulty,
+        tmp_path,
+        "--baseline",
+        str(baseline),
+        "--known-deviations",
+        str(known),
+        "--report-html",
+        "r.html",
+        "--report-md",
+        "r.md",
+    )
     assert run.code == 0, run.out[-2000:] + run.err
     assert f"known deviation: {BROKEN}: the backend allows 1201 s; tracked as API-123" in run.out
     assert "gate: OK (1 known deviation)" in run.out
@@ -109,12 +135,14 @@ def test_the_fault_as_a_known_deviation_exits_0_and_shows_the_reason(
 
 
 def test_the_known_deviations_file_can_come_from_the_profile(
-        faulty: EmbeddedReference, tmp_path: Path) -> None:
+    faulty: EmbeddedReference, tmp_path: Path
+) -> None:
     _deviations(tmp_path, None)
     profile = tmp_path / "target.toml"
     # A top-level key: before the profile's first table.
-    profile.write_text('known_deviations = "known-deviations.toml"\n'
-                       + faulty.profile_path.read_text())
+    profile.write_text(
+        'known_deviations = "known-deviations.toml"\n' + faulty.profile_path.read_text()
+    )
     run = check(profile, tmp_path)
     assert run.code == 0, run.out[-2000:] + run.err
     assert f"known deviation: {BROKEN}" in run.out
@@ -136,7 +164,8 @@ def test_a_fixed_known_deviation_is_reported(correct: EmbeddedReference, tmp_pat
 
 
 def test_an_unknown_rule_id_exits_2_before_sending_anything(
-        correct: EmbeddedReference, tmp_path: Path) -> None:
+    correct: EmbeddedReference, tmp_path: Path
+) -> None:
     known = _deviations(tmp_path, None, rule="assistant.max_duration.rnage")
     run = check(correct, tmp_path, "--known-deviations", str(known))
     assert run.code == 2
@@ -146,19 +175,40 @@ def test_an_unknown_rule_id_exits_2_before_sending_anything(
 
 
 def test_diff_of_a_correct_and_a_faulty_report_names_the_rule(
-        faulty: EmbeddedReference, baseline: Path, tmp_path: Path) -> None:
+    faulty: EmbeddedReference, baseline: Path, tmp_path: Path
+) -> None:
     bad = check(faulty, tmp_path)
     result = subprocess.run(
-        [sys.executable, "-m", "replyguard.cli", "diff", str(baseline),
-         str(tmp_path / "report.json")], capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "replyguard.cli",
+            "diff",
+            str(baseline),
+            str(tmp_path / "report.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     assert bad.code == 1
     [row] = [line for line in result.stdout.splitlines() if line.startswith(BROKEN)]
     assert row.split() == [BROKEN, "pass", "fail", "new", "failure"]
     assert "127.0.0.1" not in result.stdout  # the targets are masked
     back = subprocess.run(
-        [sys.executable, "-m", "replyguard.cli", "diff", str(tmp_path / "report.json"),
-         str(baseline)], capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "replyguard.cli",
+            "diff",
+            str(tmp_path / "report.json"),
+            str(baseline),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert back.returncode == 0, back.stdout
 
 
@@ -168,11 +218,11 @@ def _assistants(reference: EmbeddedReference) -> int:
 
 
 def test_last_failed_sends_only_the_requests_of_the_failed_rules(
-        faulty: EmbeddedReference, tmp_path: Path) -> None:
+    faulty: EmbeddedReference, tmp_path: Path
+) -> None:
     with counting_proxy(faulty.base_url) as proxy:
         profile = tmp_path / "via-proxy.toml"
-        profile.write_text(faulty.profile_path.read_text().replace(faulty.base_url,
-                                                                   proxy.base_url))
+        profile.write_text(faulty.profile_path.read_text().replace(faulty.base_url, proxy.base_url))
         first = check(profile, tmp_path, rules="assistant.*.range")
         first_count, first_paths = proxy.total(), proxy.by_path()
         assert first.code == 1, first.out[-2000:]
@@ -203,5 +253,7 @@ def test_last_failed_sends_only_the_requests_of_the_failed_rules(
     # Server side, in the reference's database: the re-run created only max_duration's
     # assistants (its two bounds and the 1201 the fault accepts).
     assert created == 3
-    print(f"first run {first_count} requests {first_paths}; --last-failed {again_count} "
-          f"requests {again_paths}; assistants created by the re-run: {created}")
+    print(
+        f"first run {first_count} requests {first_paths}; --last-failed {again_count} "
+        f"requests {again_paths}; assistants created by the re-run: {created}"
+    )

@@ -45,8 +45,9 @@ def locust(args: Sequence[str], *, timeout: float = TIMEOUT, cwd: Path = ROOT) -
     return locust_many([args], timeout=timeout, cwd=cwd)[0]
 
 
-def locust_many(runs: Sequence[Sequence[str]], *, timeout: float = TIMEOUT,
-                cwd: Path = ROOT, parallel: int = 4) -> list[Run]:
+def locust_many(
+    runs: Sequence[Sequence[str]], *, timeout: float = TIMEOUT, cwd: Path = ROOT, parallel: int = 4
+) -> list[Run]:
     """Headless locust runs, ``parallel`` at a time (they mostly wait for windows, not CPU).
 
     ``timeout`` bounds each run; the machine is shared, so more at once would starve them.
@@ -56,14 +57,31 @@ def locust_many(runs: Sequence[Sequence[str]], *, timeout: float = TIMEOUT,
     results: list[Run] = []
     for first in range(0, len(runs), parallel):
         started = time.monotonic()
-        processes = [subprocess.Popen(
-            [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
-             "--only-summary", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True) for args in runs[first:first + parallel]]
+        processes = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "locust",
+                    "-f",
+                    str(LOCUSTFILE),
+                    "--headless",
+                    "--only-summary",
+                    *args,
+                ],
+                cwd=cwd,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for args in runs[first : first + parallel]
+        ]
         for process in processes:
             try:
                 output, _ = process.communicate(
-                    timeout=max(1.0, timeout - (time.monotonic() - started)))
+                    timeout=max(1.0, timeout - (time.monotonic() - started))
+                )
             except subprocess.TimeoutExpired:
                 process.kill()
                 output, _ = process.communicate()
@@ -83,8 +101,13 @@ CONCURRENT_RUN_TIME = "10s"
 @functools.cache
 def available_faults() -> frozenset[str]:
     """Fault names the reference server offers (another module adds them)."""
-    done = subprocess.run([sys.executable, "-m", "replyguard", "serve", "--list-faults"],
-                          capture_output=True, text=True, timeout=30, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "replyguard", "serve", "--list-faults"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     if done.returncode != 0:
         return frozenset()
     return frozenset(line.split()[0] for line in done.stdout.splitlines() if line.strip())
@@ -101,11 +124,22 @@ def verdict_passed(run: Run) -> bool:
     return "replyguard verdict: PASS" in run.output
 
 
-def test_conformance_passes_and_csv_is_written(reference: EmbeddedReference,
-                                              tmp_path: Path) -> None:
+def test_conformance_passes_and_csv_is_written(
+    reference: EmbeddedReference, tmp_path: Path
+) -> None:
     prefix = tmp_path / "report"
-    run = locust([*users(10), "--target", str(reference.profile_path), "RateLimitConformance",
-                  "--csv", str(prefix), "--html", str(tmp_path / "report.html")])
+    run = locust(
+        [
+            *users(10),
+            "--target",
+            str(reference.profile_path),
+            "RateLimitConformance",
+            "--csv",
+            str(prefix),
+            "--html",
+            str(tmp_path / "report.html"),
+        ]
+    )
     assert run.code == 0, run.output[-3000:]
     assert verdict_passed(run)
     rows = list(csv.DictReader((tmp_path / "report_stats.csv").open()))
@@ -116,8 +150,11 @@ def test_conformance_passes_and_csv_is_written(reference: EmbeddedReference,
     assert verdict[1][:2] == ["Verdict", "PASS"]
     assert (tmp_path / "report_stats_history.csv").exists()
     assert (tmp_path / "report.html").stat().st_size > 1000
-    tokens = [line.split("=")[1].strip().strip('"') for line in
-              reference.profile_path.read_text().splitlines() if line.startswith("primary")]
+    tokens = [
+        line.split("=")[1].strip().strip('"')
+        for line in reference.profile_path.read_text().splitlines()
+        if line.startswith("primary")
+    ]
     assert tokens
     assert tokens[0] not in run.output
     # Locust's totals are the requests the users sent, nothing else (no verdict rows)...
@@ -136,11 +173,19 @@ def test_conformance_passes_and_csv_is_written(reference: EmbeddedReference,
 
 def _totals(output: str) -> dict[str, int]:
     """The final block's request totals: sent, locust, served, cut, lost."""
-    match = re.search(r"replyguard: (\d+) requests sent; locust counted (\d+) \((\d+) answered "
-                      r"200, (\d+) cut off at stop, (\d+) without an answer\)", output)
+    match = re.search(
+        r"replyguard: (\d+) requests sent; locust counted (\d+) \((\d+) answered "
+        r"200, (\d+) cut off at stop, (\d+) without an answer\)",
+        output,
+    )
     assert match, output[-2000:]
-    return dict(zip(("sent", "locust", "served", "cut", "lost"),
-                    (int(g) for g in match.groups()), strict=True))
+    return dict(
+        zip(
+            ("sent", "locust", "served", "cut", "lost"),
+            (int(g) for g in match.groups()),
+            strict=True,
+        )
+    )
 
 
 def _sent(output: str) -> int:
@@ -150,8 +195,7 @@ def _sent(output: str) -> int:
 
 
 def test_well_behaved_client_passes(reference: EmbeddedReference) -> None:
-    run = locust([*users(4), "--target", str(reference.profile_path),
-                  "--scenario", "well-behaved"])
+    run = locust([*users(4), "--target", str(reference.profile_path), "--scenario", "well-behaved"])
     assert run.code == 0, run.output[-3000:]
     assert _figure(run.output, "primary: served/ideal") >= 0.6
     assert _figure(run.output, "secondary: served/ideal") >= 0.6
@@ -159,8 +203,9 @@ def test_well_behaved_client_passes(reference: EmbeddedReference) -> None:
 
 def test_throughput_reports(tmp_path: Path) -> None:
     with running_reference(limit=100_000_000, window=60) as ref:
-        run = locust(["-u", "5", "-r", "5", "-t", "3s", "--target", str(ref.profile_path),
-                      "Throughput"])
+        run = locust(
+            ["-u", "5", "-r", "5", "-t", "3s", "--target", str(ref.profile_path), "Throughput"]
+        )
     assert run.code == 0, run.output[-3000:]
     assert "throughput: requests/s" in run.output
     assert "Response time percentiles" in run.output
@@ -175,9 +220,11 @@ def test_embedded_server_when_no_target() -> None:
 
 def test_remote_target_is_refused(tmp_path: Path) -> None:
     profile = tmp_path / "remote.toml"
-    profile.write_text('base_url = "http://example.com/api"\nbrand = "intellixent"\n'
-                       '[tokens]\nprimary = "abcdefghijklmnopqrstuvwxyz123456"\n'
-                       '[assistants]\nown = 1\n')
+    profile.write_text(
+        'base_url = "http://example.com/api"\nbrand = "intellixent"\n'
+        '[tokens]\nprimary = "abcdefghijklmnopqrstuvwxyz123456"\n'
+        "[assistants]\nown = 1\n"
+    )
     run = locust(["-u", "1", "-r", "1", "-t", "2s", "--target", str(profile)])
     assert run.code == 2
     assert "refusing to load-test http://example.com/api" in run.output
@@ -193,10 +240,18 @@ def test_unknown_scenario_is_refused() -> None:
 #: (fault, user class or None for the default run, users, violation named)
 FAULTS = [
     ("ratelimit.none", "RateLimitConformance", 8, "more than limit served in one window"),
-    ("ratelimit.limit-plus-one", "RateLimitConformance", 10,
-     "more than limit served in one window"),
-    ("ratelimit.shared-per-account", "TokenIsolation", 12,
-     "limit shared between tokens of one account"),
+    (
+        "ratelimit.limit-plus-one",
+        "RateLimitConformance",
+        10,
+        "more than limit served in one window",
+    ),
+    (
+        "ratelimit.shared-per-account",
+        "TokenIsolation",
+        12,
+        "limit shared between tokens of one account",
+    ),
     ("ratelimit.retry-after-too-short", "RateLimitConformance", 10, "retry_after dishonest"),
     # The likeliest real deviation (stock Laravel keys by user): caught with no class named.
     ("ratelimit.shared-per-account", None, 20, "limit shared between tokens of one account"),
@@ -207,19 +262,28 @@ FAULT_IDS = [f"{f[0]}-{f[1] or 'default'}" for f in FAULTS]
 @functools.cache
 def available_variants() -> tuple[str, ...]:
     """Correct variants the reference server offers (other modules add them)."""
-    done = subprocess.run([sys.executable, "-m", "replyguard", "serve", "--list-variants"],
-                          capture_output=True, text=True, timeout=30, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "replyguard", "serve", "--list-variants"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     return tuple(line.split()[0] for line in done.stdout.splitlines() if line.strip())
 
 
 def _concurrent(servers: list[list[str]], args: list[list[str]]) -> list[Run]:
     """One reference server per entry of ``servers`` (its flags), one locust run on each."""
     with ExitStack() as stack:
-        refs = [stack.enter_context(running_reference(limit=5, window=WINDOW, extra_args=flags))
-                for flags in servers]
-        return locust_many([[*a, "--target", str(ref.profile_path)]
-                            for a, ref in zip(args, refs, strict=True)], timeout=60,
-                           parallel=5)
+        refs = [
+            stack.enter_context(running_reference(limit=5, window=WINDOW, extra_args=flags))
+            for flags in servers
+        ]
+        return locust_many(
+            [[*a, "--target", str(ref.profile_path)] for a, ref in zip(args, refs, strict=True)],
+            timeout=60,
+            parallel=5,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -229,10 +293,18 @@ def fault_runs() -> list[Run]:
     runs = [f for f in FAULTS if f[0] in faults]
     # Without a limit the users send as fast as the CPU allows: a small bound keeps that
     # run from starving the others (a few hundred requests prove it anyway).
-    results = _concurrent([["--fault", f[0]] for f in runs],
-                          [[*users(n, CONCURRENT_RUN_TIME), *([cls] if cls else []),
-                            "--replyguard-max-requests", "200" if fault == "ratelimit.none"
-                            else "3000"] for fault, cls, n, _ in runs])
+    results = _concurrent(
+        [["--fault", f[0]] for f in runs],
+        [
+            [
+                *users(n, CONCURRENT_RUN_TIME),
+                *([cls] if cls else []),
+                "--replyguard-max-requests",
+                "200" if fault == "ratelimit.none" else "3000",
+            ]
+            for fault, cls, n, _ in runs
+        ],
+    )
     by_id = dict(zip([FAULT_IDS[FAULTS.index(f)] for f in runs], results, strict=True))
     return [by_id.get(i, Run(-1, "not offered", 0)) for i in FAULT_IDS]
 
@@ -249,8 +321,9 @@ def test_faulty_server_fails_with_named_violation(
         # 429 belongs to, the judge blames nobody (by design: no false alarm under load). A
         # run alone has the latency the judge needs; a wrong verdict there is a real miss.
         name, cls, n, _ = fault
-        run = _concurrent([["--fault", name]],
-                          [[*users(n, CONCURRENT_RUN_TIME), *([cls] if cls else [])]])[0]
+        run = _concurrent(
+            [["--fault", name]], [[*users(n, CONCURRENT_RUN_TIME), *([cls] if cls else [])]]
+        )[0]
     assert run.code == 1, run.output[-3000:]
     assert f"VIOLATION {fault[3]}" in run.output
 
@@ -259,8 +332,13 @@ def test_default_run_passes_the_reference_and_every_correct_variant() -> None:
     """No class named: conformance and isolation on their own tokens, all exit 0."""
     cases: list[list[str]] = [[], *(["--variant", v] for v in available_variants())]
     # Naming a class still selects: TokenIsolation alone, split over both tokens.
-    runs = _concurrent([*cases, []], [*(users(20, CONCURRENT_RUN_TIME) for _ in cases),
-                                      [*users(12, CONCURRENT_RUN_TIME), "TokenIsolation"]])
+    runs = _concurrent(
+        [*cases, []],
+        [
+            *(users(20, CONCURRENT_RUN_TIME) for _ in cases),
+            [*users(12, CONCURRENT_RUN_TIME), "TokenIsolation"],
+        ],
+    )
     isolation = runs.pop()
     assert isolation.code == 0, isolation.output[-3000:]
     assert '"TokenIsolation": 12}' in isolation.output
@@ -284,13 +362,30 @@ def test_distributed_run_gives_the_same_verdict(fault: str | None) -> None:
     common = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE)]
     extra = ["--fault", fault] if fault else []
     with running_reference(limit=5, window=WINDOW, extra_args=extra) as ref:
-        workers = [subprocess.Popen([*common, "--worker", "--master-port", str(port)],
-                                    cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL) for _ in range(2)]
+        workers = [
+            subprocess.Popen(
+                [*common, "--worker", "--master-port", str(port)],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(2)
+        ]
         try:
-            run = locust([*users(10), "--master", "--expect-workers", "2",
-                          "--master-bind-port", str(port), "--target", str(ref.profile_path),
-                          "RateLimitConformance"])
+            run = locust(
+                [
+                    *users(10),
+                    "--master",
+                    "--expect-workers",
+                    "2",
+                    "--master-bind-port",
+                    str(port),
+                    "--target",
+                    str(ref.profile_path),
+                    "RateLimitConformance",
+                ]
+            )
         finally:
             for worker in workers:
                 try:
@@ -330,9 +425,23 @@ def test_web_ui_shows_the_verdict(reference: EmbeddedReference) -> None:
 
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--web-host", "127.0.0.1",
-         "--web-port", str(port), "--target", str(reference.profile_path)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(LOCUSTFILE),
+            "--web-host",
+            "127.0.0.1",
+            "--web-port",
+            str(port),
+            "--target",
+            str(reference.profile_path),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=5) as ui:

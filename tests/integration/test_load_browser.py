@@ -57,8 +57,13 @@ def browser() -> Iterator[Any]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                 "--window-size=1400,1000"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1400,1000",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)
     driver.set_page_load_timeout(30)
@@ -102,9 +107,23 @@ def _drive(driver: Any, tmp_path: Path, flags: list[str], name: str) -> str:
     port = _free_port()
     with running_reference(limit=5, window=2, extra_args=flags) as ref:
         ui = subprocess.Popen(
-            [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--web-host", "127.0.0.1",
-             "--web-port", str(port), "--target", str(ref.profile_path)],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "locust",
+                "-f",
+                str(LOCUSTFILE),
+                "--web-host",
+                "127.0.0.1",
+                "--web-port",
+                str(port),
+                "--target",
+                str(ref.profile_path),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             _wait(lambda: httpx.get(base, timeout=2).status_code == 200, 30, "the web UI")
@@ -121,27 +140,50 @@ def _drive(driver: Any, tmp_path: Path, flags: list[str], name: str) -> str:
             rate.send_keys(Keys.CONTROL, "a")
             rate.send_keys("20")
             driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-            tab = _wait(lambda: driver.find_element(
-                By.XPATH, "//button[@role='tab'][contains(., 'replyguard verdict')]"), 20,
-                "the verdict tab")
+            tab = _wait(
+                lambda: driver.find_element(
+                    By.XPATH, "//button[@role='tab'][contains(., 'replyguard verdict')]"
+                ),
+                20,
+                "the verdict tab",
+            )
             tab.click()
-            _wait(lambda: "will judge" in driver.page_source
-                  or "so far" in driver.page_source, 15, "the tab's first rows")
+            _wait(
+                lambda: "will judge" in driver.page_source or "so far" in driver.page_source,
+                15,
+                "the tab's first rows",
+            )
             _shot(driver, tmp_path, f"{name}-2-running")
             time.sleep(7)  # three 2 s windows
             stop = driver.find_element(By.XPATH, "//button[normalize-space()='Stop']")
             stop.click()
-            _wait(lambda: httpx.get(base + "/replyguard/verdict", timeout=2).json()["final"],
-                  30, "the final verdict")
-            _wait(lambda: httpx.get(base + "/stats/requests", timeout=2).json()["state"]
-                  == "stopped", 15, "locust to report the swarm stopped")
+            _wait(
+                lambda: httpx.get(base + "/replyguard/verdict", timeout=2).json()["final"],
+                30,
+                "the final verdict",
+            )
+            _wait(
+                lambda: httpx.get(base + "/stats/requests", timeout=2).json()["state"] == "stopped",
+                15,
+                "locust to report the swarm stopped",
+            )
             driver.refresh()  # the dashboard fetches the stats (and the tab's rows) on load
-            _wait(lambda: driver.find_element(
-                By.XPATH, "//button[@role='tab'][contains(., 'replyguard verdict')]"), 20,
-                "the verdict tab").click()
-            text = _wait(lambda: (body := driver.find_element(By.TAG_NAME, "body").text)
-                         and re.search(r"Verdict\s+(PASS|FAIL)", body) and body, 15,
-                         "the final verdict row")
+            _wait(
+                lambda: driver.find_element(
+                    By.XPATH, "//button[@role='tab'][contains(., 'replyguard verdict')]"
+                ),
+                20,
+                "the verdict tab",
+            ).click()
+            text = _wait(
+                lambda: (
+                    (body := driver.find_element(By.TAG_NAME, "body").text)
+                    and re.search(r"Verdict\s+(PASS|FAIL)", body)
+                    and body
+                ),
+                15,
+                "the final verdict row",
+            )
             _shot(driver, tmp_path, f"{name}-3-verdict")
             return str(text)
         finally:

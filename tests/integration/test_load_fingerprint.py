@@ -31,30 +31,65 @@ LIMIT = 5
 
 #: server flags -> the items that must come out, as (value, outcome) or value alone.
 CASES: dict[str, tuple[list[str], dict[str, Any]]] = {
-    "reference": ([], {"limit": ("5 per window", "pass"), "window length": (None, "pass"),
-                       "window kind": "fixed", "window anchor": "first hit",
-                       "scope": ("token", "pass"), "422 counts": "yes", "404 counts": "yes",
-                       "402 counts": "yes", "401 counts": "no", "429 counts": "no",
-                       "retry_after": "counts down", "retry_after honest": ("yes", "pass"),
-                       "Retry-After header": ("agrees", "pass"),
-                       "X-RateLimit-Remaining": "agrees", "X-RateLimit-Reset": "agrees"}),
-    "sliding": (["--variant", "sliding-window"],
-                {"window kind": "sliding", "limit": ("5 per window", "pass"),
-                 "window length": (None, "pass"), "scope": ("token", "pass")}),
-    "per-account": (["--fault", "ratelimit.shared-per-account"],
-                    {"scope": ("account", "fail"), "window kind": "fixed"}),
+    "reference": (
+        [],
+        {
+            "limit": ("5 per window", "pass"),
+            "window length": (None, "pass"),
+            "window kind": "fixed",
+            "window anchor": "first hit",
+            "scope": ("token", "pass"),
+            "422 counts": "yes",
+            "404 counts": "yes",
+            "402 counts": "yes",
+            "401 counts": "no",
+            "429 counts": "no",
+            "retry_after": "counts down",
+            "retry_after honest": ("yes", "pass"),
+            "Retry-After header": ("agrees", "pass"),
+            "X-RateLimit-Remaining": "agrees",
+            "X-RateLimit-Reset": "agrees",
+        },
+    ),
+    "sliding": (
+        ["--variant", "sliding-window"],
+        {
+            "window kind": "sliding",
+            "limit": ("5 per window", "pass"),
+            "window length": (None, "pass"),
+            "scope": ("token", "pass"),
+        },
+    ),
+    "per-account": (
+        ["--fault", "ratelimit.shared-per-account"],
+        {"scope": ("account", "fail"), "window kind": "fixed"},
+    ),
     "global": (["--fault", "ratelimit.global"], {"scope": ("global", "fail")}),
-    "never-resets": (["--fault", "ratelimit.never-resets"],
-                     {"window length": ("never resets", "fail"),
-                      "retry_after honest": ("too short", "fail")}),
-    "constant": (["--variant", "retry-after-constant"],
-                 {"retry_after": f"constant {WINDOW}", "retry_after honest": ("yes", "pass"),
-                  "window kind": "fixed"}),
-    "422-free": (["--fault", "ratelimit.validation-not-counted"],
-                 {"422 counts": "no", "404 counts": "yes"}),
-    "no-headers": (["--variant", "no-ratelimit-headers"],
-                   {"Retry-After header": "not sent", "X-RateLimit-Remaining": "not sent",
-                    "X-RateLimit-Reset": "not sent", "window kind": "fixed"}),
+    "never-resets": (
+        ["--fault", "ratelimit.never-resets"],
+        {"window length": ("never resets", "fail"), "retry_after honest": ("too short", "fail")},
+    ),
+    "constant": (
+        ["--variant", "retry-after-constant"],
+        {
+            "retry_after": f"constant {WINDOW}",
+            "retry_after honest": ("yes", "pass"),
+            "window kind": "fixed",
+        },
+    ),
+    "422-free": (
+        ["--fault", "ratelimit.validation-not-counted"],
+        {"422 counts": "no", "404 counts": "yes"},
+    ),
+    "no-headers": (
+        ["--variant", "no-ratelimit-headers"],
+        {
+            "Retry-After header": "not sent",
+            "X-RateLimit-Remaining": "not sent",
+            "X-RateLimit-Reset": "not sent",
+            "window kind": "fixed",
+        },
+    ),
 }
 
 
@@ -62,14 +97,18 @@ def _sender(ref: EmbeddedReference, client: httpx.Client) -> Any:
     profile = ref.profile
     tokens = dict(profile["tokens"], invalid="replyguard-fingerprint-unknown-token-000000")
     assistants = profile["assistants"]
-    path = "/ai/generate-reply" if profile.get("brand") == "autocalls" \
-        else "/user/ai/generate-reply"
+    path = (
+        "/ai/generate-reply" if profile.get("brand") == "autocalls" else "/user/ai/generate-reply"
+    )
     counter = iter(range(10_000))
 
     def send(step: str, role: str, kind: str) -> Probe:
         n = next(counter)
-        body: dict[str, Any] = {"assistant_id": assistants["own"],
-                                "customer_identifier": f"fp-{n}", "message": "probe"}
+        body: dict[str, Any] = {
+            "assistant_id": assistants["own"],
+            "customer_identifier": f"fp-{n}",
+            "message": "probe",
+        }
         if kind == "invalid":
             body.pop("message")
         elif kind == "missing":
@@ -79,17 +118,25 @@ def _sender(ref: EmbeddedReference, client: httpx.Client) -> Any:
         elif role == "other_account":
             body["assistant_id"] = assistants["foreign"]
         sent = time.time()
-        answer = client.post(ref.base_url + path, json=body,
-                             headers={"Authorization": f"Bearer {tokens[role]}"})
+        answer = client.post(
+            ref.base_url + path, json=body, headers={"Authorization": f"Bearer {tokens[role]}"}
+        )
         try:
             data = answer.json()
         except ValueError:
             data = None
-        return Probe(step, role, kind, sent, time.time(), answer.status_code,
-                     data.get("retry_after") if isinstance(data, dict) else None,
-                     answer.headers.get("retry-after"),
-                     answer.headers.get("x-ratelimit-remaining"),
-                     answer.headers.get("x-ratelimit-reset"))
+        return Probe(
+            step,
+            role,
+            kind,
+            sent,
+            time.time(),
+            answer.status_code,
+            data.get("retry_after") if isinstance(data, dict) else None,
+            answer.headers.get("retry-after"),
+            answer.headers.get("x-ratelimit-remaining"),
+            answer.headers.get("x-ratelimit-reset"),
+        )
 
     return send
 
@@ -97,8 +144,9 @@ def _sender(ref: EmbeddedReference, client: httpx.Client) -> Any:
 def _fingerprint(ref: EmbeddedReference) -> Fingerprint:
     roles = frozenset({"primary", "secondary", "other_account", "low_balance"})
     with httpx.Client(timeout=10) as client:
-        probes = run_probes(ProbePlan(LIMIT, WINDOW, roles), _sender(ref, client), time.sleep,
-                            time.time)
+        probes = run_probes(
+            ProbePlan(LIMIT, WINDOW, roles), _sender(ref, client), time.sleep, time.time
+        )
     return fingerprint(probes, LIMIT, WINDOW)
 
 
@@ -116,18 +164,43 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Measured]:
     """Every case's fingerprint and the locust scenario's run, all at once."""
     report = tmp_path_factory.mktemp("fingerprint") / "load.json"
     with ExitStack() as stack:
-        refs = {name: stack.enter_context(running_reference(limit=LIMIT, window=WINDOW,
-                                                            extra_args=flags))
-                for name, (flags, _) in CASES.items()}
-        shared = stack.enter_context(running_reference(
-            limit=LIMIT, window=WINDOW, extra_args=["--fault", "ratelimit.shared-per-account"]))
+        refs = {
+            name: stack.enter_context(
+                running_reference(limit=LIMIT, window=WINDOW, extra_args=flags)
+            )
+            for name, (flags, _) in CASES.items()
+        }
+        shared = stack.enter_context(
+            running_reference(
+                limit=LIMIT, window=WINDOW, extra_args=["--fault", "ratelimit.shared-per-account"]
+            )
+        )
         with ThreadPoolExecutor(max_workers=len(refs) + 1) as pool:
-            run = pool.submit(locust, ["-u", "1", "-r", "1", "-t", "40s", "--scenario",
-                                       "fingerprint", "--target", str(shared.profile_path),
-                                       "--replyguard-report-json", str(report)], timeout=60)
+            run = pool.submit(
+                locust,
+                [
+                    "-u",
+                    "1",
+                    "-r",
+                    "1",
+                    "-t",
+                    "40s",
+                    "--scenario",
+                    "fingerprint",
+                    "--target",
+                    str(shared.profile_path),
+                    "--replyguard-report-json",
+                    str(report),
+                ],
+                timeout=60,
+            )
             futures = {name: pool.submit(_fingerprint, ref) for name, ref in refs.items()}
-            yield Measured({name: future.result(timeout=90) for name, future in futures.items()},
-                           run.result(timeout=90), report, shared.profile["tokens"]["primary"])
+            yield Measured(
+                {name: future.result(timeout=90) for name, future in futures.items()},
+                run.result(timeout=90),
+                report,
+                shared.profile["tokens"]["primary"],
+            )
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def _check(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "replyguard", "check", "--target", str(profile),
-                           *args], capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "replyguard", "check", "--target", str(profile), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def _paid_profile(base_url: str, reference_profile: dict, folder: Path) -> Path:
@@ -31,8 +35,10 @@ def _paid_profile(base_url: str, reference_profile: dict, folder: Path) -> Path:
 
 
 def test_plan_sends_no_request_and_a_plan_over_a_cap_refuses(tmp_path: Path) -> None:
-    with running_reference(window=1, folder=tmp_path / "ref") as reference, \
-            counting_proxy(reference.base_url) as proxy:
+    with (
+        running_reference(window=1, folder=tmp_path / "ref") as reference,
+        counting_proxy(reference.base_url) as proxy,
+    ):
         profile = _paid_profile(proxy.base_url, reference.profile, tmp_path)
         planned = _check(profile, "--plan")
         sent_by_plan = proxy.total()

@@ -22,22 +22,33 @@ def _burst(api: httpx.Client, n: int) -> list[httpx.Response]:
 
 
 def test_list_and_unknown_names_through_the_cli() -> None:
-    listed = subprocess.run([sys.executable, "-m", "replyguard.cli", "serve", "--list-faults"],
-                            capture_output=True, text=True, timeout=60, check=False)
+    listed = subprocess.run(
+        [sys.executable, "-m", "replyguard.cli", "serve", "--list-faults"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert listed.returncode == 0
     names = [line.split()[0] for line in listed.stdout.splitlines()]
     assert "ratelimit.retry-after-too-short" in names
     assert len(names) >= 40
-    unknown = subprocess.run([sys.executable, "-m", "replyguard.cli", "serve", "--variant", "nope"],
-                             capture_output=True, text=True, timeout=60, check=False)
+    unknown = subprocess.run(
+        [sys.executable, "-m", "replyguard.cli", "serve", "--variant", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert unknown.returncode == 2
     assert unknown.stderr.strip().count("\n") == 0
     assert "unknown variant 'nope'" in unknown.stderr
 
 
 def test_retry_after_too_short_lies_in_body_and_header(make_reference: Any) -> None:
-    ref = make_reference(limit=2, window=30,
-                         extra_args=["--fault", "ratelimit.retry-after-too-short"])
+    ref = make_reference(
+        limit=2, window=30, extra_args=["--fault", "ratelimit.retry-after-too-short"]
+    )
     with httpx.Client(base_url=ref.base_url, headers=ref.headers()) as api:
         refused = _burst(api, 3)[-1]
     assert refused.status_code == 429
@@ -46,16 +57,17 @@ def test_retry_after_too_short_lies_in_body_and_header(make_reference: Any) -> N
 
 
 def test_shared_per_account_throttles_the_second_token(make_reference: Any) -> None:
-    ref = make_reference(limit=2, window=30,
-                         extra_args=["--fault", "ratelimit.shared-per-account"])
+    ref = make_reference(limit=2, window=30, extra_args=["--fault", "ratelimit.shared-per-account"])
     with httpx.Client(base_url=ref.base_url, headers=ref.headers()) as api:
         assert [r.status_code for r in _burst(api, 2)] == [200, 200]
     with httpx.Client(base_url=ref.base_url, headers=ref.headers("secondary")) as api:
         assert api.post("/user/ai/generate-reply", json=body(9)).status_code == 429
     # Another account is not affected.
     with httpx.Client(base_url=ref.base_url, headers=ref.headers("other_account")) as api:
-        assert api.post("/user/ai/generate-reply",
-                        json={**body(), "assistant_id": 201}).status_code == 200
+        assert (
+            api.post("/user/ai/generate-reply", json={**body(), "assistant_id": 201}).status_code
+            == 200
+        )
 
 
 def test_fault_leaves_the_rest_correct(make_reference: Any) -> None:

@@ -33,9 +33,11 @@ def reference_server(
     from tests.helpers.servers import SHARED_LIMIT, running_reference
 
     args = [] if request.param == "reference" else ["--variant", request.param]
-    with running_reference(tmp_path_factory.mktemp(request.param), limit=SHARED_LIMIT,
-                           extra_args=args) as ref:
+    with running_reference(
+        tmp_path_factory.mktemp(request.param), limit=SHARED_LIMIT, extra_args=args
+    ) as ref:
         yield ref
+
 
 ROUTES = ["/user/ai/generate-reply", "/ai/generate-reply", "/user/assistant"]
 DOCUMENTED = {200, 201, 401, 402, 404, 413, 422, 429}

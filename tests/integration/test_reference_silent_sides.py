@@ -45,9 +45,17 @@ def post(ref: Reference, path: str, body: Any) -> httpx.Response:
 
 
 def assistant(**overrides: Any) -> dict[str, Any]:
-    data = {"name": "Sales Assistant", "voice_id": 1, "language_id": 1, "type": "outbound",
-            "mode": "pipeline", "timezone": "America/New_York", "llm_model_id": 2,
-            "initial_message": "Hello!", "system_prompt": "You are helpful."}
+    data = {
+        "name": "Sales Assistant",
+        "voice_id": 1,
+        "language_id": 1,
+        "type": "outbound",
+        "mode": "pipeline",
+        "timezone": "America/New_York",
+        "llm_model_id": 2,
+        "initial_message": "Hello!",
+        "system_prompt": "You are helpful.",
+    }
     data.update(overrides)
     return data
 
@@ -92,17 +100,34 @@ ASSISTANT_PROBES = [
     ({"name": "   "}, 422, 422, 422),
     ({"llm_model_id": None}, 422, 422, 422),
     ({"tool_ids": [12]}, 422, 422, 422),
-    ({"mode": "multimodal", "voice_id": 7, "llm_model_id": None, "multimodal_model_id": 5,
-      "fillers": True}, 422, 422, 422),
+    (
+        {
+            "mode": "multimodal",
+            "voice_id": 7,
+            "llm_model_id": None,
+            "multimodal_model_id": 5,
+            "fillers": True,
+        },
+        422,
+        422,
+        422,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("probe", "expected"), [(p, e) for p, *e in ASSISTANT_PROBES],
-                         ids=[str(p)[:60] for p, *_ in ASSISTANT_PROBES])
-def test_create_assistant_probe(servers: dict[str, Reference], probe: dict[str, Any],
-                                expected: list[int]) -> None:
-    body = {k: v for k, v in assistant(**probe).items() if not (k == "llm_model_id" and v is None
-                                                                and "mode" in probe)}
+@pytest.mark.parametrize(
+    ("probe", "expected"),
+    [(p, e) for p, *e in ASSISTANT_PROBES],
+    ids=[str(p)[:60] for p, *_ in ASSISTANT_PROBES],
+)
+def test_create_assistant_probe(
+    servers: dict[str, Reference], probe: dict[str, Any], expected: list[int]
+) -> None:
+    body = {
+        k: v
+        for k, v in assistant(**probe).items()
+        if not (k == "llm_model_id" and v is None and "mode" in probe)
+    }
     assert statuses(servers, ASSISTANT, body) == tuple(expected)
 
 
@@ -120,16 +145,21 @@ REPLY_PROBES = [
 ]
 
 
-@pytest.mark.parametrize(("probe", "expected"), [(p, e) for p, *e in REPLY_PROBES],
-                         ids=[str(p)[:60] for p, *_ in REPLY_PROBES])
-def test_generate_reply_probe(servers: dict[str, Reference], probe: dict[str, Any],
-                              expected: list[int]) -> None:
+@pytest.mark.parametrize(
+    ("probe", "expected"),
+    [(p, e) for p, *e in REPLY_PROBES],
+    ids=[str(p)[:60] for p, *_ in REPLY_PROBES],
+)
+def test_generate_reply_probe(
+    servers: dict[str, Reference], probe: dict[str, Any], expected: list[int]
+) -> None:
     assert statuses(servers, REPLY, reply(**probe)) == tuple(expected)
 
 
 def test_error_keys(servers: dict[str, Reference]) -> None:
-    body = assistant(tool_ids=[1, 12], post_call_schema=[{"name": 5, "type": "x",
-                                                          "description": "d"}])
+    body = assistant(
+        tool_ids=[1, 12], post_call_schema=[{"name": 5, "type": "x", "description": "d"}]
+    )
     keys = {side: set(post(servers[side], ASSISTANT, body).json()["errors"]) for side in SIDES}
     assert keys["reference"] == {"tool_ids.1", "post_call_schema.0.name"}
     assert keys["laravel-lenient"] == {"tool_ids.1", "post_call_schema.0.name"}
@@ -140,8 +170,10 @@ def test_generate_reply_422_message(servers: dict[str, Reference]) -> None:
     body = reply(customer_identifier="x" * 256)
     messages = {side: post(servers[side], REPLY, body).json()["message"] for side in SIDES}
     assert messages["laravel-lenient"] == "The given data was invalid."
-    assert messages["reference"] == messages["strict-json"] == (
-        "The customer identifier field must not be greater than 255 characters."
+    assert (
+        messages["reference"]
+        == messages["strict-json"]
+        == ("The customer identifier field must not be greater than 255 characters.")
     )
 
 
@@ -168,8 +200,11 @@ def test_lenient_variables_list_and_empty_strings(servers: dict[str, Reference])
 
 
 def test_unknown_route_and_method_bodies(servers: dict[str, Reference]) -> None:
-    expected = {"reference": "The route api/nope could not be found.",
-                "laravel-lenient": "", "strict-json": "Not Found"}
+    expected = {
+        "reference": "The route api/nope could not be found.",
+        "laravel-lenient": "",
+        "strict-json": "Not Found",
+    }
     for side in SIDES:
         ref = servers[side]
         missing = httpx.post(ref.base_url + "/nope", headers=ref.headers())
@@ -186,8 +221,9 @@ def test_documented_answers_unchanged(servers: dict[str, Reference]) -> None:
         ref = servers[side]
         anonymous = httpx.post(ref.base_url + REPLY, json=reply())
         assert (anonymous.status_code, anonymous.json()) == (401, {"message": "Unauthenticated."})
-        low = httpx.post(ref.base_url + REPLY, json=reply(assistant_id=301),
-                         headers=ref.headers("low_balance"))
+        low = httpx.post(
+            ref.base_url + REPLY, json=reply(assistant_id=301), headers=ref.headers("low_balance")
+        )
         assert low.status_code == 402
         assert low.json()["error_code"] == "INSUFFICIENT_BALANCE"
         created = post(ref, ASSISTANT, assistant())

@@ -38,8 +38,10 @@ def _browser() -> tuple[str, str]:
         driver = None
     if chromium and driver:
         return chromium, driver
-    reason = ("headless Chromium is not installed (apt-get install chromium chromium-driver; "
-              "pip install selenium)")
+    reason = (
+        "headless Chromium is not installed (apt-get install chromium chromium-driver; "
+        "pip install selenium)"
+    )
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"CI=true but {reason}")
     pytest.skip(reason)
@@ -47,9 +49,23 @@ def _browser() -> tuple[str, str]:
 
 def _run(profile: Path, folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "replyguard.cli", "check", "--target", str(profile),
-         "--rules", RULES, "--hide-passed", *args],
-        capture_output=True, text=True, timeout=300, cwd=folder)
+        [
+            sys.executable,
+            "-m",
+            "replyguard.cli",
+            "check",
+            "--target",
+            str(profile),
+            "--rules",
+            RULES,
+            "--hide-passed",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=folder,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +76,21 @@ def html_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
         good = _run(correct.profile_path, folder, "--report-json", "baseline.json")
     assert good.returncode == 0, good.stdout[-2000:] + good.stderr
     known = folder / "known-deviations.toml"
-    known.write_text(f'[[deviation]]\nrule = "{FIXED}"\nreason = "{REASON}"\n'
-                     'link = "https://tracker.example/API-77"\n')
+    known.write_text(
+        f'[[deviation]]\nrule = "{FIXED}"\nreason = "{REASON}"\n'
+        'link = "https://tracker.example/API-77"\n'
+    )
     with running_reference(window=2, extra_args=["--fault", FAULT]) as faulty:
-        bad = _run(faulty.profile_path, folder, "--baseline", "baseline.json",
-                   "--known-deviations", str(known), "--report-html", "report.html")
+        bad = _run(
+            faulty.profile_path,
+            folder,
+            "--baseline",
+            "baseline.json",
+            "--known-deviations",
+            str(known),
+            "--report-html",
+            "report.html",
+        )
     assert bad.returncode == 1, bad.stdout[-2000:] + bad.stderr
     return folder / "report.html"
 
@@ -77,8 +103,13 @@ def browser() -> Iterator[Any]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--window-size=1280,1800"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1800",
+    ):
         options.add_argument(flag)
     # An explicit driver and browser: Selenium Manager never looks for a download.
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
@@ -90,7 +121,8 @@ def browser() -> Iterator[Any]:
 
 
 def test_a_person_sees_the_failing_rule_its_reproduction_and_the_known_deviations(
-        html_report: Path, browser: Any, tmp_path: Path) -> None:
+    html_report: Path, browser: Any, tmp_path: Path
+) -> None:
     from selenium.webdriver.common.by import By
 
     browser.get(html_report.as_uri())

@@ -30,10 +30,26 @@ def test_no_allow_writes_beats_profile_and_variable(tmp_path: Path) -> None:
         before = _assistants(reference.db_path)
         env = {**os.environ, "REPLYGUARD_ALLOW_WRITES": "true"}
         done = subprocess.run(
-            [sys.executable, "-m", "replyguard", "check", "--target", str(path),
-             "--no-allow-writes", "--rules", "assistant.*", "--report-json",
-             str(tmp_path / "r.json"), "--format", "plain"],
-            capture_output=True, text=True, timeout=600, env=env)
+            [
+                sys.executable,
+                "-m",
+                "replyguard",
+                "check",
+                "--target",
+                str(path),
+                "--no-allow-writes",
+                "--rules",
+                "assistant.*",
+                "--report-json",
+                str(tmp_path / "r.json"),
+                "--format",
+                "plain",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=env,
+        )
         after = _assistants(reference.db_path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
@@ -47,7 +63,12 @@ def test_piped_output_is_one_line_per_rule_at_any_width(tmp_path: Path) -> None:
     env = {**os.environ, "COLUMNS": "40"}
     done = subprocess.run(
         [sys.executable, "-m", "replyguard", "check", "--rules", "ratelimit.*,auth.*"],
-        capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     lines = done.stdout.strip().splitlines()
     # Only what did not pass, the left-out rules in one line, then the summary.

@@ -34,27 +34,30 @@ PAID_SAMPLE = ("laravel-lenient", "strict-json")
 @pytest.fixture(scope="module")
 def results() -> dict[str, CaseResult]:
     # The names come from the server's CLI, as in `replyguard selftest`.
-    cases = build_cases(SelftestOptions(sample=True, mode="exhaustive"), registered("fault"),
-                        registered("variant"))
+    cases = build_cases(
+        SelftestOptions(sample=True, mode="exhaustive"), registered("fault"), registered("variant")
+    )
     cases += [Case(name, "variant", mode="paid") for name in PAID_SAMPLE]
     return {result.case.label: result for result in run_cases(cases, jobs=JOBS)}
 
 
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("fault", SAMPLE)
-def test_fault_is_detected_by_an_expected_rule(results: dict[str, CaseResult],
-                                               fault: str) -> None:
+def test_fault_is_detected_by_an_expected_rule(results: dict[str, CaseResult], fault: str) -> None:
     result = results[fault]
     assert result.verdict == "detected", (
         f"{fault}: {result.verdict}; expected one of {result.case.expect}, "
-        f"failing {result.failing or 'nothing'} {result.error or ''}")
+        f"failing {result.failing or 'nothing'} {result.error or ''}"
+    )
 
 
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("variant", [*VARIANTS, *(f"{name} (paid)" for name in PAID_SAMPLE)])
-def test_correct_variant_passes_the_full_suite(results: dict[str, CaseResult],
-                                               variant: str) -> None:
+def test_correct_variant_passes_the_full_suite(
+    results: dict[str, CaseResult], variant: str
+) -> None:
     result = results[variant]
     assert result.verdict == "pass", (
         f"{variant}: {result.verdict}; failing {result.failing} {result.error or ''} "
-        f"{result.evidence}")
+        f"{result.evidence}"
+    )

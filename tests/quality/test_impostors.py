@@ -41,11 +41,19 @@ def _profile_for(base_url: str, folder: Path) -> Path:
 def test_no_rule_passes_against_a_server_that_is_not_the_api(name: str, tmp_path: Path) -> None:
     with impostor(name) as base_url:
         profile = _profile_for(base_url, tmp_path)
-        check = subprocess.run([sys.executable, "-m", "replyguard", "check", "--target",
-                                str(profile)], capture_output=True, text=True, timeout=60)
+        check = subprocess.run(
+            [sys.executable, "-m", "replyguard", "check", "--target", str(profile)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         report_path = tmp_path / "report.json"
-        run = subprocess.run([sys.executable, "-c", _RUN_WITHOUT_PREFLIGHT, str(profile),
-                              str(report_path)], capture_output=True, text=True, timeout=600)
+        run = subprocess.run(
+            [sys.executable, "-c", _RUN_WITHOUT_PREFLIGHT, str(profile), str(report_path)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
     # The preflight: one line, exit 2, before anything is spent.
     assert check.returncode == 2, check.stdout + check.stderr
     assert check.stdout == ""

@@ -11,8 +11,12 @@ from replyguard.config import OPTIONS, ConfigError, read_choices, run_config
 from replyguard.config.discovery import discover_profile
 from replyguard.target import Profile, parse_target
 
-BASE: dict[str, Any] = {"base_url": "http://127.0.0.1:9/api", "brand": "autocalls",
-                        "tokens": {"primary": "p" * 20}, "assistants": {"own": 1}}
+BASE: dict[str, Any] = {
+    "base_url": "http://127.0.0.1:9/api",
+    "brand": "autocalls",
+    "tokens": {"primary": "p" * 20},
+    "assistants": {"own": 1},
+}
 ENV: dict[str, str] = {}
 
 
@@ -23,26 +27,35 @@ def _profile(**keys: Any) -> Profile:
 
 # option -> (flag text, variable text, profile keys, expected from each, default)
 PRECEDENCE: list[tuple[str, Any, str, dict[str, Any], tuple[Any, Any, Any, Any]]] = [
-    ("allow_writes", False, "true", {"safety": {"allow_writes": True}},
-     (False, True, True, False)),
-    ("allow_writes", True, "false", {"safety": {"allow_writes": False}},
-     (True, False, False, False)),
+    ("allow_writes", False, "true", {"safety": {"allow_writes": True}}, (False, True, True, False)),
+    (
+        "allow_writes",
+        True,
+        "false",
+        {"safety": {"allow_writes": False}},
+        (True, False, False, False),
+    ),
     ("max_requests", "7", "11", {"safety": {"max_requests": 13}}, (7, 11, 13, 500)),
     ("max_billed_calls", "3", "4", {"safety": {"max_billed_calls": 5}}, (3, 4, 5, 20)),
     ("strict", True, "0", {"strict": False}, (True, False, False, False)),
 ]
-_READ = {"allow_writes": lambda c: c.allow_writes, "max_requests": lambda c: c.max_requests,
-         "max_billed_calls": lambda c: c.max_billed_calls, "strict": lambda c: c.strict}
+_READ = {
+    "allow_writes": lambda c: c.allow_writes,
+    "max_requests": lambda c: c.max_requests,
+    "max_billed_calls": lambda c: c.max_billed_calls,
+    "strict": lambda c: c.strict,
+}
 
 
 @pytest.mark.parametrize(("name", "flag", "env", "profile", "expected"), PRECEDENCE)
-def test_precedence_flag_env_profile_default(name: str, flag: Any, env: str,
-                                             profile: dict[str, Any],
-                                             expected: tuple[Any, Any, Any, Any]) -> None:
+def test_precedence_flag_env_profile_default(
+    name: str, flag: Any, env: str, profile: dict[str, Any], expected: tuple[Any, Any, Any, Any]
+) -> None:
     spec = next(s for s in OPTIONS if s.name == name)
     read = _READ[name]
-    everything = run_config(read_choices({name: flag}, {spec.env: env}, cwd=Path("/")),
-                            _profile(**profile))
+    everything = run_config(
+        read_choices({name: flag}, {spec.env: env}, cwd=Path("/")), _profile(**profile)
+    )
     no_flag = run_config(read_choices({}, {spec.env: env}, cwd=Path("/")), _profile(**profile))
     profile_only = run_config(read_choices({}, {}, cwd=Path("/")), _profile(**profile))
     default = run_config(read_choices({}, {}, cwd=Path("/")), _profile())
@@ -51,17 +64,20 @@ def test_precedence_flag_env_profile_default(name: str, flag: Any, env: str,
     assert no_flag.origins[name] == f"variable {spec.env}"
 
 
-@pytest.mark.parametrize(("name", "flag", "env", "default"), [
-    ("rules", "auth.*", "ratelimit.*", ()),
-    ("format", "json", "plain", "auto"),
-    ("reference_window", "3", "4", 1.0),
-    ("report_json", "a.json", "b.json", None),
-])
-def test_precedence_of_options_without_a_profile_key(name: str, flag: str, env: str,
-                                                     default: Any) -> None:
+@pytest.mark.parametrize(
+    ("name", "flag", "env", "default"),
+    [
+        ("rules", "auth.*", "ratelimit.*", ()),
+        ("format", "json", "plain", "auto"),
+        ("reference_window", "3", "4", 1.0),
+        ("report_json", "a.json", "b.json", None),
+    ],
+)
+def test_precedence_of_options_without_a_profile_key(
+    name: str, flag: str, env: str, default: Any
+) -> None:
     spec = next(s for s in OPTIONS if s.name == name)
-    flag_wins = run_config(read_choices({name: flag}, {spec.env: env}, cwd=Path("/")),
-                           _profile())
+    flag_wins = run_config(read_choices({name: flag}, {spec.env: env}, cwd=Path("/")), _profile())
     env_only = run_config(read_choices({}, {spec.env: env}, cwd=Path("/")), _profile())
     nothing = run_config(read_choices({}, {}, cwd=Path("/")), _profile())
     parsed_flag, parsed_env = spec.parse(flag), spec.parse(env)
@@ -73,22 +89,32 @@ def test_precedence_of_options_without_a_profile_key(name: str, flag: str, env: 
 
 
 def test_no_allow_writes_beats_profile_and_variable() -> None:
-    choices = read_choices({"allow_writes": False}, {"REPLYGUARD_ALLOW_WRITES": "true"},
-                           cwd=Path("/"))
+    choices = read_choices(
+        {"allow_writes": False}, {"REPLYGUARD_ALLOW_WRITES": "true"}, cwd=Path("/")
+    )
     config = run_config(choices, _profile(safety={"allow_writes": True}))
     assert config.allow_writes is False
     assert config.target.safety.allow_writes is False
 
 
 def test_exhaustive_target_has_no_billed_cap_by_default() -> None:
-    config = run_config(read_choices({}, {}, cwd=Path("/")),
-                        _profile(safety={"exhaustive": True, "max_requests": 0}))
+    config = run_config(
+        read_choices({}, {}, cwd=Path("/")),
+        _profile(safety={"exhaustive": True, "max_requests": 0}),
+    )
     assert config.max_billed_calls == 0
     assert config.max_requests == 0
 
 
-@pytest.mark.parametrize(("name", "text"), [("max_requests", "-1"), ("allow_writes", "maybe"),
-                                             ("format", "xml"), ("reference_window", "0")])
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("max_requests", "-1"),
+        ("allow_writes", "maybe"),
+        ("format", "xml"),
+        ("reference_window", "0"),
+    ],
+)
 def test_bad_variable_names_the_variable(name: str, text: str) -> None:
     spec = next(s for s in OPTIONS if s.name == name)
     with pytest.raises(ConfigError) as info:

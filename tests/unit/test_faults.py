@@ -19,8 +19,13 @@ from replyguard.selftest.expectations import AREA_RUNS, matches
 from replyguard.spec import load_rules
 
 # The names the load suite (load/) uses: they must exist exactly so.
-LOAD_SUITE_FAULTS = ("ratelimit.none", "ratelimit.limit-plus-one", "ratelimit.shared-per-account",
-                     "ratelimit.retry-after-too-short", "ratelimit.retry-after-too-long")
+LOAD_SUITE_FAULTS = (
+    "ratelimit.none",
+    "ratelimit.limit-plus-one",
+    "ratelimit.shared-per-account",
+    "ratelimit.retry-after-too-short",
+    "ratelimit.retry-after-too-long",
+)
 REQUIRED_VARIANTS = ("sliding-window", "extra-fields", "autocalls-paths")
 
 

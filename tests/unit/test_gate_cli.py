@@ -60,15 +60,16 @@ def test_last_failed_takes_an_optional_report(tmp_path: Path) -> None:
 
 
 def test_profile_keys_are_paths_beside_the_profile_and_flags_win(tmp_path: Path) -> None:
-    profile = _profile(tmp_path, 'baseline = "prod.json"\n'
-                                 'known_deviations = "/etc/known.toml"\n')
+    profile = _profile(tmp_path, 'baseline = "prod.json"\nknown_deviations = "/etc/known.toml"\n')
     gate = load_run_config(read_choices({}, env={}, cwd=tmp_path), profile).gate
     assert gate.baseline == tmp_path / "ci" / "prod.json"
     assert gate.known_deviations == Path("/etc/known.toml")
     assert not gate.fail_on_drift
-    choices = read_choices({"baseline": "flag.json", "last_failed": ""},
-                           env={"REPLYGUARD_REPORT_HTML": "r.html",
-                                "REPLYGUARD_FAIL_ON_DRIFT": "true"}, cwd=tmp_path)
+    choices = read_choices(
+        {"baseline": "flag.json", "last_failed": ""},
+        env={"REPLYGUARD_REPORT_HTML": "r.html", "REPLYGUARD_FAIL_ON_DRIFT": "true"},
+        cwd=tmp_path,
+    )
     gate = load_run_config(choices, profile).gate
     assert gate.baseline == Path("flag.json")
     assert gate.last_failed == ""

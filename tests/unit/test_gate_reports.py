@@ -12,32 +12,68 @@ from tests.helpers.gate_reports import TOKEN, make_report
 
 
 def _gated_report() -> dict[str, object]:
-    report = make_report({"assistant.x.range": "fail", "ratelimit.per-token": "fail",
-                          "reply.y": "pass", "auth.z": "error", "silent.types": "observed"},
-                         observations=[{"zone": "silent.types", "probe": '"123" for <int>',
-                                        "answer": "accepted (201)", "decision": "reject",
-                                        "agrees": False, "test": "t",
-                                        "curl": "curl -X POST http://h/api", "response": ""}])
+    report = make_report(
+        {
+            "assistant.x.range": "fail",
+            "ratelimit.per-token": "fail",
+            "reply.y": "pass",
+            "auth.z": "error",
+            "silent.types": "observed",
+        },
+        observations=[
+            {
+                "zone": "silent.types",
+                "probe": '"123" for <int>',
+                "answer": "accepted (201)",
+                "decision": "reject",
+                "agrees": False,
+                "test": "t",
+                "curl": "curl -X POST http://h/api",
+                "response": "",
+            }
+        ],
+    )
     report["plan"] = {"generate_reply": 30}
     report["spent"] = {"generate_reply": 12}
-    apply_gate(report, baseline=make_report({"assistant.x.range": "pass",
-                                             "ratelimit.per-token": "fail"}),
-               baseline_label="last-deploy.json",
-               deviations=[Deviation("ratelimit.per-token", "throttle keys by user <b>",
-                                     dt.date(2027, 3, 31), "https://tracker.example/API-1")],
-               deviations_label="known.toml", today=dt.date(2026, 11, 21))
+    apply_gate(
+        report,
+        baseline=make_report({"assistant.x.range": "pass", "ratelimit.per-token": "fail"}),
+        baseline_label="last-deploy.json",
+        deviations=[
+            Deviation(
+                "ratelimit.per-token",
+                "throttle keys by user <b>",
+                dt.date(2027, 3, 31),
+                "https://tracker.example/API-1",
+            )
+        ],
+        deviations_label="known.toml",
+        today=dt.date(2026, 11, 21),
+    )
     return report
 
 
 def test_html_is_self_contained_and_shows_what_a_reviewer_needs() -> None:
     page = render_html(_gated_report())
     assert not re.search(r"<(script|img|iframe)[^>]+src=|<link |@import|\burl\(", page)
-    for needle in ('id="changes"', "new failure", 'id="known-deviations"',
-                   "throttle keys by user &lt;b&gt;", 'id="rule-assistant.x.range"',
-                   'data-verdict="fail"', "HTTP 201: accepted", "copyCurl(this)",
-                   "$REPLYGUARD_TOKEN", 'id="observations"', "&quot;123&quot; for &lt;int&gt;",
-                   'id="plan"', "generate_reply", 'id="filter-text"', 'id="area-assistant"',
-                   "ImportError"):
+    for needle in (
+        'id="changes"',
+        "new failure",
+        'id="known-deviations"',
+        "throttle keys by user &lt;b&gt;",
+        'id="rule-assistant.x.range"',
+        'data-verdict="fail"',
+        "HTTP 201: accepted",
+        "copyCurl(this)",
+        "$REPLYGUARD_TOKEN",
+        'id="observations"',
+        "&quot;123&quot; for &lt;int&gt;",
+        'id="plan"',
+        "generate_reply",
+        'id="filter-text"',
+        'id="area-assistant"',
+        "ImportError",
+    ):
         assert needle in page, needle
     # Worst areas first: the assistant area (a failure) before reply (passes only).
     assert page.index('id="area-assistant"') < page.index('id="area-reply"')

@@ -52,8 +52,9 @@ def test_last_failed_replaces_the_selection_and_refuses_rules_beside_it(tmp_path
     prepared = prepare_gate(GateOptions(last_failed="", remember_dir=tmp_path))
     assert prepared.rules == ("a.x",)
     assert prepared.note is not None
-    assert prepared.note.endswith("re-running the tests of 1 rule from "
-                                  f"{tmp_path / LAST_REPORT}: a.x")
+    assert prepared.note.endswith(
+        f"re-running the tests of 1 rule from {tmp_path / LAST_REPORT}: a.x"
+    )
     with pytest.raises(GateUsageError, match="drop --rules"):
         prepare_gate(GateOptions(last_failed="", remember_dir=tmp_path), ("a.*",))
 

@@ -67,11 +67,28 @@ class Sim:
             honest = max(1, math.ceil(left))
             ra = {"honest": honest, "constant": int(WINDOW), "one": 1}[self.retry]
             hdr = (str(ra), str(int(t) + ra)) if self.headers else (None, None)
-            return Probe(step, role, kind, sent, self.now, 429, ra, hdr[0],
-                         "0" if self.headers else None, hdr[1])
+            return Probe(
+                step,
+                role,
+                kind,
+                sent,
+                self.now,
+                429,
+                ra,
+                hdr[0],
+                "0" if self.headers else None,
+                hdr[1],
+            )
         used = len(self.state.get(key, []))
-        return Probe(step, role, kind, sent, self.now, status,
-                     remaining=str(LIMIT - used) if self.headers else None)
+        return Probe(
+            step,
+            role,
+            kind,
+            sent,
+            self.now,
+            status,
+            remaining=str(LIMIT - used) if self.headers else None,
+        )
 
     def sleep(self, seconds: float) -> None:
         self.now += max(0.0, seconds)

@@ -19,8 +19,12 @@ Server = Callable[[str, float], tuple[int, int | None]]
 class FixedWindow:
     """Laravel's throttle: a window opens at the first hit; 429s are not counted."""
 
-    def __init__(self, limit: int = LIMIT, retry_after: Callable[[float], int] | None = None,
-                 shared: bool = False) -> None:
+    def __init__(
+        self,
+        limit: int = LIMIT,
+        retry_after: Callable[[float], int] | None = None,
+        shared: bool = False,
+    ) -> None:
         self.limit = limit
         self.state: dict[str, tuple[float, int]] = {}
         self.retry_after = retry_after or (lambda left: min(int(WINDOW), max(1, math.ceil(left))))
@@ -52,8 +56,9 @@ class SlidingWindow:
         return 200, None
 
 
-def simulate(server: Server, tokens: dict[str, int], duration: float = 6.0,
-             gap: float = 0.05) -> list[Observation]:
+def simulate(
+    server: Server, tokens: dict[str, int], duration: float = 6.0, gap: float = 0.05
+) -> list[Observation]:
     """Clients that honour retry_after, ``tokens`` maps a token label to its client count."""
     queue: list[tuple[float, int, str]] = []
     n = 0
@@ -71,8 +76,11 @@ def simulate(server: Server, tokens: dict[str, int], duration: float = 6.0,
         status, retry_after = server(token, sent + LATENCY / 2)
         received = sent + LATENCY
         if status == 429:
-            out.append(Observation(token, sent, received, 429, retry_after,
-                                   "Too Many Attempts.", str(retry_after)))
+            out.append(
+                Observation(
+                    token, sent, received, 429, retry_after, "Too Many Attempts.", str(retry_after)
+                )
+            )
             nxt = received + (retry_after or 1)
         else:
             out.append(Observation(token, sent, received, status))
@@ -82,8 +90,12 @@ def simulate(server: Server, tokens: dict[str, int], duration: float = 6.0,
 
 
 SETTINGS = Settings(limit=LIMIT, window=WINDOW, require_overload=("primary",))
-ISOLATION = Settings(limit=LIMIT, window=WINDOW, require_overload=("primary", "secondary"),
-                     account_tokens=("primary", "secondary"))
+ISOLATION = Settings(
+    limit=LIMIT,
+    window=WINDOW,
+    require_overload=("primary", "secondary"),
+    account_tokens=("primary", "secondary"),
+)
 
 
 def test_fixed_window_server_passes() -> None:
@@ -133,9 +145,11 @@ def test_shared_bucket_when_one_token_is_never_served() -> None:
     # own, so nothing of theirs was counted: still a shortfall the other token explains.
     server = FixedWindow(shared=True)
     obs = simulate(server, {"primary": 10}, duration=6.0)
-    late = [Observation("secondary", t, t + 0.01, 429, 1, "Too Many Attempts.", "1")
-            for t in (2.5, 4.5, 5.5)
-            if any(o.status == 200 and t - WINDOW < o.sent < t for o in obs)]
+    late = [
+        Observation("secondary", t, t + 0.01, 429, 1, "Too Many Attempts.", "1")
+        for t in (2.5, 4.5, 5.5)
+        if any(o.status == 200 and t - WINDOW < o.sent < t for o in obs)
+    ]
     assert late
     verdict = j.judge(obs + late, ISOLATION)
     assert j.SHARED in verdict.counts, verdict.lines()
@@ -143,15 +157,19 @@ def test_shared_bucket_when_one_token_is_never_served() -> None:
 
 @pytest.mark.parametrize(
     ("body", "header"),
-    [({"retry_after": "2", "message": "x"}, None), ({"retry_after": 0, "message": "x"}, None),
-     ({"retry_after": 99, "message": "x"}, None), ({"retry_after": 2, "message": None}, None),
-     ({"retry_after": True, "message": "x"}, None)],
+    [
+        ({"retry_after": "2", "message": "x"}, None),
+        ({"retry_after": 0, "message": "x"}, None),
+        ({"retry_after": 99, "message": "x"}, None),
+        ({"retry_after": 2, "message": None}, None),
+        ({"retry_after": True, "message": "x"}, None),
+    ],
 )
 def test_bad_429_body(body: dict[str, object], header: str | None) -> None:
     obs = [Observation("primary", 0.0, 0.01, 200)] * 0 + [
-        Observation("primary", i * 0.01, i * 0.01 + 0.005, 200) for i in range(LIMIT)]
-    obs.append(Observation("primary", 0.1, 0.11, 429, body["retry_after"], body["message"],
-                           header))
+        Observation("primary", i * 0.01, i * 0.01 + 0.005, 200) for i in range(LIMIT)
+    ]
+    obs.append(Observation("primary", 0.1, 0.11, 429, body["retry_after"], body["message"], header))
     verdict = j.judge(obs, SETTINGS)
     assert j.BAD_BODY in verdict.counts
 
@@ -164,8 +182,7 @@ def test_header_disagreeing_with_body() -> None:
 
 
 def test_retry_after_too_short_is_dishonest() -> None:
-    verdict = j.judge(simulate(FixedWindow(retry_after=lambda left: 1), {"primary": 10}),
-                      SETTINGS)
+    verdict = j.judge(simulate(FixedWindow(retry_after=lambda left: 1), {"primary": 10}), SETTINGS)
     assert j.DISHONEST in verdict.counts, verdict.lines()
     assert j.OVER_LIMIT not in verdict.counts
 
@@ -179,8 +196,17 @@ def test_retry_after_too_long_is_named() -> None:
     obs = []
     for i in range(40):  # one client polling every 0.3 s regardless of retry_after
         status, ra = srv("primary", i * 0.3)
-        obs.append(Observation("primary", i * 0.3, i * 0.3 + 0.01, status, ra,
-                               "Too Many Attempts." if ra else None, None))
+        obs.append(
+            Observation(
+                "primary",
+                i * 0.3,
+                i * 0.3 + 0.01,
+                status,
+                ra,
+                "Too Many Attempts." if ra else None,
+                None,
+            )
+        )
     verdict = j.judge(obs, SETTINGS)
     # Reported, not failed: the documents do not promise the shortest wait.
     assert j.TOO_LONG in verdict.observed, verdict.lines()
@@ -208,8 +234,9 @@ def test_ambiguous_boundary_is_not_judged() -> None:
 
 
 def test_well_behaved_checks() -> None:
-    settings = Settings(limit=LIMIT, window=WINDOW, min_efficiency=0.6,
-                        efficiency_tokens=("primary",))
+    settings = Settings(
+        limit=LIMIT, window=WINDOW, min_efficiency=0.6, efficiency_tokens=("primary",)
+    )
     obs = simulate(FixedWindow(), {"primary": 3}, duration=6.0)
     good = j.judge(obs, settings, messages=30)
     assert good.passed, good.lines()

@@ -16,9 +16,13 @@ def test_mask_token_keeps_at_most_two_characters() -> None:
 
 
 def test_masked_curl_replaces_the_bearer_token_and_reproduces_the_body() -> None:
-    command = masked_curl("post", "http://127.0.0.1:9/api/ai/generate-reply",
-                          {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"},
-                          b'{"message": "it\'s me"}', secrets=[TOKEN])
+    command = masked_curl(
+        "post",
+        "http://127.0.0.1:9/api/ai/generate-reply",
+        {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"},
+        b'{"message": "it\'s me"}',
+        secrets=[TOKEN],
+    )
     assert TOKEN not in command
     words = shlex.split(command)
     assert words[:3] == ["curl", "-X", "POST"]

@@ -24,8 +24,14 @@ class _Report:
 
 
 def _outcome(exc: BaseException) -> Any:
-    return outcome_of("test_x", ("reply.body",), _Report("failed"), exc,  # type: ignore[arg-type]
-                      None, (SECRET,))
+    return outcome_of(
+        "test_x",
+        ("reply.body",),
+        _Report("failed"),
+        exc,  # type: ignore[arg-type]
+        None,
+        (SECRET,),
+    )
 
 
 def test_import_error_is_an_error_not_a_failure() -> None:

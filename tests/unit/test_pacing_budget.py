@@ -75,9 +75,15 @@ def test_billable_calls_are_valid_calls_for_an_own_assistant() -> None:
     from replyguard.suite.session import ApiSession
     from replyguard.target import parse_target
 
-    target = parse_target({"base_url": "http://127.0.0.1:9/api", "brand": "autocalls",
-                           "tokens": {"primary": "p" * 20, "secondary": "s" * 20},
-                           "assistants": {"own": 1, "foreign": 2}}, env={})
+    target = parse_target(
+        {
+            "base_url": "http://127.0.0.1:9/api",
+            "brand": "autocalls",
+            "tokens": {"primary": "p" * 20, "secondary": "s" * 20},
+            "assistants": {"own": 1, "foreign": 2},
+        },
+        env={},
+    )
     session = ApiSession(target, Budget())
     valid = {"assistant_id": 1, "customer_identifier": "+1", "message": "Hi"}
     try:
@@ -112,8 +118,7 @@ def _rehearsal(work_while_reset: float) -> list[Step]:
 def test_a_replay_at_the_targets_window_overlaps_work_with_the_reset() -> None:
     # 20 s of create-assistant work while the burst's window resets costs nothing at 60 s:
     # recovery at ~61 s, four more calls in that window, the next four one window later.
-    quick, slow = (replay(_rehearsal(work), limit=5, window=60, scale=60)
-                   for work in (0.1, 20.0))
+    quick, slow = (replay(_rehearsal(work), limit=5, window=60, scale=60) for work in (0.1, 20.0))
     assert 120 < quick[0] < 125
     assert slow[0] == pytest.approx(quick[0], abs=0.2)
     # A plain scaling of the rehearsal's waits would have said 20 s more for the slow one.
@@ -137,9 +142,15 @@ def test_tokens_that_share_a_bucket_are_paced_as_one_after_the_first_surprise_42
     from replyguard.suite.session import ApiSession
     from replyguard.target import parse_target
 
-    target = parse_target({"base_url": "http://127.0.0.1:9/api", "brand": "autocalls",
-                           "tokens": {"primary": "p" * 20, "secondary": "s" * 20},
-                           "assistants": {"own": 1}}, env={})
+    target = parse_target(
+        {
+            "base_url": "http://127.0.0.1:9/api",
+            "brand": "autocalls",
+            "tokens": {"primary": "p" * 20, "secondary": "s" * 20},
+            "assistants": {"own": 1},
+        },
+        env={},
+    )
     served = [0]
 
     def shared_bucket(request: httpx.Request) -> httpx.Response:
@@ -149,8 +160,12 @@ def test_tokens_that_share_a_bucket_are_paced_as_one_after_the_first_surprise_42
         return httpx.Response(200, json={"success": True})
 
     clock = FakeClock()
-    session = ApiSession(target, Budget(), transport=httpx.MockTransport(shared_bucket),
-                         pacer=Pacer(5, 60, clock=clock, sleep=clock.sleep))
+    session = ApiSession(
+        target,
+        Budget(),
+        transport=httpx.MockTransport(shared_bucket),
+        pacer=Pacer(5, 60, clock=clock, sleep=clock.sleep),
+    )
     body = {"assistant_id": 1, "customer_identifier": "+1", "message": "Hi"}
     try:
         for _ in range(5):

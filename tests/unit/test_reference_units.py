@@ -241,6 +241,7 @@ def test_validate_assistant_defaults(tmp_path: Path) -> None:
 
 # -- dialects: the readings of JSON where the documents are silent -----------------------------
 
+
 @pytest.mark.parametrize(
     ("value", "json", "exact", "php"),
     [
@@ -271,8 +272,13 @@ def test_number_and_boolean_of() -> None:
     assert number_of(True, "php") is None  # is_numeric(true) is false
     assert number_of("1e400", "php") is None
     assert number_of("0x1A", "php") is None
-    assert [boolean_of(v, "php") for v in (True, 0, 1, "0", "1")] == [True, False, True, False,
-                                                                       True]
+    assert [boolean_of(v, "php") for v in (True, 0, 1, "0", "1")] == [
+        True,
+        False,
+        True,
+        False,
+        True,
+    ]
     assert [boolean_of(v, "php") for v in ("true", 1.0, 2, None)] == [None] * 4
     assert boolean_of(1, "json") is None
 
@@ -292,13 +298,21 @@ def test_number_and_boolean_of() -> None:
 )
 def test_url_ok(url: str, http: bool, laravel: bool, ascii: bool) -> None:
     assert (url_ok(url, "http"), url_ok(url, "laravel"), url_ok(url, "ascii")) == (
-        http, laravel, ascii)
+        http,
+        laravel,
+        ascii,
+    )
 
 
 def test_laravel_input_trims_and_nullifies() -> None:
     data = {"a": "  x ", "b": "", "c": "   ", "d": {"e": [" f", ""]}, " k ": 1}
-    assert laravel_input(data) == {"a": "x", "b": None, "c": None, "d": {"e": ["f", None]},
-                                   " k ": 1}
+    assert laravel_input(data) == {
+        "a": "x",
+        "b": None,
+        "c": None,
+        "d": {"e": ["f", None]},
+        " k ": 1,
+    }
 
 
 def test_errors_at_top_level_keys() -> None:
@@ -309,6 +323,7 @@ def test_errors_at_top_level_keys() -> None:
 
 
 # -- group commit ---------------------------------------------------------------------------------
+
 
 def test_group_commit_shares_one_commit_and_isolates_failures(tmp_path: Path) -> None:
     import asyncio
@@ -327,11 +342,13 @@ def test_group_commit_shares_one_commit_and_isolates_failures(tmp_path: Path) ->
             if value == 2:
                 raise RuntimeError("this request fails alone")
             return value
+
         return work
 
     async def main() -> list[Any]:
-        return await asyncio.gather(*(commits.run(insert(v)) for v in range(4)),
-                                    return_exceptions=True)
+        return await asyncio.gather(
+            *(commits.run(insert(v)) for v in range(4)), return_exceptions=True
+        )
 
     results = asyncio.run(main())
     assert results[:2] == [0, 1]
@@ -345,6 +362,7 @@ def test_group_commit_shares_one_commit_and_isolates_failures(tmp_path: Path) ->
 
 
 # -- orjson fast path: the same input as the stdlib path ------------------------------------------
+
 
 @pytest.mark.parametrize(
     "body",
@@ -375,8 +393,9 @@ def test_parse_input_matches_the_stdlib(body: bytes) -> None:
     if '"n"' in str(body):
         expected = {}  # NaN is not JSON: both paths give no input
     got = parse_input(body, "application/json")
-    assert json.dumps(got, sort_keys=True, default=str) == json.dumps(expected, sort_keys=True,
-                                                                       default=str)
+    assert json.dumps(got, sort_keys=True, default=str) == json.dumps(
+        expected, sort_keys=True, default=str
+    )
 
 
 def test_dumps_falls_back_for_what_orjson_refuses() -> None:
@@ -387,10 +406,14 @@ def test_dumps_falls_back_for_what_orjson_refuses() -> None:
 
 
 _JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner,
-                                                                   max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
     max_leaves=15,
 )
 

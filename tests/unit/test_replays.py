@@ -12,8 +12,9 @@ from hypothesis.errors import Flaky, FlakyStrategyDefinition
 from replyguard.suite.replays import SeenViolations
 from replyguard.suite.verdicts import Violation
 
-QUICK = settings(max_examples=20, database=None, deadline=None,
-                 phases=(Phase.explicit, Phase.generate))
+QUICK = settings(
+    max_examples=20, database=None, deadline=None, phases=(Phase.explicit, Phase.generate)
+)
 
 
 def _violation() -> Violation:

@@ -28,7 +28,8 @@ VARIANT = Case("sliding-window", "variant")
 def test_fault_verdicts() -> None:
     assert CaseResult(FAULT, ("ratelimit.limit",), 1.0).verdict == "detected"
     assert CaseResult(FAULT, ("ratelimit.body", "ratelimit.limit"), 1.0).detected_by == (
-        "ratelimit.limit",)
+        "ratelimit.limit",
+    )
     assert CaseResult(FAULT, ("ratelimit.body",), 1.0).verdict == "wrong rule"
     assert CaseResult(FAULT, (), 1.0).verdict == "missed"
     assert CaseResult(FAULT, ("ratelimit.limit",), 1.0, error="boom").verdict == "error"
@@ -45,23 +46,28 @@ def test_variant_verdicts() -> None:
     assert CaseResult(VARIANT, (), 1.0, error="no server").verdict == "error"
 
 
-@pytest.mark.parametrize(("results", "code"), [
-    ([CaseResult(FAULT, ("ratelimit.limit",), 1), CaseResult(VARIANT, (), 1)], 0),
-    ([CaseResult(FAULT, ("ratelimit.body",), 1), CaseResult(VARIANT, (), 1)], 1),
-    ([CaseResult(FAULT, (), 1)], 1),
-    ([CaseResult(FAULT, ("ratelimit.limit",), 1), CaseResult(VARIANT, ("auth.x",), 1)], 1),
-    ([CaseResult(VARIANT, (), 1, error="boom")], 1),
-    ([], 1),
-])
+@pytest.mark.parametrize(
+    ("results", "code"),
+    [
+        ([CaseResult(FAULT, ("ratelimit.limit",), 1), CaseResult(VARIANT, (), 1)], 0),
+        ([CaseResult(FAULT, ("ratelimit.body",), 1), CaseResult(VARIANT, (), 1)], 1),
+        ([CaseResult(FAULT, (), 1)], 1),
+        ([CaseResult(FAULT, ("ratelimit.limit",), 1), CaseResult(VARIANT, ("auth.x",), 1)], 1),
+        ([CaseResult(VARIANT, (), 1, error="boom")], 1),
+        ([], 1),
+    ],
+)
 def test_exit_code(results: list[CaseResult], code: int) -> None:
     assert exit_code(results) == code
 
 
 def test_score_and_table() -> None:
-    results = [CaseResult(FAULT, ("ratelimit.limit", "ratelimit.body"), 2.0),
-               CaseResult(Case("reply.x", "fault", ("reply.types",)), ("auth.x",), 1.0),
-               CaseResult(Case("reply.y", "fault", ("reply.types",)), (), 1.0),
-               CaseResult(VARIANT, ("ratelimit.limit",), 3.0)]
+    results = [
+        CaseResult(FAULT, ("ratelimit.limit", "ratelimit.body"), 2.0),
+        CaseResult(Case("reply.x", "fault", ("reply.types",)), ("auth.x",), 1.0),
+        CaseResult(Case("reply.y", "fault", ("reply.types",)), (), 1.0),
+        CaseResult(VARIANT, ("ratelimit.limit",), 3.0),
+    ]
     score = score_of(results, 7.5)
     assert (score.faults, score.detected, score.wrong_rule, score.missed) == (3, 1, 1, 1)
     assert (score.variants, score.false_alarms, score.errors) == (1, 1, 0)
@@ -94,8 +100,9 @@ def test_build_cases() -> None:
     only = build_cases(SelftestOptions(faults="ratelimit.*"), faults, variants)
     assert only
     assert all(c.name.startswith("ratelimit.") and c.limit == 5 for c in only)
-    assert [c.name for c in build_cases(SelftestOptions(variants="sliding-*"), faults,
-                                        variants)] == ["sliding-window"] * 2
+    assert [
+        c.name for c in build_cases(SelftestOptions(variants="sliding-*"), faults, variants)
+    ] == ["sliding-window"] * 2
     sample = build_cases(SelftestOptions(sample=True), faults, variants)
     assert {c.name for c in sample if c.kind == "fault"} == set(SAMPLE)
     assert {c.name for c in sample if c.kind == "variant"} == set(variants)
@@ -109,8 +116,9 @@ def test_cli_selftest_builds_options(monkeypatch: pytest.MonkeyPatch) -> None:
         return 1
 
     monkeypatch.setattr(selftest, "run_selftest", fake)
-    result = CliRunner().invoke(main, ["selftest", "--faults", "reply.*", "--jobs", "3"],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["selftest", "--faults", "reply.*", "--jobs", "3"], catch_exceptions=False
+    )
     assert result.exit_code == 1
     assert seen[0].faults == "reply.*"
     assert seen[0].jobs == 3

@@ -24,16 +24,27 @@ from replyguard.strategies import (
 from replyguard.suite.schemas import InputSpace, is_plain, plain_spelling, trimmed
 from replyguard.target import MODES, Target, parse_target
 
-TARGET: Target = parse_target({
-    "base_url": "http://127.0.0.1:9/api", "brand": "intellixent",
-    "tokens": {"primary": "unit-token"}, "assistants": {"own": 1},
-    "catalog": {
-        "languages": [1, 2], "llm_models": [2], "multimodal_models": [3], "tools": [1, 5],
-        "knowledgebases": [4], "synthesizer_providers": [6], "transcriber_providers": [7],
-        "voices": [{"id": 1, "modes": ["pipeline"]},
-                   {"id": 2, "modes": ["multimodal", "dualplex"]}],
-    },
-})
+TARGET: Target = parse_target(
+    {
+        "base_url": "http://127.0.0.1:9/api",
+        "brand": "intellixent",
+        "tokens": {"primary": "unit-token"},
+        "assistants": {"own": 1},
+        "catalog": {
+            "languages": [1, 2],
+            "llm_models": [2],
+            "multimodal_models": [3],
+            "tools": [1, 5],
+            "knowledgebases": [4],
+            "synthesizer_providers": [6],
+            "transcriber_providers": [7],
+            "voices": [
+                {"id": 1, "modes": ["pipeline"]},
+                {"id": 2, "modes": ["multimodal", "dualplex"]},
+            ],
+        },
+    }
+)
 CREATE = InputSpace(TARGET, "create_assistant")
 REPLY = InputSpace(TARGET, "generate_reply")
 FIELDS = sorted(spec.load_spec()["components"]["schemas"]["CreateAssistantRequest"]["properties"])
@@ -76,11 +87,22 @@ def test_integer_fields_get_a_non_integral_number_first(field: str) -> None:
     assert value == non_integral(field)
 
 
-@pytest.mark.parametrize("field", ["max_duration", "ringing_time", "speech_speed", "record",
-                                   "reengagement_prompt", "variables", "tool_ids"])
+@pytest.mark.parametrize(
+    "field",
+    [
+        "max_duration",
+        "ringing_time",
+        "speech_speed",
+        "record",
+        "reengagement_prompt",
+        "variables",
+        "tool_ids",
+    ],
+)
 def test_lenient_spellings_are_silent(field: str) -> None:
-    valid = minimal_assistant(TARGET.catalog).get(field, boundary_values(field)[0]
-                                                  if field in spec.ranged_fields() else None)
+    valid = minimal_assistant(TARGET.catalog).get(
+        field, boundary_values(field)[0] if field in spec.ranged_fields() else None
+    )
     spellings = lenient_spellings(field, valid)
     assert spellings
     for value in spellings:
@@ -92,66 +114,74 @@ def test_overlong_values_are_invalid(field: str) -> None:
     assert CREATE.region(_payload(field, overlong_value(field))) == "invalid"
 
 
-@pytest.mark.parametrize(("override", "region"), [
-    # The false alarms of the issue, each now where it belongs.
-    ({"reengagement_interval": 499.0}, "silent"),
-    ({"webhook_url": ""}, "silent"),
-    ({"webhook_url": "https://ăª"}, "silent"),
-    ({"post_call_schema": [{"name": "a", "type": "string"}]}, "silent"),
-    ({"variables": [1, 2]}, "silent"),
-    ({"webhook_url": "ftp://example.com/hook"}, "silent"),
-    ({"max_duration": "600"}, "silent"),
-    ({"max_duration": True}, "silent"),
-    ({"max_duration": None}, "silent"),
-    ({"unknown_key": 1}, "silent"),
-    ({"name": " padded "}, "silent"),
-    ({"name": "x" * 255 + " "}, "silent"),
-    ({"mode": " pipeline "}, "silent"),
-    ({"tool_ids": {"0": 1}}, "silent"),
-    ({"tools": [{"type": "end_call"}]}, "silent"),
-    ({"filler_config": {"positive": ["Great!"]}}, "silent"),
-    ({"voice_id": 99}, "silent"),  # maybe a voice the profile does not list
-    ({"max_duration": 20.5}, "invalid"),
-    ({"max_duration": 5000}, "invalid"),
-    ({"max_duration": "abc"}, "invalid"),
-    ({"record": "maybe"}, "invalid"),
-    ({"webhook_url": "not a url"}, "invalid"),
-    ({"post_call_schema": [{"type": "string", "description": "d"}]}, "silent"),
-    ({"post_call_schema": ["status"]}, "invalid"),
-    ({"tools": [{"description": "no type"}]}, "invalid"),
-    ({"filler_config": {"positive": "Great!"}}, "invalid"),
-    ({"variables": "x"}, "invalid"),
-    ({"tool_ids": "1"}, "invalid"),
-    ({"name": "   "}, "invalid"),
-    ({"name": "x" * 256}, "invalid"),
-    ({"mode": 5}, "invalid"),
-    ({"timezone": "Mars/Olympus_Mons"}, "invalid"),
-    ({"voice_id": 2}, "invalid"),  # a known voice of another mode
-    ({"voice_id": 0}, "invalid"),
-    ({"fillers": True, "mode": "multimodal", "multimodal_model_id": 3, "voice_id": 2},
-     "invalid"),
-    ({"webhook_url": "https://hooks.example.com/x"}, "valid"),
-    ({"post_call_schema": [{"name": "a", "type": "bool", "description": "d"}]}, "valid"),
-    ({"tools": [{"type": "end_call", "description": "d"}]}, "valid"),
-])
+@pytest.mark.parametrize(
+    ("override", "region"),
+    [
+        # The false alarms of the issue, each now where it belongs.
+        ({"reengagement_interval": 499.0}, "silent"),
+        ({"webhook_url": ""}, "silent"),
+        ({"webhook_url": "https://ăª"}, "silent"),
+        ({"post_call_schema": [{"name": "a", "type": "string"}]}, "silent"),
+        ({"variables": [1, 2]}, "silent"),
+        ({"webhook_url": "ftp://example.com/hook"}, "silent"),
+        ({"max_duration": "600"}, "silent"),
+        ({"max_duration": True}, "silent"),
+        ({"max_duration": None}, "silent"),
+        ({"unknown_key": 1}, "silent"),
+        ({"name": " padded "}, "silent"),
+        ({"name": "x" * 255 + " "}, "silent"),
+        ({"mode": " pipeline "}, "silent"),
+        ({"tool_ids": {"0": 1}}, "silent"),
+        ({"tools": [{"type": "end_call"}]}, "silent"),
+        ({"filler_config": {"positive": ["Great!"]}}, "silent"),
+        ({"voice_id": 99}, "silent"),  # maybe a voice the profile does not list
+        ({"max_duration": 20.5}, "invalid"),
+        ({"max_duration": 5000}, "invalid"),
+        ({"max_duration": "abc"}, "invalid"),
+        ({"record": "maybe"}, "invalid"),
+        ({"webhook_url": "not a url"}, "invalid"),
+        ({"post_call_schema": [{"type": "string", "description": "d"}]}, "silent"),
+        ({"post_call_schema": ["status"]}, "invalid"),
+        ({"tools": [{"description": "no type"}]}, "invalid"),
+        ({"filler_config": {"positive": "Great!"}}, "invalid"),
+        ({"variables": "x"}, "invalid"),
+        ({"tool_ids": "1"}, "invalid"),
+        ({"name": "   "}, "invalid"),
+        ({"name": "x" * 256}, "invalid"),
+        ({"mode": 5}, "invalid"),
+        ({"timezone": "Mars/Olympus_Mons"}, "invalid"),
+        ({"voice_id": 2}, "invalid"),  # a known voice of another mode
+        ({"voice_id": 0}, "invalid"),
+        (
+            {"fillers": True, "mode": "multimodal", "multimodal_model_id": 3, "voice_id": 2},
+            "invalid",
+        ),
+        ({"webhook_url": "https://hooks.example.com/x"}, "valid"),
+        ({"post_call_schema": [{"name": "a", "type": "bool", "description": "d"}]}, "valid"),
+        ({"tools": [{"type": "end_call", "description": "d"}]}, "valid"),
+    ],
+)
 def test_create_assistant_regions(override: dict[str, Any], region: str) -> None:
     assert CREATE.region({**minimal_assistant(TARGET.catalog), **override}) == region
 
 
-@pytest.mark.parametrize(("override", "region"), [
-    ({}, "valid"),
-    ({"assistant_id": "1"}, "silent"),
-    ({"customer_identifier": " x "}, "silent"),
-    ({"variables": [["a", "b"]]}, "silent"),
-    ({"variables": {"a": 1}}, "silent"),
-    ({"assistant_id": 9}, "silent"),
-    ({"assistant_id": 1.5}, "invalid"),
-    ({"assistant_id": {"id": 1}}, "invalid"),
-    ({"customer_identifier": "x" * 256}, "invalid"),
-    ({"customer_identifier": ""}, "invalid"),
-    ({"message": ["hi"]}, "invalid"),
-    ({"variables": "x"}, "invalid"),
-])
+@pytest.mark.parametrize(
+    ("override", "region"),
+    [
+        ({}, "valid"),
+        ({"assistant_id": "1"}, "silent"),
+        ({"customer_identifier": " x "}, "silent"),
+        ({"variables": [["a", "b"]]}, "silent"),
+        ({"variables": {"a": 1}}, "silent"),
+        ({"assistant_id": 9}, "silent"),
+        ({"assistant_id": 1.5}, "invalid"),
+        ({"assistant_id": {"id": 1}}, "invalid"),
+        ({"customer_identifier": "x" * 256}, "invalid"),
+        ({"customer_identifier": ""}, "invalid"),
+        ({"message": ["hi"]}, "invalid"),
+        ({"variables": "x"}, "invalid"),
+    ],
+)
 def test_generate_reply_regions(override: dict[str, Any], region: str) -> None:
     body = {"assistant_id": 1, "customer_identifier": "+14155551234", "message": "Hi", **override}
     assert REPLY.region(body) == region

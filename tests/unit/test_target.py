@@ -9,12 +9,22 @@ import pytest
 from replyguard.target import ProfileError, load_target, parse_target
 
 REPO = Path(__file__).resolve().parents[2]
-MINIMAL = {"base_url": "http://127.0.0.1:8000/api", "brand": "autocalls",
-           "tokens": {"primary": "${RG_TOKEN}"}, "assistants": {"own": 1}}
-ENV = {"RG_TOKEN": "tok_primary_0123456789", "RG_TOKEN_2": "tok_second_0123456789",
-       "INTELLIXENT_TOKEN": "x" * 20, "INTELLIXENT_TOKEN_2": "y" * 20,
-       "AUTOCALLS_TOKEN": "x" * 20, "AUTOCALLS_TOKEN_2": "y" * 20,
-       "FAMULOR_TOKEN": "x" * 20, "FAMULOR_TOKEN_2": "y" * 20}
+MINIMAL = {
+    "base_url": "http://127.0.0.1:8000/api",
+    "brand": "autocalls",
+    "tokens": {"primary": "${RG_TOKEN}"},
+    "assistants": {"own": 1},
+}
+ENV = {
+    "RG_TOKEN": "tok_primary_0123456789",
+    "RG_TOKEN_2": "tok_second_0123456789",
+    "INTELLIXENT_TOKEN": "x" * 20,
+    "INTELLIXENT_TOKEN_2": "y" * 20,
+    "AUTOCALLS_TOKEN": "x" * 20,
+    "AUTOCALLS_TOKEN_2": "y" * 20,
+    "FAMULOR_TOKEN": "x" * 20,
+    "FAMULOR_TOKEN_2": "y" * 20,
+}
 
 
 def test_minimal_profile_gets_brand_paths_and_documented_limit() -> None:
@@ -38,25 +48,30 @@ def test_explicit_paths_override_brand() -> None:
     assert parse_target(raw, env=ENV).paths.generate_reply == "/v2/reply"
 
 
-@pytest.mark.parametrize(("change", "key"), [
-    ({"base_url": "ftp://x"}, "base_url"),
-    ({"brand": "acme"}, "brand"),
-    ({"colour": "red"}, "colour"),
-    ({"tokens": {}}, "tokens.primary"),
-    ({"tokens": {"primary": "${NOT_SET_ANYWHERE}"}}, "tokens.primary"),
-    ({"tokens": {"primary": "a", "tertiary": "b"}}, "tokens.tertiary"),
-    ({"assistants": {"own": "abc"}}, "assistants.own"),
-    ({"assistants": {"own": True}}, "assistants.own"),
-    ({"catalog": {"voices": [{"id": 1, "modes": ["stereo"]}]}}, "catalog.voices[0].modes[0]"),
-    ({"catalog": {"voices": [{"id": 1}]}}, "catalog.voices[0].modes"),
-    ({"catalog": {"languages": [1, "two"]}}, "catalog.languages[1]"),
-    ({"catalog": {"phone_numbers": [{"id": 9, "callerid": True}]}},
-     "catalog.phone_numbers[0].callerid"),
-    ({"rate_limit": {"limit": 0}}, "rate_limit.limit"),
-    ({"rate_limit": {"window_seconds": -1}}, "rate_limit.window_seconds"),
-    ({"safety": {"allow_writes": "yes"}}, "safety.allow_writes"),
-    ({"paths": {"generate_reply": "no-slash"}}, "paths.generate_reply"),
-])
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"base_url": "ftp://x"}, "base_url"),
+        ({"brand": "acme"}, "brand"),
+        ({"colour": "red"}, "colour"),
+        ({"tokens": {}}, "tokens.primary"),
+        ({"tokens": {"primary": "${NOT_SET_ANYWHERE}"}}, "tokens.primary"),
+        ({"tokens": {"primary": "a", "tertiary": "b"}}, "tokens.tertiary"),
+        ({"assistants": {"own": "abc"}}, "assistants.own"),
+        ({"assistants": {"own": True}}, "assistants.own"),
+        ({"catalog": {"voices": [{"id": 1, "modes": ["stereo"]}]}}, "catalog.voices[0].modes[0]"),
+        ({"catalog": {"voices": [{"id": 1}]}}, "catalog.voices[0].modes"),
+        ({"catalog": {"languages": [1, "two"]}}, "catalog.languages[1]"),
+        (
+            {"catalog": {"phone_numbers": [{"id": 9, "callerid": True}]}},
+            "catalog.phone_numbers[0].callerid",
+        ),
+        ({"rate_limit": {"limit": 0}}, "rate_limit.limit"),
+        ({"rate_limit": {"window_seconds": -1}}, "rate_limit.window_seconds"),
+        ({"safety": {"allow_writes": "yes"}}, "safety.allow_writes"),
+        ({"paths": {"generate_reply": "no-slash"}}, "paths.generate_reply"),
+    ],
+)
 def test_bad_profile_names_the_key(change: dict, key: str) -> None:
     with pytest.raises(ProfileError) as info:
         parse_target({**MINIMAL, **change}, env=ENV)

@@ -40,8 +40,9 @@ def _brands_from_contract() -> Mapping[str, Brand]:
     table = {}
     for name in brands():
         paths = operation_paths(name)
-        table[name] = Brand(brand_servers(name)[0]["url"], paths["generate_reply"],
-                            paths["create_assistant"])
+        table[name] = Brand(
+            brand_servers(name)[0]["url"], paths["generate_reply"], paths["create_assistant"]
+        )
     return table
 
 

@@ -118,65 +118,180 @@ class OptionSpec:
 
 
 OPTIONS: tuple[OptionSpec, ...] = (
-    OptionSpec("target", "--target", _path, None, metavar="FILE",
-               help="Target profile (TOML or JSON). Default: ./replyguard.toml or one in a "
-                    "parent folder up to the repository root, else the embedded reference."),
-    OptionSpec("allow_writes", "--allow-writes", _bool, False, profile="safety.allow_writes",
-               boolean=True,
-               help="May the run create assistants. With --no-allow-writes, create-assistant "
-                    "only gets payloads that must be rejected, whatever the profile says."),
-    OptionSpec("max_requests", "--max-requests", _count, None, profile="safety.max_requests",
-               metavar="N", help="Cap on the run's requests, 0 = none (default: the "
-                                 "profile's, else 500; none on an exhaustive target)."),
-    OptionSpec("max_billed_calls", "--max-billed-calls", _count, None,
-               profile="safety.max_billed_calls", metavar="N",
-               help="Cap on generate-reply calls that can be billed (can answer 200); default "
-                    "20 on a non-exhaustive target, none on an exhaustive one."),
-    OptionSpec("strict", "--strict", _bool, False, profile="strict", boolean=True,
-               help="Enforce the contract's own decisions where the documents are silent: "
-                    "an observation that disagrees fails its silent.* rule."),
-    OptionSpec("rules", "--rules", _text, None, metavar="GLOBS",
-               help="Only rules matching these comma-separated globs, e.g. 'ratelimit.*'."),
-    OptionSpec("keyword", "-k", _text, None, metavar="EXPR",
-               help="Only tests matching this pytest -k expression."),
-    OptionSpec("report_json", "--report-json", _path, None, metavar="FILE",
-               help="Write the report (every rule's verdict, the observations) as JSON here."),
-    OptionSpec("junit_xml", "--junit-xml", _path, None, metavar="FILE",
-               help="Write one JUnit test case per rule here."),
-    OptionSpec("format", "--format", _format, "auto", metavar="|".join(FORMATS),
-               help="auto: a table on a terminal, one line per rule that did not pass when "
-                    "piped; json: the report on stdout."),
-    OptionSpec("show_passed", "--show-passed", _bool, True, boolean=True,
-               negative="--hide-passed",
-               help="List passing rules in the table."),
-    OptionSpec("plan", "--plan", _bool, None, boolean=True,
-               help="--plan prints what the run will send (rehearsed against an embedded "
-                    "reference shaped like the target) and sends nothing; --no-plan skips the "
-                    "rehearsal a non-exhaustive target gets before its first request."),
-    OptionSpec("reference_window", "--reference-window", _seconds, REFERENCE_WINDOW,
-               metavar="SECONDS",
-               help="Rate-limit window of the embedded reference (it proves the rate-limit "
-                    "rules in seconds)."),
+    OptionSpec(
+        "target",
+        "--target",
+        _path,
+        None,
+        metavar="FILE",
+        help="Target profile (TOML or JSON). Default: ./replyguard.toml or one in a "
+        "parent folder up to the repository root, else the embedded reference.",
+    ),
+    OptionSpec(
+        "allow_writes",
+        "--allow-writes",
+        _bool,
+        False,
+        profile="safety.allow_writes",
+        boolean=True,
+        help="May the run create assistants. With --no-allow-writes, create-assistant "
+        "only gets payloads that must be rejected, whatever the profile says.",
+    ),
+    OptionSpec(
+        "max_requests",
+        "--max-requests",
+        _count,
+        None,
+        profile="safety.max_requests",
+        metavar="N",
+        help="Cap on the run's requests, 0 = none (default: the "
+        "profile's, else 500; none on an exhaustive target).",
+    ),
+    OptionSpec(
+        "max_billed_calls",
+        "--max-billed-calls",
+        _count,
+        None,
+        profile="safety.max_billed_calls",
+        metavar="N",
+        help="Cap on generate-reply calls that can be billed (can answer 200); default "
+        "20 on a non-exhaustive target, none on an exhaustive one.",
+    ),
+    OptionSpec(
+        "strict",
+        "--strict",
+        _bool,
+        False,
+        profile="strict",
+        boolean=True,
+        help="Enforce the contract's own decisions where the documents are silent: "
+        "an observation that disagrees fails its silent.* rule.",
+    ),
+    OptionSpec(
+        "rules",
+        "--rules",
+        _text,
+        None,
+        metavar="GLOBS",
+        help="Only rules matching these comma-separated globs, e.g. 'ratelimit.*'.",
+    ),
+    OptionSpec(
+        "keyword",
+        "-k",
+        _text,
+        None,
+        metavar="EXPR",
+        help="Only tests matching this pytest -k expression.",
+    ),
+    OptionSpec(
+        "report_json",
+        "--report-json",
+        _path,
+        None,
+        metavar="FILE",
+        help="Write the report (every rule's verdict, the observations) as JSON here.",
+    ),
+    OptionSpec(
+        "junit_xml",
+        "--junit-xml",
+        _path,
+        None,
+        metavar="FILE",
+        help="Write one JUnit test case per rule here.",
+    ),
+    OptionSpec(
+        "format",
+        "--format",
+        _format,
+        "auto",
+        metavar="|".join(FORMATS),
+        help="auto: a table on a terminal, one line per rule that did not pass when "
+        "piped; json: the report on stdout.",
+    ),
+    OptionSpec(
+        "show_passed",
+        "--show-passed",
+        _bool,
+        True,
+        boolean=True,
+        negative="--hide-passed",
+        help="List passing rules in the table.",
+    ),
+    OptionSpec(
+        "plan",
+        "--plan",
+        _bool,
+        None,
+        boolean=True,
+        help="--plan prints what the run will send (rehearsed against an embedded "
+        "reference shaped like the target) and sends nothing; --no-plan skips the "
+        "rehearsal a non-exhaustive target gets before its first request.",
+    ),
+    OptionSpec(
+        "reference_window",
+        "--reference-window",
+        _seconds,
+        REFERENCE_WINDOW,
+        metavar="SECONDS",
+        help="Rate-limit window of the embedded reference (it proves the rate-limit "
+        "rules in seconds).",
+    ),
     # The regression gate (replyguard.gate): read before the run, applied to its report.
-    OptionSpec("baseline", "--baseline", _path, None, profile="baseline", metavar="FILE",
-               help="An earlier --report-json to compare with: a new failure, or a rule no "
-                    "longer tested, fails the run (a profile path is read beside the profile)."),
-    OptionSpec("known_deviations", "--known-deviations", _path, None,
-               profile="known_deviations", metavar="FILE",
-               help="TOML list of accepted failures, each with a reason and an optional "
-                    "until date; an unknown rule id is a usage error."),
-    OptionSpec("fail_on_drift", "--fail-on-drift", _bool, False, boolean=True,
-               help="Fail when an observation in the documents' silent zones changed since "
-                    "the baseline."),
-    OptionSpec("last_failed", "--last-failed", _report_or_last, None, metavar="[REPORT]",
-               optional_value=True,
-               help="Run only the tests of the rules that failed or erred in REPORT (default: "
-                    "the last report written in this directory, .replyguard/last-report.json)."),
-    OptionSpec("report_html", "--report-html", _path, None, metavar="FILE",
-               help="Write a self-contained HTML report here."),
-    OptionSpec("report_md", "--report-md", _path, None, metavar="FILE",
-               help="Write a Markdown summary here; also appended to $GITHUB_STEP_SUMMARY "
-                    "when that is set."),
+    OptionSpec(
+        "baseline",
+        "--baseline",
+        _path,
+        None,
+        profile="baseline",
+        metavar="FILE",
+        help="An earlier --report-json to compare with: a new failure, or a rule no "
+        "longer tested, fails the run (a profile path is read beside the profile).",
+    ),
+    OptionSpec(
+        "known_deviations",
+        "--known-deviations",
+        _path,
+        None,
+        profile="known_deviations",
+        metavar="FILE",
+        help="TOML list of accepted failures, each with a reason and an optional "
+        "until date; an unknown rule id is a usage error.",
+    ),
+    OptionSpec(
+        "fail_on_drift",
+        "--fail-on-drift",
+        _bool,
+        False,
+        boolean=True,
+        help="Fail when an observation in the documents' silent zones changed since the baseline.",
+    ),
+    OptionSpec(
+        "last_failed",
+        "--last-failed",
+        _report_or_last,
+        None,
+        metavar="[REPORT]",
+        optional_value=True,
+        help="Run only the tests of the rules that failed or erred in REPORT (default: "
+        "the last report written in this directory, .replyguard/last-report.json).",
+    ),
+    OptionSpec(
+        "report_html",
+        "--report-html",
+        _path,
+        None,
+        metavar="FILE",
+        help="Write a self-contained HTML report here.",
+    ),
+    OptionSpec(
+        "report_md",
+        "--report-md",
+        _path,
+        None,
+        metavar="FILE",
+        help="Write a Markdown summary here; also appended to $GITHUB_STEP_SUMMARY "
+        "when that is set.",
+    ),
 )
 
 _BY_NAME = {spec.name: spec for spec in OPTIONS}

@@ -18,9 +18,7 @@ from replyguard.config.options import OPTIONS, OptionSpec, option
 from replyguard.gate.run import GateOptions, gate_options
 from replyguard.target import Profile, Target, load_profile
 
-__all__ = ["Choices", "RunConfig", "load_run_config", "read_choices",
-           "run_config"]
-
+__all__ = ["Choices", "RunConfig", "load_run_config", "read_choices", "run_config"]
 
 
 @dataclass(slots=True, frozen=True)
@@ -81,8 +79,9 @@ def _flag_name(spec: OptionSpec, value: Any) -> str:
     return spec.flag
 
 
-def read_choices(flags: Mapping[str, Any], env: Mapping[str, str] | None = None,
-                 cwd: Path | None = None) -> Choices:
+def read_choices(
+    flags: Mapping[str, Any], env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> Choices:
     """Flags (text as typed, or True/False for a flag pair) over variables, each parsed once."""
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
@@ -91,8 +90,11 @@ def read_choices(flags: Mapping[str, Any], env: Mapping[str, str] | None = None,
         given = flags.get(spec.name)
         if given is not None:
             origin = _flag_name(spec, given)
-            values[spec.name] = given if isinstance(given, bool) or not isinstance(
-                given, str) else spec.from_text(given, origin)
+            values[spec.name] = (
+                given
+                if isinstance(given, bool) or not isinstance(given, str)
+                else spec.from_text(given, origin)
+            )
             origins[spec.name] = f"flag {origin}"
             continue
         text = env.get(spec.env)
@@ -132,9 +134,11 @@ def run_config(choices: Choices, profile: Profile, *, embedded: bool = False) ->
     # The loader already applied the profile and the defaults to the safety section (its
     # defaults depend on the target: an exhaustive one has no caps); a flag or variable wins.
     safety = profile.target.safety
-    overrides = {name: resolved[name] for name in ("allow_writes", "max_requests",
-                                                   "max_billed_calls")
-                 if choices.get(name) is not None}
+    overrides = {
+        name: resolved[name]
+        for name in ("allow_writes", "max_requests", "max_billed_calls")
+        if choices.get(name) is not None
+    }
     target = replace(profile.target, safety=replace(safety, **overrides))
 
     def final(name: str) -> Any:
@@ -143,17 +147,23 @@ def run_config(choices: Choices, profile: Profile, *, embedded: bool = False) ->
 
     rules = tuple(g.strip() for g in (final("rules") or "").split(",") if g.strip())
     return RunConfig(
-        target=target, profile_path=Path(profile.path), embedded=embedded,
-        strict=bool(final("strict")), rules=rules, keyword=final("keyword"),
-        report_json=final("report_json"), junit_xml=final("junit_xml"),
-        format=final("format"), show_passed=bool(final("show_passed")),
-        reference_window=float(final("reference_window")), plan=final("plan"),
-        gate=gate_options(final, origins, Path(profile.path)), origins=origins)
+        target=target,
+        profile_path=Path(profile.path),
+        embedded=embedded,
+        strict=bool(final("strict")),
+        rules=rules,
+        keyword=final("keyword"),
+        report_json=final("report_json"),
+        junit_xml=final("junit_xml"),
+        format=final("format"),
+        show_passed=bool(final("show_passed")),
+        reference_window=float(final("reference_window")),
+        plan=final("plan"),
+        gate=gate_options(final, origins, Path(profile.path)),
+        origins=origins,
+    )
 
 
 def load_run_config(choices: Choices, profile_path: Path, *, embedded: bool = False) -> RunConfig:
     """Read the profile (once) and resolve the run against it."""
     return run_config(choices, load_profile(profile_path), embedded=embedded)
-
-
-

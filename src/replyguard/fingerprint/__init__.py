@@ -9,5 +9,12 @@ Items the documents settle are verdicts (``pass`` / ``fail``); the rest are obse
 from replyguard.fingerprint._analysis import Fingerprint, Item, fingerprint
 from replyguard.fingerprint._probe import Probe, ProbePlan, probe_from_response, run_probes
 
-__all__ = ["Fingerprint", "Item", "Probe", "ProbePlan", "fingerprint", "probe_from_response",
-           "run_probes"]
+__all__ = [
+    "Fingerprint",
+    "Item",
+    "Probe",
+    "ProbePlan",
+    "fingerprint",
+    "probe_from_response",
+    "run_probes",
+]

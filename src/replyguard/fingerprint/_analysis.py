@@ -64,8 +64,11 @@ class Fingerprint:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
-        return {"passed": self.passed, "probes": self.probes,
-                "items": [asdict(i) for i in self.items]}
+        return {
+            "passed": self.passed,
+            "probes": self.probes,
+            "items": [asdict(i) for i in self.items],
+        }
 
 
 def _step(probes: Sequence[Probe], name: str) -> list[Probe]:
@@ -89,8 +92,16 @@ class _Analysis:
     def at(self, probe: Probe) -> str:
         return f"+{probe.sent - self.t0:.2f}s"
 
-    def add(self, name: str, value: str, evidence: str, *, level: str = OBSERVATION,
-            outcome: str = "observed", rule: str = "") -> None:
+    def add(
+        self,
+        name: str,
+        value: str,
+        evidence: str,
+        *,
+        level: str = OBSERVATION,
+        outcome: str = "observed",
+        rule: str = "",
+    ) -> None:
         self.items.append(Item(name, value, evidence, level, outcome, rule))
 
     def untested(self, name: str, why: str, *, level: str = OBSERVATION, rule: str = "") -> None:
@@ -102,8 +113,9 @@ class _Analysis:
         if served is None:
             return None
         index = self.p.index(served)
-        before = next((q for q in reversed(self.p[:index]) if q.role == "primary"
-                       and q.status == 429), None)
+        before = next(
+            (q for q in reversed(self.p[:index]) if q.role == "primary" and q.status == 429), None
+        )
         lo = before.sent if before is not None else served.sent
         return lo, served.received, served
 
@@ -113,9 +125,14 @@ class _Analysis:
         prime = _step(self.p, "prime")
         if not prime or _first(prime, 429) is None:
             statuses = sorted({p.status for p in prime})
-            self.add("limit", f"no 429 after {len(prime)} calls",
-                     f"{len(prime)} calls with one token answered {statuses}",
-                     level=VERDICT, outcome="fail", rule="ratelimit.limit")
+            self.add(
+                "limit",
+                f"no 429 after {len(prime)} calls",
+                f"{len(prime)} calls with one token answered {statuses}",
+                level=VERDICT,
+                outcome="fail",
+                rule="ratelimit.limit",
+            )
             return
         start = _first(_step(self.p, "reset0"), 200)
         quiet = _step(self.p, "quiet")
@@ -123,34 +140,60 @@ class _Analysis:
             last = prime[-1]
             polls = _step(self.p, "reset0")
             after = quiet[0].status if quiet else "none"
-            self.add("limit", "not measured", "the token never served again",
-                     level=VERDICT, outcome="not tested", rule="ratelimit.limit")
-            self.add("window length", "never resets",
-                     f"throttled from {self.at(last)}; {len(polls)} polls over "
-                     f"{_s(polls[-1].received - last.sent) if polls else '0s'} all 429, then "
-                     f"after a quiet {self.window + 1:g}s: HTTP {after}",
-                     level=VERDICT, outcome="fail" if after != 200 else "observed",
-                     rule="ratelimit.recovers")
+            self.add(
+                "limit",
+                "not measured",
+                "the token never served again",
+                level=VERDICT,
+                outcome="not tested",
+                rule="ratelimit.limit",
+            )
+            self.add(
+                "window length",
+                "never resets",
+                f"throttled from {self.at(last)}; {len(polls)} polls over "
+                f"{_s(polls[-1].received - last.sent) if polls else '0s'} all 429, then "
+                f"after a quiet {self.window + 1:g}s: HTTP {after}",
+                level=VERDICT,
+                outcome="fail" if after != 200 else "observed",
+                rule="ratelimit.recovers",
+            )
             return
         w1 = _step(self.p, "w1")
         served = 1 + sum(1 for p in w1 if p.status == 200)
         ok = served == self.limit and bool(w1) and w1[-1].status == 429
-        self.add("limit", f"{served} per window",
-                 f"window opened at {self.at(start)}: {served} answered 200, the next 429 "
-                 f"(documented: {self.limit})", level=VERDICT,
-                 outcome="pass" if ok else "fail", rule="ratelimit.limit")
+        self.add(
+            "limit",
+            f"{served} per window",
+            f"window opened at {self.at(start)}: {served} answered 200, the next 429 "
+            f"(documented: {self.limit})",
+            level=VERDICT,
+            outcome="pass" if ok else "fail",
+            rule="ratelimit.limit",
+        )
         reset = self.reset_of("reset1")
         if reset is None:
-            self.add("window length", "never resets", "no 200 while polling after the count",
-                     level=VERDICT, outcome="fail", rule="ratelimit.recovers")
+            self.add(
+                "window length",
+                "never resets",
+                "no 200 while polling after the count",
+                level=VERDICT,
+                outcome="fail",
+                rule="ratelimit.recovers",
+            )
             return
         lo = reset[0] - start.received
         hi = reset[1] - start.sent
         good = lo <= self.window + _LATE and hi >= self.window - _EARLY
-        self.add("window length", f"{(lo + hi) / 2:.2f}s (between {lo:.2f} and {hi:.2f})",
-                 f"window opened at {self.at(start)}, first 200 after it at "
-                 f"{self.at(reset[2])} (documented: {self.window:g}s)", level=VERDICT,
-                 outcome="pass" if good else "fail", rule="ratelimit.limit")
+        self.add(
+            "window length",
+            f"{(lo + hi) / 2:.2f}s (between {lo:.2f} and {hi:.2f})",
+            f"window opened at {self.at(start)}, first 200 after it at "
+            f"{self.at(reset[2])} (documented: {self.window:g}s)",
+            level=VERDICT,
+            outcome="pass" if good else "fail",
+            rule="ratelimit.limit",
+        )
 
     def kind_and_anchor(self) -> None:
         reset = self.reset_of("reset1")
@@ -166,8 +209,10 @@ class _Analysis:
             evidence = f"at the reset ({self.at(reset[2])}) all {back} slots came back at once"
         elif back <= max(1, limit // 2):
             kind = "sliding"
-            evidence = (f"at the reset ({self.at(reset[2])}) only {back} of {limit} came back: "
-                        "slots free up as earlier calls age out")
+            evidence = (
+                f"at the reset ({self.at(reset[2])}) only {back} of {limit} came back: "
+                "slots free up as earlier calls age out"
+            )
         else:
             kind = "unclear"
             evidence = f"at the reset {back} of {limit} slots came back"
@@ -176,8 +221,12 @@ class _Analysis:
         opened = _first(w3, 200)
         end = self.reset_of("reset3")
         if kind != "fixed" or opened is None or end is None:
-            self.untested("window anchor", "only a fixed window has an anchor" if kind != "fixed"
-                          else "no third reset observed")
+            self.untested(
+                "window anchor",
+                "only a fixed window has an anchor"
+                if kind != "fixed"
+                else "no third reset observed",
+            )
             return
         span = ((end[0] - opened.received) + (end[1] - opened.sent)) / 2
         if span >= self.window * 0.75:
@@ -186,35 +235,48 @@ class _Analysis:
             value = "clock"
         else:
             value = "unclear"
-        self.add("window anchor", value,
-                 f"a window opened at {self.at(opened)}, 1.5 windows after a reset, reset "
-                 f"{span:.2f}s later (on the clock it would reset half a window later)")
+        self.add(
+            "window anchor",
+            value,
+            f"a window opened at {self.at(opened)}, 1.5 windows after a reset, reset "
+            f"{span:.2f}s later (on the clock it would reset half a window later)",
+        )
 
     def counted(self) -> None:
         for status, step, kind, decision in (
-                (422, "422", "invalid", "counts (contract: counts_failed_validation)"),
-                (404, "404", "missing", ""), (402, "402", "no-balance", "")):
+            (422, "422", "invalid", "counts (contract: counts_failed_validation)"),
+            (404, "404", "missing", ""),
+            (402, "402", "no-balance", ""),
+        ):
             calls = _step(self.p, step)
             if not calls:
-                self.untested(f"{status} counts", "no such calls (missing token or an earlier "
-                              "step could not finish)")
+                self.untested(
+                    f"{status} counts",
+                    "no such calls (missing token or an earlier step could not finish)",
+                )
                 continue
             tried = [c for c in calls if c.kind == kind]
             answered = [c.status for c in tried]
             last = calls[-1]
             if status == 402:
                 count = sum(1 for s in answered if s == 402)
-                value = "yes" if answered[-1] == 429 and count == len(answered) - 1 else \
-                    "no" if count == len(answered) else "unclear"
+                value = (
+                    "yes"
+                    if answered[-1] == 429 and count == len(answered) - 1
+                    else "no"
+                    if count == len(answered)
+                    else "unclear"
+                )
                 evidence = f"{len(answered)} calls with the low-balance token: {answered}"
             else:
                 if any(s != status for s in answered):
                     self.untested(f"{status} counts", f"{kind} calls answered {answered}")
                     continue
-                value = "yes" if last.status == 429 else "no" if last.status == 200 \
-                    else "unclear"
-                evidence = (f"after {len(tried)} answers {status} in a fresh window, a valid "
-                            f"call answered {last.status}")
+                value = "yes" if last.status == 429 else "no" if last.status == 200 else "unclear"
+                evidence = (
+                    f"after {len(tried)} answers {status} in a fresh window, a valid "
+                    f"call answered {last.status}"
+                )
             if decision:
                 agrees = "agrees" if value == "yes" else "differs"
                 evidence += f"; {decision}: {agrees}"
@@ -224,13 +286,21 @@ class _Analysis:
             self.untested("401 counts", f"calls with an unknown token answered {bad}")
         else:
             value = "yes" if bad[-1] == 429 else "no"
-            self.add("401 counts", value, f"{len(bad)} calls with an unknown token answered "
-                     f"{bad}; contract: counts_unauthenticated false: "
-                     f"{'agrees' if value == 'no' else 'differs'}")
+            self.add(
+                "401 counts",
+                value,
+                f"{len(bad)} calls with an unknown token answered "
+                f"{bad}; contract: counts_unauthenticated false: "
+                f"{'agrees' if value == 'no' else 'differs'}",
+            )
         quiet = _step(self.p, "quiet")
         if quiet and quiet[0].status == 200:
-            self.add("429 counts", "yes", "polling every few tenths of a second kept the token "
-                     "throttled; it was served after a quiet window")
+            self.add(
+                "429 counts",
+                "yes",
+                "polling every few tenths of a second kept the token "
+                "throttled; it was served after a quiet window",
+            )
         elif self.reset_of("reset0") is not None:
             polls = [p for p in _step(self.p, "reset0") if p.status == 429]
             self.add("429 counts", "no", f"{len(polls)} throttled polls did not delay the reset")
@@ -241,8 +311,12 @@ class _Analysis:
         calls = {p.role: p.status for p in _step(self.p, "scope")}
         rule = "ratelimit.per-token"
         if "secondary" not in calls:
-            self.untested("scope", "needs tokens.secondary while the primary token is "
-                          "throttled", level=VERDICT, rule=rule)
+            self.untested(
+                "scope",
+                "needs tokens.secondary while the primary token is throttled",
+                level=VERDICT,
+                rule=rule,
+            )
             return
         # Any answer but a 429 shows the token was not throttled (another account's token may
         # well answer 404 for this account's assistant).
@@ -255,8 +329,14 @@ class _Analysis:
         else:
             value, outcome = "account or global", "fail"
         shown = ", ".join(f"{role} {status}" for role, status in calls.items())
-        self.add("scope", value, f"while the primary token was throttled: {shown} "
-                 "(documented: per API token)", level=VERDICT, outcome=outcome, rule=rule)
+        self.add(
+            "scope",
+            value,
+            f"while the primary token was throttled: {shown} (documented: per API token)",
+            level=VERDICT,
+            outcome=outcome,
+            rule=rule,
+        )
 
     def lockouts(self) -> list[tuple[list[Probe], float, float]]:
         """Each run of 429s on the primary token with the reset that ended it."""
@@ -277,79 +357,137 @@ class _Analysis:
         if self.reset_of("reset0") is None:
             # Never served again: the whole run of 429s is one lockout that had not ended by
             # the last call.
-            run = [q for q in self.p if q.role == "primary" and q.kind == "valid"
-                   and q.step in ("prime", "reset0", "quiet") and q.status == 429]
+            run = [
+                q
+                for q in self.p
+                if q.role == "primary"
+                and q.kind == "valid"
+                and q.step in ("prime", "reset0", "quiet")
+                and q.status == 429
+            ]
             if run:
                 out.append((run, run[-1].sent, float("inf")))
         return out
 
     def retry_after(self) -> None:
         lockouts = self.lockouts()
-        samples = [(q, lo, hi) for run, lo, hi in lockouts for q in run
-                   if isinstance(q.retry_after, int | float)
-                   and not isinstance(q.retry_after, bool)]
+        samples = [
+            (q, lo, hi)
+            for run, lo, hi in lockouts
+            for q in run
+            if isinstance(q.retry_after, int | float) and not isinstance(q.retry_after, bool)
+        ]
         if not samples:
             self.untested("retry_after", "no 429 with a numeric retry_after before a reset")
-            self.untested("retry_after honest", "no 429 with a numeric retry_after",
-                          level=VERDICT, rule="ratelimit.recovers")
+            self.untested(
+                "retry_after honest",
+                "no 429 with a numeric retry_after",
+                level=VERDICT,
+                rule="ratelimit.recovers",
+            )
         else:
             falls = any(len({q.retry_after for q in run}) > 1 for run, _, _ in lockouts)
             values = sorted({q.retry_after for q, _, _ in samples})
-            value = "counts down" if falls else f"constant {values[0]:g}" \
-                if len(values) == 1 else "unclear"
-            over = max((q.received + q.retry_after - hi for q, _, hi in samples
-                        if hi != float("inf")), default=0.0)
-            self.add("retry_after", value, f"{len(samples)} throttled answers before "
-                     f"{len(lockouts)} resets gave {values}; overstates the wait by up to "
-                     f"{max(0.0, over):.2f}s")
+            value = (
+                "counts down"
+                if falls
+                else f"constant {values[0]:g}"
+                if len(values) == 1
+                else "unclear"
+            )
+            over = max(
+                (q.received + q.retry_after - hi for q, _, hi in samples if hi != float("inf")),
+                default=0.0,
+            )
+            self.add(
+                "retry_after",
+                value,
+                f"{len(samples)} throttled answers before "
+                f"{len(lockouts)} resets gave {values}; overstates the wait by up to "
+                f"{max(0.0, over):.2f}s",
+            )
             short = [(q, lo) for q, lo, _ in samples if q.received + q.retry_after < lo - 0.5]
             if short:
                 q, lo = short[0]
-                self.add("retry_after honest", "too short",
-                         f"retry_after {q.retry_after:g} at {self.at(q)}, still throttled "
-                         f"{lo - q.received:.2f}s later", level=VERDICT, outcome="fail",
-                         rule="ratelimit.recovers")
+                self.add(
+                    "retry_after honest",
+                    "too short",
+                    f"retry_after {q.retry_after:g} at {self.at(q)}, still throttled "
+                    f"{lo - q.received:.2f}s later",
+                    level=VERDICT,
+                    outcome="fail",
+                    rule="ratelimit.recovers",
+                )
             else:
-                self.add("retry_after honest", "yes", "every wait it asked for was enough",
-                         level=VERDICT, outcome="pass", rule="ratelimit.recovers")
+                self.add(
+                    "retry_after honest",
+                    "yes",
+                    "every wait it asked for was enough",
+                    level=VERDICT,
+                    outcome="pass",
+                    rule="ratelimit.recovers",
+                )
         self.headers(lockouts)
 
     def headers(self, lockouts: list[tuple[list[Probe], float, float]]) -> None:
         throttled = [p for p in self.p if p.status == 429 and p.role == "primary"]
         with_header = [p for p in throttled if p.retry_after_header is not None]
         if not with_header:
-            self.add("Retry-After header", "not sent", f"{len(throttled)} throttled answers "
-                     "without it (allowed: not documented)")
+            self.add(
+                "Retry-After header",
+                "not sent",
+                f"{len(throttled)} throttled answers without it (allowed: not documented)",
+            )
         else:
             bad = [p for p in with_header if not _close(p.retry_after_header, p.retry_after, 1)]
-            self.add("Retry-After header", "agrees" if not bad else "disagrees",
-                     f"{len(with_header)} answers; e.g. Retry-After "
-                     f"{(bad or with_header)[0].retry_after_header!r}, retry_after "
-                     f"{(bad or with_header)[0].retry_after!r}", level=VERDICT,
-                     outcome="fail" if bad else "pass",
-                     rule="ratelimit.retry-after.header-agrees")
+            self.add(
+                "Retry-After header",
+                "agrees" if not bad else "disagrees",
+                f"{len(with_header)} answers; e.g. Retry-After "
+                f"{(bad or with_header)[0].retry_after_header!r}, retry_after "
+                f"{(bad or with_header)[0].retry_after!r}",
+                level=VERDICT,
+                outcome="fail" if bad else "pass",
+                rule="ratelimit.retry-after.header-agrees",
+            )
         self.remaining()
-        resets = [(q, hi) for run, _, hi in lockouts for q in run if q.reset is not None
-                  and hi != float("inf")]
+        resets = [
+            (q, hi)
+            for run, _, hi in lockouts
+            for q in run
+            if q.reset is not None and hi != float("inf")
+        ]
         if not resets:
             carried = [p for p in throttled if p.reset is not None]
             if carried:
-                self.untested("X-RateLimit-Reset", f"sent on {len(carried)} answers, but no "
-                              "reset was seen to compare it with")
+                self.untested(
+                    "X-RateLimit-Reset",
+                    f"sent on {len(carried)} answers, but no reset was seen to compare it with",
+                )
             else:
                 self.add("X-RateLimit-Reset", "not sent", "no throttled answer carried it")
             return
-        wrong = [(q, hi) for q, hi in resets
-                 if not _close(q.reset, q.received + _num(q.retry_after_header, q.retry_after),
-                               1.5)]
+        wrong = [
+            (q, hi)
+            for q, hi in resets
+            if not _close(q.reset, q.received + _num(q.retry_after_header, q.retry_after), 1.5)
+        ]
         late = [(q, hi) for q, hi in resets if not _close(q.reset, hi, 1.5)]
-        value = "agrees" if not wrong and not late else \
-            "agrees with Retry-After, not with the reset seen" if not wrong else "disagrees"
+        value = (
+            "agrees"
+            if not wrong and not late
+            else "agrees with Retry-After, not with the reset seen"
+            if not wrong
+            else "disagrees"
+        )
         q, hi = (wrong or late or resets)[0]
-        self.add("X-RateLimit-Reset", value,
-                 f"{len(resets)} answers; e.g. {q.reset} at {self.at(q)}: now + Retry-After = "
-                 f"{q.received + _num(q.retry_after_header, q.retry_after):.0f}, reset seen "
-                 f"at {hi:.0f}")
+        self.add(
+            "X-RateLimit-Reset",
+            value,
+            f"{len(resets)} answers; e.g. {q.reset} at {self.at(q)}: now + Retry-After = "
+            f"{q.received + _num(q.retry_after_header, q.retry_after):.0f}, reset seen "
+            f"at {hi:.0f}",
+        )
 
     def remaining(self) -> None:
         bursts = [_step(self.p, s) for s in ("w1", "w2", "w3")]
@@ -370,9 +508,14 @@ class _Analysis:
                 problems.append(f"served calls showed {values}")
             if values and values[-1] != 0:
                 problems.append(f"the last call served before a 429 showed {values[-1]}")
-        self.add("X-RateLimit-Remaining", "agrees" if not problems else "disagrees",
-                 problems[0] if problems else f"{len(served)} served calls: it fell by one "
-                 "with each and reached 0 before the 429")
+        self.add(
+            "X-RateLimit-Remaining",
+            "agrees" if not problems else "disagrees",
+            problems[0]
+            if problems
+            else f"{len(served)} served calls: it fell by one "
+            "with each and reached 0 before the 429",
+        )
 
 
 def _num(header: str | None, fallback: Any) -> float:

@@ -60,14 +60,31 @@ class Probe:
         return cls(**dict(data))
 
 
-def probe_from_response(step: str, role: str, kind: str, sent: float, received: float,
-                        status: int, body: Any, headers: Mapping[str, str]) -> Probe:
+def probe_from_response(
+    step: str,
+    role: str,
+    kind: str,
+    sent: float,
+    received: float,
+    status: int,
+    body: Any,
+    headers: Mapping[str, str],
+) -> Probe:
     """A :class:`Probe` from a decoded answer (``headers`` looked up case-insensitively)."""
     lower = {k.lower(): v for k, v in headers.items()}
     retry_after = body.get("retry_after") if isinstance(body, dict) else None
-    return Probe(step, role, kind, sent, received, status, retry_after,
-                 lower.get("retry-after"), lower.get("x-ratelimit-remaining"),
-                 lower.get("x-ratelimit-reset"))
+    return Probe(
+        step,
+        role,
+        kind,
+        sent,
+        received,
+        status,
+        retry_after,
+        lower.get("retry-after"),
+        lower.get("x-ratelimit-remaining"),
+        lower.get("x-ratelimit-reset"),
+    )
 
 
 #: ``send(step, role, kind)``: make one call and return what came back.
@@ -94,8 +111,13 @@ class _Spent(Exception):
 
 
 class _Driver:
-    def __init__(self, plan: ProbePlan, send: Send, sleep: Callable[[float], None],
-                 clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        plan: ProbePlan,
+        send: Send,
+        sleep: Callable[[float], None],
+        clock: Callable[[], float],
+    ) -> None:
         self.plan, self.send, self.sleep, self.clock = plan, send, sleep, clock
         self.log: list[Probe] = []
 
@@ -170,8 +192,9 @@ class _Driver:
         self.quiet_then("404", "missing")
 
 
-def run_probes(plan: ProbePlan, send: Send, sleep: Callable[[float], None],
-               clock: Callable[[], float]) -> list[Probe]:
+def run_probes(
+    plan: ProbePlan, send: Send, sleep: Callable[[float], None], clock: Callable[[], float]
+) -> list[Probe]:
     """Run the probe sequence; returns every call made, in order (stops early when stuck)."""
     driver = _Driver(plan, send, sleep, clock)
     with contextlib.suppress(_Spent):

@@ -47,10 +47,16 @@ class GateResult:
     """What ``apply_gate`` stored in the report as ``gate``."""
 
 
-def apply_gate(report: MutableMapping[str, Any], *, baseline: Mapping[str, Any] | None = None,
-               baseline_label: str | None = None, deviations: Sequence[Deviation] = (),
-               deviations_label: str | None = None, fail_on_drift: bool = False,
-               today: dt.date | None = None) -> GateResult:
+def apply_gate(
+    report: MutableMapping[str, Any],
+    *,
+    baseline: Mapping[str, Any] | None = None,
+    baseline_label: str | None = None,
+    deviations: Sequence[Deviation] = (),
+    deviations_label: str | None = None,
+    fail_on_drift: bool = False,
+    today: dt.date | None = None,
+) -> GateResult:
     """Judge ``report``; store the findings in ``report["gate"]`` and return the exit code."""
     today = today or dt.date.today()
     entries = rule_entries(report)
@@ -71,8 +77,11 @@ def apply_gate(report: MutableMapping[str, Any], *, baseline: Mapping[str, Any] 
         code = ExitCode.OK
     lines.append(_summary_line(code, failing, stopped, drift, statuses))
     section = {
-        "result": {ExitCode.OK: "ok", ExitCode.FAILED: "failed",
-                   ExitCode.COULD_NOT_JUDGE: "could not judge"}[code],
+        "result": {
+            ExitCode.OK: "ok",
+            ExitCode.FAILED: "failed",
+            ExitCode.COULD_NOT_JUDGE: "could not judge",
+        }[code],
         "exit_code": int(code),
         "baseline": baseline_label if baseline is not None else None,
         "baseline_target": dict(baseline.get("target") or {}) if baseline is not None else None,
@@ -100,20 +109,22 @@ def _status(deviation: Deviation, verdict: str | None, today: dt.date) -> Deviat
 
 def _deviation_line(status: DeviationStatus) -> str:
     d = status.deviation
-    extra = "".join([f"; until {d.until.isoformat()}" if d.until else "",
-                     f"; {d.link}" if d.link else ""])
+    extra = "".join(
+        [f"; until {d.until.isoformat()}" if d.until else "", f"; {d.link}" if d.link else ""]
+    )
     if status.status == "known":
         return f"known deviation: {d.rule}: {d.reason}{extra}"
     if status.status == "expired":
-        return (f"expired known deviation: {d.rule} fails and its date "
-                f"{d.until.isoformat() if d.until else ''} has passed: {d.reason}")
+        return (
+            f"expired known deviation: {d.rule} fails and its date "
+            f"{d.until.isoformat() if d.until else ''} has passed: {d.reason}"
+        )
     if status.status == "fixed":
         return f"{FIX_HINT}: {d.rule} now passes (listed: {d.reason})"
     return f"known deviation not checked this run: {d.rule} ({status.verdict or 'absent'})"
 
 
-def _comparison_lines(comparison: Comparison, label: str | None,
-                      fail_on_drift: bool) -> list[str]:
+def _comparison_lines(comparison: Comparison, label: str | None, fail_on_drift: bool) -> list[str]:
     lines = [f"compared with baseline {label or '(given)'}"]
     for change in comparison.rules:
         before = change.before or "absent"
@@ -128,15 +139,22 @@ def _comparison_lines(comparison: Comparison, label: str | None,
         else:
             lines.append(f"changed: {change.rule} ({before} -> {change.after or 'absent'})")
     for obs in comparison.observations:
-        lines.append(f"{'drift' if fail_on_drift else 'observation changed'}: {obs.zone}: "
-                     f"{obs.probe}: {obs.before} -> {obs.after}")
+        lines.append(
+            f"{'drift' if fail_on_drift else 'observation changed'}: {obs.zone}: "
+            f"{obs.probe}: {obs.before} -> {obs.after}"
+        )
     if len(lines) == 1:
         lines.append("no change since the baseline")
     return lines
 
 
-def _summary_line(code: ExitCode, failing: list[str], stopped: list[Any], drift: bool,
-                  statuses: list[DeviationStatus]) -> str:
+def _summary_line(
+    code: ExitCode,
+    failing: list[str],
+    stopped: list[Any],
+    drift: bool,
+    statuses: list[DeviationStatus],
+) -> str:
     if code is ExitCode.OK:
         known = sum(s.status == "known" for s in statuses)
         return "gate: OK" + (f" ({known} known deviation{'s' * (known != 1)})" if known else "")
@@ -144,8 +162,9 @@ def _summary_line(code: ExitCode, failing: list[str], stopped: list[Any], drift:
         return "gate: could not judge (replyguard errors, no failure)"
     parts = []
     if failing:
-        parts.append(f"{len(failing)} failing rule{'s' * (len(failing) != 1)}: "
-                     + ", ".join(failing))
+        parts.append(
+            f"{len(failing)} failing rule{'s' * (len(failing) != 1)}: " + ", ".join(failing)
+        )
     if stopped:
         parts.append(f"{len(stopped)} rule{'s' * (len(stopped) != 1)} stopped being tested")
     if drift:

@@ -101,9 +101,11 @@ class Comparison:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"rules": [asdict(c) for c in self.rules],
-                "observations": [asdict(c) for c in self.observations],
-                "not_compared": list(self.not_compared)}
+        return {
+            "rules": [asdict(c) for c in self.rules],
+            "observations": [asdict(c) for c in self.observations],
+            "not_compared": list(self.not_compared),
+        }
 
 
 def compare(earlier: Mapping[str, Any], later: Mapping[str, Any]) -> Comparison:
@@ -123,8 +125,11 @@ def compare(earlier: Mapping[str, Any], later: Mapping[str, Any]) -> Comparison:
         kind = _kind(was, now)
         if kind:
             result.rules.append(RuleChange(rule, was, now, kind))
-    skipped = {r for r in set(before) | set(after)
-               if _deselected(before.get(r)) or _deselected(after.get(r))}
+    skipped = {
+        r
+        for r in set(before) | set(after)
+        if _deselected(before.get(r)) or _deselected(after.get(r))
+    }
     if "observations" in earlier and "observations" in later:
         # A version 1 report has no observations: no answer there is not a change.
         result.observations = _observation_changes(earlier, later, skipped)
@@ -152,8 +157,9 @@ def _answers(report: Mapping[str, Any]) -> dict[tuple[str, str], str]:
     return answers
 
 
-def _observation_changes(earlier: Mapping[str, Any], later: Mapping[str, Any],
-                         deselected: set[str]) -> list[ObservationChange]:
+def _observation_changes(
+    earlier: Mapping[str, Any], later: Mapping[str, Any], deselected: set[str]
+) -> list[ObservationChange]:
     old, new = _answers(earlier), _answers(later)
     changes = []
     # Only probes both runs sent: a paid run sends fewer probes than an exhaustive one, and

@@ -23,9 +23,14 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
 @click.command()
 @click.argument("a", type=_FILE)
 @click.argument("b", type=_FILE)
-@click.option("--fail-on-drift", is_flag=True, default=False,
-              envvar="REPLYGUARD_FAIL_ON_DRIFT", show_envvar=True,
-              help="Also exit 1 when an observation in the silent zones differs.")
+@click.option(
+    "--fail-on-drift",
+    is_flag=True,
+    default=False,
+    envvar="REPLYGUARD_FAIL_ON_DRIFT",
+    show_envvar=True,
+    help="Also exit 1 when an observation in the silent zones differs.",
+)
 def diff(a: Path, b: Path, fail_on_drift: bool) -> None:
     """Compare two --report-json files rule by rule; exit 1 when B regresses against A."""
     try:

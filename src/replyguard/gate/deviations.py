@@ -37,8 +37,12 @@ class Deviation:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"rule": self.rule, "reason": self.reason,
-                "until": self.until.isoformat() if self.until else None, "link": self.link}
+        return {
+            "rule": self.rule,
+            "reason": self.reason,
+            "until": self.until.isoformat() if self.until else None,
+            "link": self.link,
+        }
 
 
 def load_deviations(path: Path, rule_ids: Iterable[str]) -> list[Deviation]:
@@ -56,18 +60,21 @@ def load_deviations(path: Path, rule_ids: Iterable[str]) -> list[Deviation]:
     return parse_deviations(raw, rule_ids, source=str(path))
 
 
-def parse_deviations(raw: Mapping[str, Any], rule_ids: Iterable[str], *,
-                     source: str = "<memory>") -> list[Deviation]:
+def parse_deviations(
+    raw: Mapping[str, Any], rule_ids: Iterable[str], *, source: str = "<memory>"
+) -> list[Deviation]:
     """Validate parsed TOML: known keys, a catalogue rule id, a reason, a date, no duplicates."""
     known = set(rule_ids)
     extra = sorted(set(raw) - {"deviation"})
     if extra:
-        raise DeviationsError(f"known deviations {source}: unknown key {extra[0]!r} "
-                              "(expected [[deviation]] tables)")
+        raise DeviationsError(
+            f"known deviations {source}: unknown key {extra[0]!r} (expected [[deviation]] tables)"
+        )
     entries = raw.get("deviation", [])
     if not isinstance(entries, list):
-        raise DeviationsError(f"known deviations {source}: 'deviation' must be [[deviation]] "
-                              "tables")
+        raise DeviationsError(
+            f"known deviations {source}: 'deviation' must be [[deviation]] tables"
+        )
     result: list[Deviation] = []
     seen: set[str] = set()
     for index, entry in enumerate(entries, start=1):
@@ -76,8 +83,9 @@ def parse_deviations(raw: Mapping[str, Any], rule_ids: Iterable[str], *,
             raise DeviationsError(f"{where}: expected a table")
         unknown = sorted(set(entry) - _KEYS)
         if unknown:
-            raise DeviationsError(f"{where}: unknown key {unknown[0]!r} "
-                                  f"(allowed: {', '.join(sorted(_KEYS))})")
+            raise DeviationsError(
+                f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(_KEYS))})"
+            )
         rule = entry.get("rule")
         if not isinstance(rule, str) or not rule.strip():
             raise DeviationsError(f"{where}: 'rule' (a rule id) is required")

@@ -38,25 +38,31 @@ def masked_target(report: Mapping[str, Any]) -> str:
     return ", ".join(bits)
 
 
-def diff_reports(a: Mapping[str, Any], b: Mapping[str, Any], *, fail_on_drift: bool = False,
-                 labels: tuple[str, str] = ("A", "B")) -> DiffResult:
+def diff_reports(
+    a: Mapping[str, Any],
+    b: Mapping[str, Any],
+    *,
+    fail_on_drift: bool = False,
+    labels: tuple[str, str] = ("A", "B"),
+) -> DiffResult:
     """Compare B with A; the lines are a per-rule table of every difference."""
     comparison = compare(a, b)
     la, lb = labels
     lines = [f"{la}: {masked_target(a)}", f"{lb}: {masked_target(b)}"]
-    rows = [(c.rule, c.before or "absent", c.after or "absent", c.change)
-            for c in comparison.rules]
+    rows = [(c.rule, c.before or "absent", c.after or "absent", c.change) for c in comparison.rules]
     if rows:
         widths = [max(len(r[i]) for r in [("rule", la, lb, "change"), *rows]) for i in range(4)]
         header = ("rule", la, lb, "change")
         lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
-        lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-                  for row in rows]
+        lines += [
+            "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+        ]
     for obs in comparison.observations:
         lines.append(f"observation {obs.zone}: {obs.probe}: {la} {obs.before}; {lb} {obs.after}")
     if comparison.not_compared:
-        lines.append(f"not compared (left out of one run on purpose): "
-                     f"{len(comparison.not_compared)} rules")
+        lines.append(
+            f"not compared (left out of one run on purpose): {len(comparison.not_compared)} rules"
+        )
     regressions = [c.rule for c in comparison.rules if c.regression]
     drift = comparison.drift and fail_on_drift
     if not rows and not comparison.observations:
@@ -75,4 +81,3 @@ def diff_files(a: Path, b: Path, *, fail_on_drift: bool = False) -> DiffResult:
     """Read both reports and diff them; a ReportError for an unreadable file."""
     first, second = load_report(a), load_report(b)
     return diff_reports(first, second, fail_on_drift=fail_on_drift)
-

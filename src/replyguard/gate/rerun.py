@@ -15,8 +15,15 @@ from typing import Any
 
 from replyguard.gate.baseline import ReportError, load_report
 
-__all__ = ["LAST_REPORT", "RerunError", "failed_rules", "last_report_path", "remember",
-           "rules_to_rerun", "selection"]
+__all__ = [
+    "LAST_REPORT",
+    "RerunError",
+    "failed_rules",
+    "last_report_path",
+    "remember",
+    "rules_to_rerun",
+    "selection",
+]
 
 LAST_REPORT = Path(".replyguard") / "last-report.json"
 _GLOB = set("*?[]!,")
@@ -43,8 +50,11 @@ def remember(report_text: str, cwd: Path | None = None) -> Path:
 
 def failed_rules(report: Mapping[str, Any]) -> list[str]:
     """The rules whose verdict is ``fail`` or ``error``, sorted."""
-    return sorted(str(item["rule"]) for item in report.get("rules", [])
-                  if item.get("verdict") in ("fail", "error"))
+    return sorted(
+        str(item["rule"])
+        for item in report.get("rules", [])
+        if item.get("verdict") in ("fail", "error")
+    )
 
 
 def selection(rules: list[str]) -> str:
@@ -60,8 +70,10 @@ def rules_to_rerun(value: str, cwd: Path | None = None) -> tuple[Path, list[str]
     """The report ``--last-failed [REPORT]`` names (or the last one) and its failed rules."""
     path = Path(value) if value else last_report_path(cwd)
     if not value and not path.exists():
-        raise RerunError(f"--last-failed: no report at {LAST_REPORT} in this directory; "
-                         "run replyguard check first or name a report")
+        raise RerunError(
+            f"--last-failed: no report at {LAST_REPORT} in this directory; "
+            "run replyguard check first or name a report"
+        )
     try:
         report = load_report(path)
     except ReportError as exc:

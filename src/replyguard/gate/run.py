@@ -20,8 +20,14 @@ from replyguard.gate.baseline import ReportError, load_report
 from replyguard.gate.deviations import Deviation, DeviationsError, load_deviations
 from replyguard.gate.rerun import RerunError, remember, rules_to_rerun, selection
 
-__all__ = ["GateOptions", "GateUsageError", "PreparedGate", "finish_gate", "gate_options",
-           "prepare_gate"]
+__all__ = [
+    "GateOptions",
+    "GateUsageError",
+    "PreparedGate",
+    "finish_gate",
+    "gate_options",
+    "prepare_gate",
+]
 
 
 class GateUsageError(ValueError):
@@ -61,8 +67,9 @@ class PreparedGate:
         return self.baseline is not None or self.deviations_label is not None
 
 
-def gate_options(value: Callable[[str], Any], origins: Mapping[str, str],
-                 profile_path: Path) -> GateOptions:
+def gate_options(
+    value: Callable[[str], Any], origins: Mapping[str, str], profile_path: Path
+) -> GateOptions:
     """The gate's options from the resolved run options; a profile's paths read beside it."""
 
     def path(name: str) -> Path | None:
@@ -74,14 +81,19 @@ def gate_options(value: Callable[[str], Any], origins: Mapping[str, str],
             result = profile_path.parent / result
         return result
 
-    return GateOptions(baseline=path("baseline"), known_deviations=path("known_deviations"),
-                       fail_on_drift=bool(value("fail_on_drift")),
-                       last_failed=value("last_failed"), report_html=path("report_html"),
-                       report_md=path("report_md"))
+    return GateOptions(
+        baseline=path("baseline"),
+        known_deviations=path("known_deviations"),
+        fail_on_drift=bool(value("fail_on_drift")),
+        last_failed=value("last_failed"),
+        report_html=path("report_html"),
+        report_md=path("report_md"),
+    )
 
 
-def prepare_gate(options: GateOptions, rules: tuple[str, ...] = (),
-                 rule_ids: Iterable[str] | None = None) -> PreparedGate:
+def prepare_gate(
+    options: GateOptions, rules: tuple[str, ...] = (), rule_ids: Iterable[str] | None = None
+) -> PreparedGate:
     """Load the baseline, the known deviations and the --last-failed selection up front."""
     prepared = PreparedGate(options, rules=tuple(rules))
     baseline = options.baseline
@@ -109,20 +121,27 @@ def prepare_gate(options: GateOptions, rules: tuple[str, ...] = (),
             source, failed = rules_to_rerun(options.last_failed, options.remember_dir)
             if failed:
                 prepared.rules = tuple(selection(failed).split(","))
-                prepared.note = (f"--last-failed: re-running the tests of {len(failed)} "
-                                 f"rule{'s' * (len(failed) != 1)} from {source}: "
-                                 + ", ".join(failed))
+                prepared.note = (
+                    f"--last-failed: re-running the tests of {len(failed)} "
+                    f"rule{'s' * (len(failed) != 1)} from {source}: " + ", ".join(failed)
+                )
             else:
-                prepared.note = (f"--last-failed: no rule failed or erred in {source}: "
-                                 "nothing to re-run")
+                prepared.note = (
+                    f"--last-failed: no rule failed or erred in {source}: nothing to re-run"
+                )
                 prepared.skip_run = True
         except RerunError as exc:
             raise GateUsageError(str(exc)) from None
     return prepared
 
 
-def finish_gate(report: MutableMapping[str, Any], prepared: PreparedGate, *,
-                secrets: Iterable[str] = (), today: dt.date | None = None) -> GateResult | None:
+def finish_gate(
+    report: MutableMapping[str, Any],
+    prepared: PreparedGate,
+    *,
+    secrets: Iterable[str] = (),
+    today: dt.date | None = None,
+) -> GateResult | None:
     """Judge the report (when a gate input was given), write HTML/Markdown, remember it.
 
     The result's ``lines`` are for the caller to print after the verdicts.
@@ -130,11 +149,15 @@ def finish_gate(report: MutableMapping[str, Any], prepared: PreparedGate, *,
     secrets = tuple(secrets)
     result = None
     if prepared.active:
-        result = apply_gate(report, baseline=prepared.baseline,
-                            baseline_label=prepared.baseline_label,
-                            deviations=prepared.deviations,
-                            deviations_label=prepared.deviations_label,
-                            fail_on_drift=prepared.options.fail_on_drift, today=today)
+        result = apply_gate(
+            report,
+            baseline=prepared.baseline,
+            baseline_label=prepared.baseline_label,
+            deviations=prepared.deviations,
+            deviations_label=prepared.deviations_label,
+            fail_on_drift=prepared.options.fail_on_drift,
+            today=today,
+        )
     from replyguard.report import write_html, write_markdown
 
     if prepared.options.report_html:

@@ -115,8 +115,9 @@ def _send(state: State, answer: Answer) -> Response:
     """Post-process (the behaviour's last word) and render one answer."""
     answer = state.behaviour.respond(answer)
     content = answer.body if isinstance(answer.body, str) else dumps(answer.body)
-    return Response(content, status_code=answer.status, headers=answer.headers,
-                    media_type=answer.media_type)
+    return Response(
+        content, status_code=answer.status, headers=answer.headers, media_type=answer.media_type
+    )
 
 
 def create_app(config: ServerConfig) -> Starlette:
@@ -127,16 +128,27 @@ def create_app(config: ServerConfig) -> Starlette:
         config=config,
         store=store,
         commits=GroupCommit(store),
-        limiter=make_limiter(behaviour.limiter or config.rate_limiter,
-                             config.limit + behaviour.limit_delta, config.window),
+        limiter=make_limiter(
+            behaviour.limiter or config.rate_limiter,
+            config.limit + behaviour.limit_delta,
+            config.window,
+        ),
         behaviour=behaviour,
     )
 
     async def generate_reply(request: Request) -> Response:
         principal = _principal(state, request)
         if principal is None:
-            return _send(state, Answer("generate_reply", "unauthenticated", 401,
-                                       dict(UNAUTHENTICATED), window=config.window))
+            return _send(
+                state,
+                Answer(
+                    "generate_reply",
+                    "unauthenticated",
+                    401,
+                    dict(UNAUTHENTICATED),
+                    window=config.window,
+                ),
+            )
         data = await _input(state, request)
         answer = await _generate_reply(state, principal, data)
         return _send(state, answer)
@@ -144,8 +156,16 @@ def create_app(config: ServerConfig) -> Starlette:
     async def create_assistant(request: Request) -> Response:
         principal = _principal(state, request)
         if principal is None:
-            return _send(state, Answer("create_assistant", "unauthenticated", 401,
-                                       dict(UNAUTHENTICATED), window=config.window))
+            return _send(
+                state,
+                Answer(
+                    "create_assistant",
+                    "unauthenticated",
+                    401,
+                    dict(UNAUTHENTICATED),
+                    window=config.window,
+                ),
+            )
         data = await _input(state, request)
 
         def store_assistant(conn: sqlite3.Connection) -> tuple[int | None, Errors, Any]:
@@ -153,8 +173,12 @@ def create_app(config: ServerConfig) -> Starlette:
                 return state.store.phone_inbound_assistant(conn, phone_id) is not None
 
             valid, errors = validate_assistant(
-                data, state.catalogue, principal.account_id, phone_taken,
-                state.behaviour.assistant_policy, state.behaviour.dialect,
+                data,
+                state.catalogue,
+                principal.account_id,
+                phone_taken,
+                state.behaviour.assistant_policy,
+                state.behaviour.dialect,
             )
             if valid is None:
                 return None, errors, None
@@ -163,9 +187,17 @@ def create_app(config: ServerConfig) -> Starlette:
         new_id, errors, valid = await state.commits.run(store_assistant)
         if new_id is None:
             # The document's 422 example: {"message": "Validation failed", "errors": {...}}
-            return _send(state, Answer("create_assistant", "invalid", 422,
-                                       errors.body("Validation failed"),
-                                       window=config.window, request=data))
+            return _send(
+                state,
+                Answer(
+                    "create_assistant",
+                    "invalid",
+                    422,
+                    errors.body("Validation failed"),
+                    window=config.window,
+                    request=data,
+                ),
+            )
         data_out = {
             "id": new_id,
             "name": valid["name"],
@@ -175,13 +207,20 @@ def create_app(config: ServerConfig) -> Starlette:
             "mode": valid["mode"],
         }
         body = {"message": "Assistant created successfully", "data": data_out}
-        return _send(state, Answer("create_assistant", "created", 201, body,
-                                   window=config.window, request=data))
+        return _send(
+            state,
+            Answer("create_assistant", "created", 201, body, window=config.window, request=data),
+        )
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        message = route_error_message(behaviour.dialect.route_errors, exc.status_code,
-                                      request.method, request.url.path, exc.detail)
+        message = route_error_message(
+            behaviour.dialect.route_errors,
+            exc.status_code,
+            request.method,
+            request.url.path,
+            exc.detail,
+        )
         return JSONResponse({"message": message}, exc.status_code, headers=exc.headers)
 
     async def too_large(request: Request, exc: Exception) -> Response:
@@ -201,8 +240,9 @@ def create_app(config: ServerConfig) -> Starlette:
             state.store.close()
 
     # Intellixent's "/user/ai/generate-reply" and Autocalls / Famulor's "/ai/generate-reply".
-    routes = [Route(path, generate_reply, methods=["POST"])
-              for path in behaviour.generate_reply_paths]
+    routes = [
+        Route(path, generate_reply, methods=["POST"]) for path in behaviour.generate_reply_paths
+    ]
     routes.append(Route("/api/user/assistant", create_assistant, methods=["POST"]))
     app = Starlette(
         routes=routes,
@@ -223,8 +263,7 @@ async def _generate_reply(state: State, principal: Principal, data: dict[str, An
     window = state.config.window
     parsed, errors = validate_reply(data, behaviour.reply_rules, behaviour.dialect)
     if not behaviour.throttle_first and parsed is None:
-        return Answer("generate_reply", "invalid", 422, errors.body(), window=window,
-                      request=data)
+        return Answer("generate_reply", "invalid", 422, errors.body(), window=window, request=data)
     key = _throttle_key(principal, behaviour.throttle_scope)
 
     def in_transaction(conn: sqlite3.Connection) -> Answer:
@@ -233,12 +272,16 @@ async def _generate_reply(state: State, principal: Principal, data: dict[str, An
         decision = state.limiter.hit(conn, key, time.time())
 
         def answer(outcome: str, status: int, body: dict[str, Any]) -> Answer:
-            return Answer("generate_reply", outcome, status, body, decision.headers(),
-                          decision, window, data)
+            return Answer(
+                "generate_reply", outcome, status, body, decision.headers(), decision, window, data
+            )
 
         if not decision.allowed:
-            return answer("throttled", 429, {"message": "Too Many Attempts.",
-                                             "retry_after": decision.retry_after})
+            return answer(
+                "throttled",
+                429,
+                {"message": "Too Many Attempts.", "retry_after": decision.retry_after},
+            )
         if parsed is None:
             return answer("invalid", 422, errors.body())
         owner = state.store.assistant_owner(conn, parsed.assistant_id)

@@ -13,8 +13,14 @@ from typing import Any
 from .dialect import Dialect, integer_of, object_of
 from .validation import ARRAY, INTEGER, OBJECT, REQUIRED, STRING, Errors, is_blank
 
-__all__ = ["FILLER_CATEGORIES", "FILLER_KEYS", "check_fillers", "check_int_array",
-           "check_schema", "check_tools"]
+__all__ = [
+    "FILLER_CATEGORIES",
+    "FILLER_KEYS",
+    "check_fillers",
+    "check_int_array",
+    "check_schema",
+    "check_tools",
+]
 
 FILLER_CATEGORIES = ("positive", "negative", "question", "neutral")
 FILLER_KEYS = "The {a} field may only contain the keys positive, negative, question, neutral."
@@ -46,8 +52,14 @@ def _item(value: Any, dialect: Dialect) -> dict[str, Any] | None:
     return object_of(value, dialect.lists_as_objects)
 
 
-def _string_keys(item: dict[str, Any], prefix: str, required: tuple[str, ...],
-                 optional: tuple[str, ...], errors: Errors, nullable: bool) -> bool:
+def _string_keys(
+    item: dict[str, Any],
+    prefix: str,
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    errors: Errors,
+    nullable: bool,
+) -> bool:
     """Required keys present and strings; optional ones strings when present."""
     ok = True
     for key in required:
@@ -79,8 +91,7 @@ def check_tools(value: Any, errors: Errors, dialect: Dialect) -> list[Any] | Non
         if item is None:
             errors.add(f"tools.{index}", OBJECT)
             ok = False
-        elif not _string_keys(item, f"tools.{index}", required, (), errors,
-                              dialect.null_is_absent):
+        elif not _string_keys(item, f"tools.{index}", required, (), errors, dialect.null_is_absent):
             ok = False
     return value if ok else None
 
@@ -99,8 +110,17 @@ def check_schema(value: Any, errors: Errors, dialect: Dialect) -> list[Any] | No
             errors.add(prefix, OBJECT)
             ok = False
             continue
-        ok = _string_keys(item, prefix, required, ("name", "type", "description"), errors,
-                          dialect.null_is_absent) and ok
+        ok = (
+            _string_keys(
+                item,
+                prefix,
+                required,
+                ("name", "type", "description"),
+                errors,
+                dialect.null_is_absent,
+            )
+            and ok
+        )
     return value if ok else None
 
 

@@ -150,20 +150,22 @@ FIELDS: tuple[FieldRule, ...] = (
 
 
 #: The cross-field checks, by name; a policy may switch one off (a fault).
-CHECKS = frozenset({
-    "pipeline-requires-llm",
-    "multimodal-requires-multimodal-model",
-    "dualplex-requires-multimodal-model",
-    "knowledgebase-prompt-pipeline-only",
-    "fillers-pipeline-only",
-    "interruptions-required-realtime",
-    "transcriber-pipeline-only",
-    "voice-mode-compatible",
-    "webhook-url-required",
-    "inbound-not-caller-id",
-    "inbound-not-assigned",
-    "tool-ownership",
-})
+CHECKS = frozenset(
+    {
+        "pipeline-requires-llm",
+        "multimodal-requires-multimodal-model",
+        "dualplex-requires-multimodal-model",
+        "knowledgebase-prompt-pipeline-only",
+        "fillers-pipeline-only",
+        "interruptions-required-realtime",
+        "transcriber-pipeline-only",
+        "voice-mode-compatible",
+        "webhook-url-required",
+        "inbound-not-caller-id",
+        "inbound-not-assigned",
+        "tool-ownership",
+    }
+)
 
 
 @dataclass(slots=True, frozen=True)
@@ -199,16 +201,21 @@ def _check_scalar(rule: FieldRule, value: Any, errors: Errors, dialect: Dialect)
             errors.add(name, BOOLEAN)
         return flag
     if rule.kind in ("integer", "number"):
-        clean = (integer_of(value, dialect.integers) if rule.kind == "integer"
-                 else number_of(value, dialect.numbers))
+        clean = (
+            integer_of(value, dialect.integers)
+            if rule.kind == "integer"
+            else number_of(value, dialect.numbers)
+        )
         if rule.coerce == "none":
             clean = value  # a string meets the comparison below: TypeError, answered 500
         if clean is None:
             errors.add(name, INTEGER if rule.kind == "integer" else NUMBER)
             return None
         low, high = rule.minimum, rule.maximum
-        if low is not None and high is not None and not (
-            low <= clean < high if rule.exclusive_max else low <= clean <= high
+        if (
+            low is not None
+            and high is not None
+            and not (low <= clean < high if rule.exclusive_max else low <= clean <= high)
         ):
             errors.add(name, BETWEEN, min=_fmt_bound(low), max=_fmt_bound(high))
             return None
@@ -309,28 +316,39 @@ def _check_modes(
     if mode == "pipeline" and "llm_model_id" not in data and "pipeline-requires-llm" in checks:
         errors.add("llm_model_id", REQUIRED_IF, other="mode", value=mode)
     # "multimodal_model_id ... Required for multimodal and dualplex modes."
-    if (mode != "pipeline" and "multimodal_model_id" not in data
-            and f"{mode}-requires-multimodal-model" in checks):
+    if (
+        mode != "pipeline"
+        and "multimodal_model_id" not in data
+        and f"{mode}-requires-multimodal-model" in checks
+    ):
         errors.add("multimodal_model_id", REQUIRED_IF, other="mode", value=mode)
     if mode != "pipeline":
         # "prompt — Knowledge is injected into the system prompt. Pipeline mode only."
-        if (clean.get("knowledgebase_mode") == "prompt"
-                and "knowledgebase-prompt-pipeline-only" in checks):
+        if (
+            clean.get("knowledgebase_mode") == "prompt"
+            and "knowledgebase-prompt-pipeline-only" in checks
+        ):
             errors.add("knowledgebase_mode", PIPELINE_ONLY, value="prompt")
         # fillers: "Only available in pipeline mode."
         if clean.get("fillers") is True and "fillers-pipeline-only" in checks:
             errors.add("fillers", PIPELINE_ONLY, value="true")
         # allow_interruptions: "Cannot be disabled for multimodal and dualplex modes."
-        if (clean.get("allow_interruptions") is False
-                and "interruptions-required-realtime" in checks):
+        if (
+            clean.get("allow_interruptions") is False
+            and "interruptions-required-realtime" in checks
+        ):
             errors.add("allow_interruptions", MULTIMODAL_INTERRUPTIONS)
         # transcriber_provider_id: "Custom STT provider ID. Pipeline mode only."
         if "transcriber_provider_id" in data and "transcriber-pipeline-only" in checks:
             errors.add("transcriber_provider_id", PROHIBITED_UNLESS)
     voice = clean.get("voice_id")
     modes = catalogue.voice_modes.get(voice) if voice is not None else None
-    if (modes is not None and mode not in modes and "voice_id" not in errors
-            and "voice-mode-compatible" in checks):
+    if (
+        modes is not None
+        and mode not in modes
+        and "voice_id" not in errors
+        and "voice-mode-compatible" in checks
+    ):
         errors.add("voice_id", VOICE_MODE)
 
 
@@ -372,8 +390,11 @@ def validate_assistant(
             clean[rule.name] = checked
 
     # "webhook_url ... Required if is_webhook_active is true."
-    if (clean.get("is_webhook_active") is True and is_blank(data.get("webhook_url"))
-            and "webhook-url-required" in checks):
+    if (
+        clean.get("is_webhook_active") is True
+        and is_blank(data.get("webhook_url"))
+        and "webhook-url-required" in checks
+    ):
         errors.add("webhook_url", REQUIRED_IF, other="is webhook active", value="true")
 
     _check_catalogue(data, clean, catalogue, account_id, errors, policy, dialect)

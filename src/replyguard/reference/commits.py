@@ -63,4 +63,3 @@ class GroupCommit:
             pending.exception()  # retrieved: every waiter re-raises it as a 500
         else:
             pending.set_result(None)
-

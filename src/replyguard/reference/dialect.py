@@ -90,6 +90,7 @@ def as_number(value: Any) -> int | float | None:
         return value
     return None
 
+
 _PHP_INT = re.compile(r"[+-]?(?:0|[1-9][0-9]*)")
 # PHP 8's is_numeric: optional surrounding whitespace, sign, digits with an optional point,
 # optional exponent. No hex, no "inf"/"nan".
@@ -143,8 +144,10 @@ def boolean_of(value: Any, mode: str) -> bool | None:
     if isinstance(value, bool):
         return value
     # Laravel: in_array($value, [true, false, 0, 1, '0', '1'], true): strict, so not 1.0.
-    if mode == "php" and (type(value) is int or isinstance(value, str)) and value in (
-        0, 1, "0", "1"
+    if (
+        mode == "php"
+        and (type(value) is int or isinstance(value, str))
+        and value in (0, 1, "0", "1")
     ):
         return value in (1, "1")
     return None

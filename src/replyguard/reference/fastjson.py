@@ -37,5 +37,6 @@ def dumps(value: Any) -> bytes:
             return orjson.dumps(value)
         except TypeError:  # orjson.JSONEncodeError is a TypeError: big ints, odd keys
             pass
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=None,
-                      separators=(",", ":")).encode("utf-8")
+    return json.dumps(
+        value, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode("utf-8")

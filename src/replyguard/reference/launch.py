@@ -64,8 +64,14 @@ def _num(value: float) -> str:
 
 
 def start_reference(
-    folder: Path, *, limit: int = 5, window: float = 60, workers: int = 1,
-    db: Path | None = None, extra_args: Sequence[str] = (), timeout: float = 15.0,
+    folder: Path,
+    *,
+    limit: int = 5,
+    window: float = 60,
+    workers: int = 1,
+    db: Path | None = None,
+    extra_args: Sequence[str] = (),
+    timeout: float = 15.0,
 ) -> EmbeddedReference:
     """Start ``replyguard serve`` on 127.0.0.1, a free port; wait until ready."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -73,15 +79,37 @@ def start_reference(
     profile.unlink(missing_ok=True)
     db_path = db or folder / "reference.sqlite3"
     stdout_path, stderr_path = folder / "server.stdout", folder / "server.stderr"
-    args = [sys.executable, "-m", "replyguard", "serve", "--host", "127.0.0.1",
-            "--port", "0", "--limit", str(limit), "--window", _num(window),
-            "--workers", str(workers), "--db", str(db_path), "--profile-out", str(profile),
-            *extra_args]
+    args = [
+        sys.executable,
+        "-m",
+        "replyguard",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--limit",
+        str(limit),
+        "--window",
+        _num(window),
+        "--workers",
+        str(workers),
+        "--db",
+        str(db_path),
+        "--profile-out",
+        str(profile),
+        *extra_args,
+    ]
     started = time.monotonic()
     with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
-        process = subprocess.Popen(args, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                   env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            args,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            start_new_session=True,
+        )
     reference = EmbeddedReference(process, profile, db_path, "", 0.0, stdout_path, stderr_path)
     deadline = started + timeout
     while not profile.exists():
@@ -89,7 +117,8 @@ def start_reference(
             tail = stderr_path.read_text(errors="replace").strip().splitlines()[-3:]
             raise ReferenceStartError(
                 f"reference server exited with code {process.returncode}: "
-                f"{' | '.join(tail) or 'no output'}")
+                f"{' | '.join(tail) or 'no output'}"
+            )
         if time.monotonic() > deadline:
             reference.stop()
             raise ReferenceStartError(f"reference server not ready within {timeout:g}s")
@@ -101,14 +130,26 @@ def start_reference(
 
 @contextmanager
 def running_reference(
-    *, limit: int = 5, window: float = 60, workers: int = 1, db: Path | None = None,
-    extra_args: Sequence[str] = (), timeout: float = 15.0, folder: Path | None = None,
+    *,
+    limit: int = 5,
+    window: float = 60,
+    workers: int = 1,
+    db: Path | None = None,
+    extra_args: Sequence[str] = (),
+    timeout: float = 15.0,
+    folder: Path | None = None,
 ) -> Iterator[EmbeddedReference]:
     """Run the reference server until the block ends (in a temporary folder by default)."""
     with tempfile.TemporaryDirectory(prefix="replyguard-ref-") as tmp:
-        reference = start_reference(folder or Path(tmp), limit=limit, window=window,
-                                    workers=workers, db=db, extra_args=extra_args,
-                                    timeout=timeout)
+        reference = start_reference(
+            folder or Path(tmp),
+            limit=limit,
+            window=window,
+            workers=workers,
+            db=db,
+            extra_args=extra_args,
+            timeout=timeout,
+        )
         try:
             yield reference
         finally:

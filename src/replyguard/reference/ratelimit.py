@@ -116,16 +116,24 @@ class SlidingLogLimiter:
     def hit(self, conn: sqlite3.Connection, key: str, now: float) -> Decision:
         """Check-and-log; the caller holds a ``BEGIN IMMEDIATE`` transaction."""
         conn.execute("DELETE FROM throttle_log WHERE key = ? AND at <= ?", (key, now - self.window))
-        times = [row[0] for row in conn.execute(
-            "SELECT at FROM throttle_log WHERE key = ? ORDER BY at", (key,))]
+        times = [
+            row[0]
+            for row in conn.execute("SELECT at FROM throttle_log WHERE key = ? ORDER BY at", (key,))
+        ]
         if len(times) >= self.limit:
             oldest = times[len(times) - self.limit]
             retry_after = min(self.window, max(1, math.ceil(oldest + self.window - now)))
-            return Decision(allowed=False, limit=self.limit, remaining=0,
-                            retry_after=retry_after, reset_at=int(now) + retry_after)
+            return Decision(
+                allowed=False,
+                limit=self.limit,
+                remaining=0,
+                retry_after=retry_after,
+                reset_at=int(now) + retry_after,
+            )
         conn.execute("INSERT INTO throttle_log (key, at) VALUES (?, ?)", (key, now))
-        return Decision(allowed=True, limit=self.limit,
-                        remaining=max(0, self.limit - len(times) - 1))
+        return Decision(
+            allowed=True, limit=self.limit, remaining=max(0, self.limit - len(times) - 1)
+        )
 
 
 class UnlimitedLimiter:
@@ -154,14 +162,21 @@ class NeverResetLimiter(FixedWindowLimiter):
         if row is not None and int(row[1]) >= self.limit:
             seconds_left = float(row[0]) + self.window - now
             retry_after = min(self.window, max(1, math.ceil(seconds_left)))
-            return Decision(allowed=False, limit=self.limit, remaining=0,
-                            retry_after=retry_after, reset_at=int(now) + retry_after)
+            return Decision(
+                allowed=False,
+                limit=self.limit,
+                remaining=0,
+                retry_after=retry_after,
+                reset_at=int(now) + retry_after,
+            )
         if row is not None and now >= float(row[0]) + self.window:
             # Keep the count, move the advertised window start along.
-            conn.execute("UPDATE throttle SET window_start = ?, hits = hits + 1 WHERE key = ?",
-                         (now, key))
-            return Decision(allowed=True, limit=self.limit,
-                            remaining=max(0, self.limit - int(row[1]) - 1))
+            conn.execute(
+                "UPDATE throttle SET window_start = ?, hits = hits + 1 WHERE key = ?", (now, key)
+            )
+            return Decision(
+                allowed=True, limit=self.limit, remaining=max(0, self.limit - int(row[1]) - 1)
+            )
         return super().hit(conn, key, now)
 
 

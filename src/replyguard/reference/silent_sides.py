@@ -53,15 +53,31 @@ from .payload import parse_input
 __all__ = ["LARAVEL_LENIENT", "STRICT_JSON"]
 
 LARAVEL_DIALECT = Dialect(
-    integers="php", numbers="php", booleans="php", lists_as_objects=True, null_is_absent=True,
-    item_keys=True, urls="laravel", items="named", filler_keys=False, reject_unknown=False,
+    integers="php",
+    numbers="php",
+    booleans="php",
+    lists_as_objects=True,
+    null_is_absent=True,
+    item_keys=True,
+    urls="laravel",
+    items="named",
+    filler_keys=False,
+    reject_unknown=False,
     route_errors="laravel8",
 )
 
 STRICT_DIALECT = Dialect(
-    integers="exact", numbers="json", booleans="json", lists_as_objects=False,
-    null_is_absent=True, item_keys=False, urls="ascii", items="example", filler_keys=True,
-    reject_unknown=True, route_errors="plain",
+    integers="exact",
+    numbers="json",
+    booleans="json",
+    lists_as_objects=False,
+    null_is_absent=True,
+    item_keys=False,
+    urls="ascii",
+    items="example",
+    filler_keys=True,
+    reject_unknown=True,
+    route_errors="plain",
 )
 
 

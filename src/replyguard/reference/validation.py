@@ -186,7 +186,8 @@ def reject_unknown(data: dict[str, Any], known: Any, errors: Errors) -> None:
 
 
 def validate_reply(
-    data: dict[str, Any], rules: ReplyRules = DEFAULT_REPLY_RULES,
+    data: dict[str, Any],
+    rules: ReplyRules = DEFAULT_REPLY_RULES,
     dialect: Dialect = DEFAULT_DIALECT,
 ) -> tuple[ReplyRequest | None, Errors]:
     """Validate a generate-reply body; return the request (if valid) and the error bag."""

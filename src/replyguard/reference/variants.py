@@ -59,8 +59,7 @@ def _german_messages(answer: Answer) -> Answer:
     if answer.outcome == "invalid":
         body["message"] = "Die angegebenen Daten sind ungültig."
         body["errors"] = {
-            field: [f"Das Feld {field.replace('_', ' ')} ist ungültig."]
-            for field in body["errors"]
+            field: [f"Das Feld {field.replace('_', ' ')} ist ungültig."] for field in body["errors"]
         }
     elif answer.outcome in ("not_found", "foreign", "no_balance"):
         body["error"] = _GERMAN[answer.outcome]
@@ -79,23 +78,44 @@ def _no_ratelimit_headers(answer: Answer) -> None:
 
 
 _LIST = [
-    ("sliding-window", "a sliding-log limiter: at most `limit` in any window, honest retry_after",
-     replace(FAITHFUL, limiter="sliding")),
-    ("extra-fields", "undocumented extra body fields (usage, request_id) and headers",
-     replace(FAITHFUL, respond=_extra_fields)),
-    ("autocalls-paths", "generate-reply only at /api/ai/generate-reply; brand autocalls",
-     replace(FAITHFUL, generate_reply_paths=("/api/ai/generate-reply",), brand="autocalls")),
-    ("laravel-messages", "German (lang/de) validation and error messages",
-     replace(FAITHFUL, respond=_german_messages)),
-    ("no-ratelimit-headers", "no Retry-After / X-RateLimit-* headers (only the 429 body)",
-     replace(FAITHFUL, respond=_no_ratelimit_headers)),
+    (
+        "sliding-window",
+        "a sliding-log limiter: at most `limit` in any window, honest retry_after",
+        replace(FAITHFUL, limiter="sliding"),
+    ),
+    (
+        "extra-fields",
+        "undocumented extra body fields (usage, request_id) and headers",
+        replace(FAITHFUL, respond=_extra_fields),
+    ),
+    (
+        "autocalls-paths",
+        "generate-reply only at /api/ai/generate-reply; brand autocalls",
+        replace(FAITHFUL, generate_reply_paths=("/api/ai/generate-reply",), brand="autocalls"),
+    ),
+    (
+        "laravel-messages",
+        "German (lang/de) validation and error messages",
+        replace(FAITHFUL, respond=_german_messages),
+    ),
+    (
+        "no-ratelimit-headers",
+        "no Retry-After / X-RateLimit-* headers (only the 429 body)",
+        replace(FAITHFUL, respond=_no_ratelimit_headers),
+    ),
     # The other side of every silent zone (table in silent_sides.py).
-    ("laravel-lenient", "stock Laravel 8: \"123\"/true/20.0 as integers, 0/1 as booleans, "
-     "trimmed strings, \"\" as null, lists as objects, any url scheme, item-indexed keys",
-     LARAVEL_LENIENT),
-    ("strict-json", "strict JSON types (no coercion, 20.0 not an integer), null as absent, "
-     "top-level error keys, ASCII http(s) urls, unknown properties rejected",
-     STRICT_JSON),
+    (
+        "laravel-lenient",
+        'stock Laravel 8: "123"/true/20.0 as integers, 0/1 as booleans, '
+        'trimmed strings, "" as null, lists as objects, any url scheme, item-indexed keys',
+        LARAVEL_LENIENT,
+    ),
+    (
+        "strict-json",
+        "strict JSON types (no coercion, 20.0 not an integer), null as absent, "
+        "top-level error keys, ASCII http(s) urls, unknown properties rejected",
+        STRICT_JSON,
+    ),
 ]
 
 #: Every correct variant by name.
@@ -106,21 +126,25 @@ VARIANTS: dict[str, Variant] = {
 
 # -- rate-limit variants added for the load suite's fingerprint (issue 13) ------------------
 
+
 @when("generate_reply", "throttled")
 def _constant_retry_after(answer: Answer) -> None:
     """retry_after (and Retry-After) always the whole window, as the documents' example."""
     answer.body["retry_after"] = answer.window
     answer.headers["Retry-After"] = str(answer.window)
     if answer.decision is not None and "X-RateLimit-Reset" in answer.headers:
-        answer.headers["X-RateLimit-Reset"] = str(int(answer.decision.reset_at
-                                                      - answer.decision.retry_after
-                                                      + answer.window))
+        answer.headers["X-RateLimit-Reset"] = str(
+            int(answer.decision.reset_at - answer.decision.retry_after + answer.window)
+        )
 
 
 _RATELIMIT_VARIANTS = [
-    ("retry-after-constant", "retry_after is always the whole window (never too short; the "
-     "documents' example shows 60 for a 60 s window)",
-     replace(FAITHFUL, respond=_constant_retry_after)),
+    (
+        "retry-after-constant",
+        "retry_after is always the whole window (never too short; the "
+        "documents' example shows 60 for a 60 s window)",
+        replace(FAITHFUL, respond=_constant_retry_after),
+    ),
 ]
 VARIANTS.update(
     (name, Variant(name, description, behaviour))

@@ -6,6 +6,16 @@ from replyguard.report.junit import write_junit
 from replyguard.report.markdown import render_markdown, write_markdown
 from replyguard.report.render import print_report, summary_line
 
-__all__ = ["REPORT_VERSION", "build_report", "exit_code", "print_report", "render_html",
-           "render_markdown", "summary_line", "write_html", "write_json", "write_junit",
-           "write_markdown"]
+__all__ = [
+    "REPORT_VERSION",
+    "build_report",
+    "exit_code",
+    "print_report",
+    "render_html",
+    "render_markdown",
+    "summary_line",
+    "write_html",
+    "write_json",
+    "write_junit",
+    "write_markdown",
+]

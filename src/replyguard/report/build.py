@@ -30,13 +30,20 @@ __all__ = ["REPORT_VERSION", "build_report", "exit_code", "write_json"]
 REPORT_VERSION = 2
 
 
-def build_report(verdicts: Iterable[RuleVerdict], rules: Mapping[str, Rule],
-                 observations: ObservationLog, *, config: RunConfig,
-                 requests: Mapping[str, int], duration: float,
-                 created: Iterable[object] = (),
-                 spent_by_test: Mapping[str, Mapping[str, int]] | None = None,
-                 roles: Iterable[str] = (), waited: float = 0.0,
-                 pacing: Iterable[Step] = ()) -> dict[str, Any]:
+def build_report(
+    verdicts: Iterable[RuleVerdict],
+    rules: Mapping[str, Rule],
+    observations: ObservationLog,
+    *,
+    config: RunConfig,
+    requests: Mapping[str, int],
+    duration: float,
+    created: Iterable[object] = (),
+    spent_by_test: Mapping[str, Mapping[str, int]] | None = None,
+    roles: Iterable[str] = (),
+    waited: float = 0.0,
+    pacing: Iterable[Step] = (),
+) -> dict[str, Any]:
     """The JSON report: every rule of the catalogue with its verdict."""
     items = []
     for verdict in verdicts:
@@ -45,7 +52,8 @@ def build_report(verdicts: Iterable[RuleVerdict], rules: Mapping[str, Rule],
         entry["title"] = rule.rule if rule else ""
         entry["source"] = rule.source if rule else ""
         entry["selected"] = not config.rules or any(
-            fnmatch.fnmatchcase(verdict.rule, glob) for glob in config.rules)
+            fnmatch.fnmatchcase(verdict.rule, glob) for glob in config.rules
+        )
         items.append(entry)
     counts = Counter(item["verdict"] for item in items)
     target = config.target
@@ -58,8 +66,11 @@ def build_report(verdicts: Iterable[RuleVerdict], rules: Mapping[str, Rule],
             "embedded_reference": config.embedded,
             "mode": "exhaustive" if target.safety.exhaustive else "paid",
         },
-        "options": {"strict": config.strict, "rules": list(config.rules),
-                    "allow_writes": config.allow_writes},
+        "options": {
+            "strict": config.strict,
+            "rules": list(config.rules),
+            "allow_writes": config.allow_writes,
+        },
         "summary": {**{name: counts[name] for name in VERDICTS}, "rules": len(items)},
         "requests": dict(requests),
         "duration_seconds": round(duration, 2),

@@ -25,8 +25,10 @@ def by_area(report: Mapping[str, Any]) -> dict[str, list[Mapping[str, Any]]]:
         groups.setdefault(area(str(item.get("rule", ""))), []).append(item)
     for items in groups.values():
         items.sort(key=lambda i: (_ORDER.get(str(i.get("verdict")), 9), str(i.get("rule"))))
-    worst = {name: min(_ORDER.get(str(i.get("verdict")), 9) for i in items)
-             for name, items in groups.items()}
+    worst = {
+        name: min(_ORDER.get(str(i.get("verdict")), 9) for i in items)
+        for name, items in groups.items()
+    }
     return dict(sorted(groups.items(), key=lambda kv: (worst[kv[0]], kv[0])))
 
 
@@ -52,10 +54,17 @@ def headline(report: Mapping[str, Any]) -> tuple[str, str]:
     else:
         result = "ok"
     total = sum(n.values())
-    parts = [f"{n[v]} {label}" for v, label in (("pass", "passed"), ("fail", "failed"),
-                                                 ("error", "errors"),
-                                                 ("not tested", "not tested"),
-                                                 ("observed", "observed")) if n[v] or v == "fail"]
+    parts = [
+        f"{n[v]} {label}"
+        for v, label in (
+            ("pass", "passed"),
+            ("fail", "failed"),
+            ("error", "errors"),
+            ("not tested", "not tested"),
+            ("observed", "observed"),
+        )
+        if n[v] or v == "fail"
+    ]
     return result, f"{', '.join(parts)} of {total} rules"
 
 

@@ -107,10 +107,12 @@ def render_html(report: Mapping[str, Any], secrets: Iterable[str] = ()) -> str:
         *_plan(report),
         "</main>",
     ]
-    page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>replyguard: {_e(result)}</title><style>{_CSS}</style>"
-            f"<script>{_JS}</script></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>replyguard: {_e(result)}</title><style>{_CSS}</style>"
+        f"<script>{_JS}</script></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
     return masked(page, secrets)
 
 
@@ -123,27 +125,36 @@ def _changes(gate: Mapping[str, Any]) -> list[str]:
     changes = gate.get("changes")
     if not changes:
         return []
-    out = [f'<section id="changes"><h2>What changed since the baseline '
-           f'<span class="muted">({_e(gate.get("baseline"))})</span></h2>']
+    out = [
+        f'<section id="changes"><h2>What changed since the baseline '
+        f'<span class="muted">({_e(gate.get("baseline"))})</span></h2>'
+    ]
     rules, observations = changes.get("rules") or [], changes.get("observations") or []
     if rules:
         out.append("<table><tr><th>rule</th><th>before</th><th>after</th><th>change</th></tr>")
         for c in rules:
-            out.append(f'<tr><td><a href="#rule-{_e(c["rule"])}" class="rid">{_e(c["rule"])}'
-                       f'</a></td><td>{_badge(c["before"]) if c["before"] else "absent"}</td>'
-                       f'<td>{_badge(c["after"]) if c["after"] else "absent"}</td>'
-                       f'<td><strong>{_e(c["change"])}</strong></td></tr>')
+            out.append(
+                f'<tr><td><a href="#rule-{_e(c["rule"])}" class="rid">{_e(c["rule"])}'
+                f"</a></td><td>{_badge(c['before']) if c['before'] else 'absent'}</td>"
+                f"<td>{_badge(c['after']) if c['after'] else 'absent'}</td>"
+                f"<td><strong>{_e(c['change'])}</strong></td></tr>"
+            )
         out.append("</table>")
     if observations:
         out.append("<table><tr><th>silent zone</th><th>probe</th><th>before</th><th>now</th></tr>")
-        out += [f"<tr><td>{_e(o['zone'])}</td><td>{_e(o['probe'])}</td><td>{_e(o['before'])}"
-                f"</td><td>{_e(o['after'])}</td></tr>" for o in observations]
+        out += [
+            f"<tr><td>{_e(o['zone'])}</td><td>{_e(o['probe'])}</td><td>{_e(o['before'])}"
+            f"</td><td>{_e(o['after'])}</td></tr>"
+            for o in observations
+        ]
         out.append("</table>")
     if not rules and not observations:
         out.append("<p>No change since the baseline.</p>")
     if changes.get("not_compared"):
-        out.append(f'<p class="muted">Not compared (left out of one run on purpose): '
-                   f'{len(changes["not_compared"])} rules.</p>')
+        out.append(
+            f'<p class="muted">Not compared (left out of one run on purpose): '
+            f"{len(changes['not_compared'])} rules.</p>"
+        )
     return [*out, "</section>"]
 
 
@@ -151,19 +162,25 @@ def _deviations(gate: Mapping[str, Any]) -> list[str]:
     rows = gate.get("deviations") or []
     if not rows:
         return []
-    out = ['<section id="known-deviations"><h2>Known deviations '
-           f'<span class="muted">({_e(gate.get("known_deviations"))})</span></h2>',
-           "<table><tr><th>rule</th><th>status</th><th>reason</th><th>until</th>"
-           "<th>link</th></tr>"]
+    out = [
+        '<section id="known-deviations"><h2>Known deviations '
+        f'<span class="muted">({_e(gate.get("known_deviations"))})</span></h2>',
+        "<table><tr><th>rule</th><th>status</th><th>reason</th><th>until</th><th>link</th></tr>",
+    ]
     for d in rows:
         status = "fixed: remove it from the list" if d["status"] == "fixed" else d["status"]
         link = d.get("link") or ""
         # Only http(s) links become anchors: the file is data, not markup.
-        link_html = (f'<a href="{_e(link)}">{_e(link)}</a>'
-                     if link.startswith(("http://", "https://")) else _e(link))
-        out.append(f'<tr class="deviation" data-status="{_e(d["status"])}"><td class="rid">'
-                   f'{_e(d["rule"])}</td><td>{_e(status)}</td><td>{_e(d["reason"])}</td>'
-                   f'<td>{_e(d.get("until") or "")}</td><td>{link_html}</td></tr>')
+        link_html = (
+            f'<a href="{_e(link)}">{_e(link)}</a>'
+            if link.startswith(("http://", "https://"))
+            else _e(link)
+        )
+        out.append(
+            f'<tr class="deviation" data-status="{_e(d["status"])}"><td class="rid">'
+            f"{_e(d['rule'])}</td><td>{_e(status)}</td><td>{_e(d['reason'])}</td>"
+            f"<td>{_e(d.get('until') or '')}</td><td>{link_html}</td></tr>"
+        )
     return [*out, "</table></section>"]
 
 
@@ -174,27 +191,38 @@ def _counts(report: Mapping[str, Any]) -> list[str]:
 
 
 def _filter() -> list[str]:
-    boxes = "".join(f'<label><input type="checkbox" class="verdict" value="{_e(v)}" checked> '
-                    f"{_badge(v)}</label> " for v in VERDICTS)
+    boxes = "".join(
+        f'<label><input type="checkbox" class="verdict" value="{_e(v)}" checked> '
+        f"{_badge(v)}</label> "
+        for v in VERDICTS
+    )
     # Rules a --rules / --last-failed selection left out are hidden unless asked for.
-    left_out = ('<label><input type="checkbox" id="show-left-out"> rules left out of this run'
-                "</label>")
-    return ['<div class="filter" id="filter"><input type="search" id="filter-text" '
-            f'placeholder="filter rules: id, title, text…" aria-label="filter"> {boxes}'
-            f"{left_out}</div>"]
+    left_out = (
+        '<label><input type="checkbox" id="show-left-out"> rules left out of this run</label>'
+    )
+    return [
+        '<div class="filter" id="filter"><input type="search" id="filter-text" '
+        f'placeholder="filter rules: id, title, text…" aria-label="filter"> {boxes}'
+        f"{left_out}</div>"
+    ]
 
 
 def _rules(report: Mapping[str, Any], gate: Mapping[str, Any]) -> list[str]:
-    known = {d["rule"]: d for d in gate.get("deviations") or []
-             if d.get("status") in ("known", "expired")}
+    known = {
+        d["rule"]: d
+        for d in gate.get("deviations") or []
+        if d.get("status") in ("known", "expired")
+    }
     out = ['<section id="rules">']
     for area, items in by_area(report).items():
         n: dict[str, int] = {}
         for item in items:
             n[str(item.get("verdict"))] = n.get(str(item.get("verdict")), 0) + 1
         tally = ", ".join(f"{v} {k}" for k, v in n.items())
-        out.append(f'<section class="area" id="area-{_e(area)}"><h2>{_e(area)} '
-                   f'<span class="muted">({_e(tally)})</span></h2>')
+        out.append(
+            f'<section class="area" id="area-{_e(area)}"><h2>{_e(area)} '
+            f'<span class="muted">({_e(tally)})</span></h2>'
+        )
         out += [_rule(item, known.get(str(item.get("rule")))) for item in items]
         out.append("</section>")
     return [*out, "</section>"]
@@ -205,14 +233,19 @@ def _rule(item: Mapping[str, Any], deviation: Mapping[str, Any] | None) -> str:
     rule = str(item.get("rule"))
     extra = ""
     if deviation:
-        extra = (f' {_badge("known")}' if deviation["status"] == "known"
-                 else ' <span class="badge v-fail">deviation expired</span>')
+        extra = (
+            f" {_badge('known')}"
+            if deviation["status"] == "known"
+            else ' <span class="badge v-fail">deviation expired</span>'
+        )
     left_out = ' data-left-out="1"' if item.get("reason") == DESELECTED else ""
-    parts = [f'<details class="rule" id="rule-{_e(rule)}" data-rule="{_e(rule)}" '
-             f'data-verdict="{_e(verdict)}"{left_out}'
-             f'{" open" if verdict in ("fail", "error") else ""}>',
-             f'<summary>{_badge(verdict)}{extra} <span class="rid">{_e(rule)}</span> '
-             f'<span class="title">{_e(item.get("title"))}</span></summary>']
+    parts = [
+        f'<details class="rule" id="rule-{_e(rule)}" data-rule="{_e(rule)}" '
+        f'data-verdict="{_e(verdict)}"{left_out}'
+        f"{' open' if verdict in ('fail', 'error') else ''}>",
+        f'<summary>{_badge(verdict)}{extra} <span class="rid">{_e(rule)}</span> '
+        f'<span class="title">{_e(item.get("title"))}</span></summary>',
+    ]
     if deviation:
         parts.append(f'<p class="known-reason">known deviation: {_e(deviation["reason"])}</p>')
     if item.get("reason"):
@@ -222,29 +255,40 @@ def _rule(item: Mapping[str, Any], deviation: Mapping[str, Any] | None) -> str:
     failures = item.get("failures") or []
     parts += [_failure(f) for f in failures[:_MAX_FAILURES]]
     if len(failures) > _MAX_FAILURES:
-        parts.append(f"<p class=\"muted\">… and {len(failures) - _MAX_FAILURES} more failures "
-                     "(see the JSON report)</p>")
+        parts.append(
+            f'<p class="muted">… and {len(failures) - _MAX_FAILURES} more failures '
+            "(see the JSON report)</p>"
+        )
     for err in item.get("errors") or []:
-        parts.append(f'<div class="failure"><p>test <code>{_e(err.get("test"))}</code>: '
-                     f'{_e(err.get("exception"))}: {_e(err.get("message"))}</p></div>')
+        parts.append(
+            f'<div class="failure"><p>test <code>{_e(err.get("test"))}</code>: '
+            f"{_e(err.get('exception'))}: {_e(err.get('message'))}</p></div>"
+        )
     if item.get("tests"):
-        parts.append(f'<p class="muted">tests: {_e(", ".join(item["tests"][:10]))}'
-                     f'{" …" if len(item["tests"]) > 10 else ""}</p>')
+        parts.append(
+            f'<p class="muted">tests: {_e(", ".join(item["tests"][:10]))}'
+            f"{' …' if len(item['tests']) > 10 else ''}</p>"
+        )
     return "\n".join([*parts, "</details>"])
 
 
 def _failure(failure: Mapping[str, Any]) -> str:
-    parts = ['<div class="failure">',
-             f'<p>test <code>{_e(failure.get("test"))}</code></p>',
-             f"<p><strong>expected</strong> {_e(failure.get('expected'))}</p>",
-             f"<p><strong>observed</strong> {_e(failure.get('observed'))}</p>"]
+    parts = [
+        '<div class="failure">',
+        f"<p>test <code>{_e(failure.get('test'))}</code></p>",
+        f"<p><strong>expected</strong> {_e(failure.get('expected'))}</p>",
+        f"<p><strong>observed</strong> {_e(failure.get('observed'))}</p>",
+    ]
     if failure.get("response"):
-        parts.append(f'<p><strong>answer</strong></p><pre class="answer">'
-                     f"{_e(failure['response'])}</pre>")
+        parts.append(
+            f'<p><strong>answer</strong></p><pre class="answer">{_e(failure["response"])}</pre>'
+        )
     if failure.get("curl"):
-        parts.append('<p><strong>reproduce</strong></p><pre class="curl"><button type="button" '
-                     'class="copy" onclick="copyCurl(this)">copy</button>'
-                     f"<code>{_e(failure['curl'])}</code></pre>")
+        parts.append(
+            '<p><strong>reproduce</strong></p><pre class="curl"><button type="button" '
+            'class="copy" onclick="copyCurl(this)">copy</button>'
+            f"<code>{_e(failure['curl'])}</code></pre>"
+        )
     return "\n".join([*parts, "</div>"])
 
 
@@ -252,29 +296,43 @@ def _observations(report: Mapping[str, Any]) -> list[str]:
     items = report.get("observations") or []
     if not items:
         return []
-    out = ['<section id="observations"><h2>Where the documents are silent, this target</h2>',
-           "<table><tr><th>zone</th><th>probe</th><th>answer</th><th>contract's decision</th>"
-           "<th>agrees</th></tr>"]
+    out = [
+        '<section id="observations"><h2>Where the documents are silent, this target</h2>',
+        "<table><tr><th>zone</th><th>probe</th><th>answer</th><th>contract's decision</th>"
+        "<th>agrees</th></tr>",
+    ]
     for o in items:
-        repro = (f'<details><summary>reproduce</summary><pre class="curl"><button type="button" '
-                 f'class="copy" onclick="copyCurl(this)">copy</button><code>{_e(o["curl"])}'
-                 "</code></pre></details>") if o.get("curl") else ""
-        out.append(f"<tr><td>{_e(o.get('zone'))}</td><td>{_e(o.get('probe'))}</td>"
-                   f"<td>{_e(o.get('answer'))}{repro}</td><td>{_e(o.get('decision'))}</td>"
-                   f"<td>{'yes' if o.get('agrees') else 'no'}</td></tr>")
+        repro = (
+            (
+                f'<details><summary>reproduce</summary><pre class="curl"><button type="button" '
+                f'class="copy" onclick="copyCurl(this)">copy</button><code>{_e(o["curl"])}'
+                "</code></pre></details>"
+            )
+            if o.get("curl")
+            else ""
+        )
+        out.append(
+            f"<tr><td>{_e(o.get('zone'))}</td><td>{_e(o.get('probe'))}</td>"
+            f"<td>{_e(o.get('answer'))}{repro}</td><td>{_e(o.get('decision'))}</td>"
+            f"<td>{'yes' if o.get('agrees') else 'no'}</td></tr>"
+        )
     return [*out, "</table></section>"]
 
 
 def _plan(report: Mapping[str, Any]) -> list[str]:
     out = ['<section id="plan"><h2>Plan and spend</h2>']
     requests = report.get("requests") or {}
-    out.append("<p>requests sent: " + _e(", ".join(f"{k} {v}" for k, v in requests.items())
-                                          or "none")
-               + f" in {_e(report.get('duration_seconds', 0))} s</p>")
+    out.append(
+        "<p>requests sent: "
+        + _e(", ".join(f"{k} {v}" for k, v in requests.items()) or "none")
+        + f" in {_e(report.get('duration_seconds', 0))} s</p>"
+    )
     for key in ("plan", "spent", "created_assistants"):
         if report.get(key):
-            out.append(f"<h3>{_e(key.replace('_', ' '))}</h3><pre>"
-                       f"{_e(json.dumps(report[key], indent=2, ensure_ascii=False))}</pre>")
+            out.append(
+                f"<h3>{_e(key.replace('_', ' '))}</h3><pre>"
+                f"{_e(json.dumps(report[key], indent=2, ensure_ascii=False))}</pre>"
+            )
     return [*out, "</section>"]
 
 

@@ -21,29 +21,40 @@ def write_junit(report: Mapping[str, Any], path: Path) -> None:
     summary = report["summary"]
     accepted = _accepted(report)
     suite = ElementTree.Element(
-        "testsuite", name="replyguard", tests=str(summary["rules"]),
-        failures=str(summary["fail"] - len(accepted)), errors=str(summary.get("error", 0)),
+        "testsuite",
+        name="replyguard",
+        tests=str(summary["rules"]),
+        failures=str(summary["fail"] - len(accepted)),
+        errors=str(summary.get("error", 0)),
         skipped=str(summary["not tested"] + summary.get("observed", 0) + len(accepted)),
-        time=str(report["duration_seconds"]))
+        time=str(report["duration_seconds"]),
+    )
     for item in report["rules"]:
-        case = ElementTree.SubElement(suite, "testcase", classname="replyguard.rules",
-                                      name=item["rule"])
+        case = ElementTree.SubElement(
+            suite, "testcase", classname="replyguard.rules", name=item["rule"]
+        )
         if item["verdict"] == "fail" and item["rule"] in accepted:
-            skipped = ElementTree.SubElement(case, "skipped", type="known deviation",
-                                             message=accepted[item["rule"]])
+            skipped = ElementTree.SubElement(
+                case, "skipped", type="known deviation", message=accepted[item["rule"]]
+            )
             skipped.text = "\n\n".join(failure_text(f) for f in item["failures"])
         elif item["verdict"] == "fail":
             first = item["failures"][0] if item["failures"] else {}
             failure = ElementTree.SubElement(
-                case, "failure", message=f"expected {first.get('expected', '')}; "
-                                         f"observed {first.get('observed', '')}")
+                case,
+                "failure",
+                message=f"expected {first.get('expected', '')}; "
+                f"observed {first.get('observed', '')}",
+            )
             failure.text = "\n\n".join(failure_text(f) for f in item["failures"])
         elif item["verdict"] == "error":
             first = item["errors"][0] if item.get("errors") else {}
-            error = ElementTree.SubElement(case, "error", message=item["reason"],
-                                           type=first.get("exception", ""))
-            error.text = "\n".join(f"{e['test']}: {e['exception']}: {e['message']}"
-                                    for e in item.get("errors", []))
+            error = ElementTree.SubElement(
+                case, "error", message=item["reason"], type=first.get("exception", "")
+            )
+            error.text = "\n".join(
+                f"{e['test']}: {e['exception']}: {e['message']}" for e in item.get("errors", [])
+            )
         elif item["verdict"] == "observed":
             ElementTree.SubElement(case, "skipped", message=f"observed: {item['reason']}")
         elif item["verdict"] == "not tested":
@@ -58,18 +69,22 @@ def _accepted(report: Mapping[str, Any]) -> dict[str, str]:
     """Failed rules a known deviation accepts this run, with the line that says why."""
     gate = report.get("gate") or {}
     failed = {item["rule"] for item in report["rules"] if item["verdict"] == "fail"}
-    return {d["rule"]: f"known deviation: {d['reason']}"
-            + (f" (until {d['until']})" if d.get("until") else "")
-            + (f" {d['link']}" if d.get("link") else "")
-            for d in gate.get("deviations", [])
-            if d.get("status") == "known" and d.get("rule") in failed}
+    return {
+        d["rule"]: f"known deviation: {d['reason']}"
+        + (f" (until {d['until']})" if d.get("until") else "")
+        + (f" {d['link']}" if d.get("link") else "")
+        for d in gate.get("deviations", [])
+        if d.get("status") == "known" and d.get("rule") in failed
+    }
 
 
 def failure_text(failure: Mapping[str, Any]) -> str:
     """A failure as lines: test, expected, observed, the answer and the curl reproduction."""
-    lines = [f"test: {failure.get('test', '')}",
-             f"expected: {failure.get('expected', '')}",
-             f"observed: {failure.get('observed', '')}"]
+    lines = [
+        f"test: {failure.get('test', '')}",
+        f"expected: {failure.get('expected', '')}",
+        f"observed: {failure.get('observed', '')}",
+    ]
     if failure.get("response"):
         lines.append(f"response: {failure['response']}")
     if failure.get("curl"):

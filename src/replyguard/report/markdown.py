@@ -30,16 +30,25 @@ def _fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def render_markdown(report: Mapping[str, Any], secrets: Iterable[str] = (),
-                    limit: int = LIMIT) -> str:
+def render_markdown(
+    report: Mapping[str, Any], secrets: Iterable[str] = (), limit: int = LIMIT
+) -> str:
     """The summary: result, counts, what changed, failures, known deviations, observations."""
     secrets = tuple(secrets)
     result, summary = headline(report)
-    out = [f"## {_ICON.get(result, '')} replyguard: {result}", "",
-           f"**{summary}** · {_cell(target_line(report))}", ""]
+    out = [
+        f"## {_ICON.get(result, '')} replyguard: {result}",
+        "",
+        f"**{summary}** · {_cell(target_line(report))}",
+        "",
+    ]
     n = counts(report)
-    out += ["| " + " | ".join(VERDICTS) + " |", "|" + " --- |" * len(VERDICTS),
-            "| " + " | ".join(str(n[v]) for v in VERDICTS) + " |", ""]
+    out += [
+        "| " + " | ".join(VERDICTS) + " |",
+        "|" + " --- |" * len(VERDICTS),
+        "| " + " | ".join(str(n[v]) for v in VERDICTS) + " |",
+        "",
+    ]
     gate = report.get("gate") or {}
     out += _changes(gate)
     out += _failures(report)
@@ -62,11 +71,15 @@ def _changes(gate: Mapping[str, Any]) -> list[str]:
     rows = changes.get("rules") or []
     if rows:
         out += ["| rule | before | after | change |", "| --- | --- | --- | --- |"]
-        out += [f"| `{c['rule']}` | {_cell(c['before'])} | {_cell(c['after'])} | "
-                f"**{c['change']}** |" for c in rows]
+        out += [
+            f"| `{c['rule']}` | {_cell(c['before'])} | {_cell(c['after'])} | **{c['change']}** |"
+            for c in rows
+        ]
     for obs in changes.get("observations") or []:
-        out.append(f"- observation changed: `{obs['zone']}` {_cell(obs['probe'])}: "
-                   f"{_cell(obs['before'])} → {_cell(obs['after'])}")
+        out.append(
+            f"- observation changed: `{obs['zone']}` {_cell(obs['probe'])}: "
+            f"{_cell(obs['before'])} → {_cell(obs['after'])}"
+        )
     if not rows and not changes.get("observations"):
         out.append("No change since the baseline.")
     return [*out, ""]
@@ -76,15 +89,21 @@ def _failures(report: Mapping[str, Any]) -> list[str]:
     failing = [r for r in report.get("rules", []) if r.get("verdict") == "fail"]
     if not failing:
         return []
-    known = {d["rule"]: d for d in (report.get("gate") or {}).get("deviations", [])
-             if d.get("status") == "known"}
+    known = {
+        d["rule"]: d
+        for d in (report.get("gate") or {}).get("deviations", [])
+        if d.get("status") == "known"
+    }
     out = ["### Failing rules", ""]
     for item in failing:
         first = (item.get("failures") or [{}])[0]
         tag = " (known deviation)" if item["rule"] in known else ""
-        out += [f"<details><summary><code>{item['rule']}</code>{tag}: expected "
-                f"{_cell(first.get('expected'))}; observed {_cell(first.get('observed'))}"
-                "</summary>", ""]
+        out += [
+            f"<details><summary><code>{item['rule']}</code>{tag}: expected "
+            f"{_cell(first.get('expected'))}; observed {_cell(first.get('observed'))}"
+            "</summary>",
+            "",
+        ]
         if item.get("title"):
             out += [f"> {_cell(item['title'])}", ""]
         if first.get("test"):
@@ -106,8 +125,10 @@ def _errors(report: Mapping[str, Any]) -> list[str]:
     out = ["### Errors (replyguard could not judge)", ""]
     for item in rows:
         err = (item.get("errors") or [{}])[0]
-        out.append(f"- `{item['rule']}`: {_cell(err.get('exception'))} "
-                   f"{_cell(err.get('message') or item.get('reason'))}")
+        out.append(
+            f"- `{item['rule']}`: {_cell(err.get('exception'))} "
+            f"{_cell(err.get('message') or item.get('reason'))}"
+        )
     return [*out, ""]
 
 
@@ -115,12 +136,18 @@ def _deviations(gate: Mapping[str, Any]) -> list[str]:
     rows = gate.get("deviations") or []
     if not rows:
         return []
-    out = ["### Known deviations", "", "| rule | status | reason | until | link |",
-           "| --- | --- | --- | --- | --- |"]
+    out = [
+        "### Known deviations",
+        "",
+        "| rule | status | reason | until | link |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for d in rows:
         status = "fixed: remove it from the list" if d["status"] == "fixed" else d["status"]
-        out.append(f"| `{d['rule']}` | {status} | {_cell(d['reason'])} | "
-                   f"{_cell(d.get('until') or '')} | {_cell(d.get('link') or '')} |")
+        out.append(
+            f"| `{d['rule']}` | {status} | {_cell(d['reason'])} | "
+            f"{_cell(d.get('until') or '')} | {_cell(d.get('link') or '')} |"
+        )
     return [*out, ""]
 
 
@@ -130,8 +157,7 @@ def _observations(report: Mapping[str, Any]) -> list[str]:
         return []
     out = ["### Where the documents are silent, this target", ""]
     for obs in items[:50]:
-        out.append(f"- `{obs.get('zone')}`: {_cell(obs.get('probe'))} → "
-                   f"{_cell(obs.get('answer'))}")
+        out.append(f"- `{obs.get('zone')}`: {_cell(obs.get('probe'))} → {_cell(obs.get('answer'))}")
     if len(items) > 50:
         out.append(f"- … and {len(items) - 50} more (see the HTML report)")
     return [*out, ""]
@@ -141,16 +167,23 @@ def _plan(report: Mapping[str, Any]) -> list[str]:
     out = []
     requests = report.get("requests") or {}
     if requests:
-        out.append("Requests sent: " + ", ".join(f"{k} {v}" for k, v in requests.items())
-                   + f" in {report.get('duration_seconds', 0)} s.")
+        out.append(
+            "Requests sent: "
+            + ", ".join(f"{k} {v}" for k, v in requests.items())
+            + f" in {report.get('duration_seconds', 0)} s."
+        )
     for key in ("plan", "spent"):
         if report.get(key):
             out.append(f"{key}: `{_cell(json.dumps(report[key], ensure_ascii=False))}`")
     return [*out, ""] if out else []
 
 
-def write_markdown(report: Mapping[str, Any], path: Path | None, secrets: Iterable[str] = (),
-                   env: Mapping[str, str] | None = None) -> str:
+def write_markdown(
+    report: Mapping[str, Any],
+    path: Path | None,
+    secrets: Iterable[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> str:
     """Write the summary to ``path`` and append it to ``$GITHUB_STEP_SUMMARY`` when set."""
     text = render_markdown(report, secrets)
     if path is not None:

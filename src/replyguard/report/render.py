@@ -17,18 +17,25 @@ from replyguard.suite.verdicts import VERDICTS
 
 __all__ = ["print_report", "summary_line"]
 
-_STYLE = {"pass": "green", "fail": "bold red", "error": "bold magenta",
-          "not tested": "yellow", "observed": "cyan"}
+_STYLE = {
+    "pass": "green",
+    "fail": "bold red",
+    "error": "bold magenta",
+    "not tested": "yellow",
+    "observed": "cyan",
+}
 
 
 def summary_line(report: Mapping[str, Any]) -> str:
     """``96 passed, 0 failed, 0 errors, 26 not tested, 6 observed of 128 rules in 31.2s; …``"""
     s = report["summary"]
     requests = ", ".join(f"{k} {v}" for k, v in report.get("requests", {}).items()) or "none"
-    return (f"{s.get('pass', 0)} passed, {s.get('fail', 0)} failed, {s.get('error', 0)} errors, "
-            f"{s.get('not tested', 0)} not tested, {s.get('observed', 0)} observed "
-            f"of {s['rules']} rules in {report['duration_seconds']:.1f}s; "
-            f"requests sent: {requests}")
+    return (
+        f"{s.get('pass', 0)} passed, {s.get('fail', 0)} failed, {s.get('error', 0)} errors, "
+        f"{s.get('not tested', 0)} not tested, {s.get('observed', 0)} observed "
+        f"of {s['rules']} rules in {report['duration_seconds']:.1f}s; "
+        f"requests sent: {requests}"
+    )
 
 
 def _selected(report: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], int]:
@@ -73,12 +80,15 @@ def _created_line(report: Mapping[str, Any]) -> str:
     if not created or report.get("target", {}).get("embedded_reference"):
         return ""
     shown = ", ".join(map(str, created[:20])) + (" …" if len(created) > 20 else "")
-    return (f"CREATED {len(created)} assistants (no documented way to delete them; remove them "
-            f"in the vendor's portal): {shown}\n")
+    return (
+        f"CREATED {len(created)} assistants (no documented way to delete them; remove them "
+        f"in the vendor's portal): {shown}\n"
+    )
 
 
-def print_report(report: Mapping[str, Any], fmt: str, *, show_passed: bool = True,
-                 stream: IO[str] | None = None) -> None:
+def print_report(
+    report: Mapping[str, Any], fmt: str, *, show_passed: bool = True, stream: IO[str] | None = None
+) -> None:
     """Print the report as ``table``, ``plain`` or ``json`` (``auto``: table on a terminal)."""
     out = stream or sys.stdout
     if fmt == "auto":
@@ -97,8 +107,10 @@ def _print_plain(report: Mapping[str, Any], out: IO[str]) -> None:
         verdict = rule["verdict"]
         if verdict == "fail":
             for failure in rule["failures"][:3]:
-                out.write(f"FAIL {rule['rule']}: expected {failure.get('expected', '')}; "
-                          f"observed {failure.get('observed', '')}\n")
+                out.write(
+                    f"FAIL {rule['rule']}: expected {failure.get('expected', '')}; "
+                    f"observed {failure.get('observed', '')}\n"
+                )
                 if failure.get("response"):
                     out.write(f"     answer: {' '.join(failure['response'].split())}\n")
                 if failure.get("curl"):
@@ -107,8 +119,7 @@ def _print_plain(report: Mapping[str, Any], out: IO[str]) -> None:
             out.write(f"ERROR {rule['rule']}: {rule['reason']}\n")
     for reason, ids in _grouped_untested(rules).items():
         shown = ", ".join(ids[:6]) + (f" and {len(ids) - 6} more" if len(ids) > 6 else "")
-        out.write(f"NOT TESTED {len(ids)} rule{'s' if len(ids) != 1 else ''}: {reason} "
-                  f"({shown})\n")
+        out.write(f"NOT TESTED {len(ids)} rule{'s' if len(ids) != 1 else ''}: {reason} ({shown})\n")
     observed = _observed_line(report)
     if observed:
         out.write(f"OBSERVED where the documents are silent, this target: {observed}\n")
@@ -145,8 +156,11 @@ def _print_table(report: Mapping[str, Any], out: IO[str], *, show_passed: bool) 
     console.print(table)
     observed = _observed_line(report)
     if observed:
-        console.print("[cyan]Where the documents are silent, this target:[/] " + observed,
-                      markup=True, highlight=False)
+        console.print(
+            "[cyan]Where the documents are silent, this target:[/] " + observed,
+            markup=True,
+            highlight=False,
+        )
     if left_out:
         console.print(f"{left_out} rules not selected for this run")
     console.print(_created_line(report), end="", markup=False, highlight=False)

@@ -49,8 +49,9 @@ AREA_RUNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _e(fault: str, *expect: str, run: tuple[str, ...] | None = None,
-       window: int | None = None) -> Expectation:
+def _e(
+    fault: str, *expect: str, run: tuple[str, ...] | None = None, window: int | None = None
+) -> Expectation:
     area = fault.split(".", 1)[0]
     limit = 5 if area == "ratelimit" else UNPACED_LIMIT
     return Expectation(fault, expect, run or AREA_RUNS[area], limit, window)
@@ -91,16 +92,24 @@ _TABLE = [
     _e("reply.not-found-error-code", "reply.assistant.not-found"),
     _e("reply.error-envelope-without-success", "reply.error.shape"),
     # The 500 shows where the emoji identifier is sent: the echo test's second conversation.
-    _e("reply.emoji-identifier-500", "contract.no-server-error",
-       "reply.customer-identifier.echo", "reply.persistence.new-identifier"),
+    _e(
+        "reply.emoji-identifier-500",
+        "contract.no-server-error",
+        "reply.customer-identifier.echo",
+        "reply.persistence.new-identifier",
+    ),
     _e("reply.variables-replaced", "reply.variables.merge"),
     _e("reply.variables-first-wins", "reply.variables.merge"),
     _e("reply.balance-unchecked", "reply.balance.insufficient"),
-    _e("reply.validation-400", "reply.required-fields", "reply.types",
-       "reply.customer-identifier.max-length", "reply.validation.error-shape"),
+    _e(
+        "reply.validation-400",
+        "reply.required-fields",
+        "reply.types",
+        "reply.customer-identifier.max-length",
+        "reply.validation.error-shape",
+    ),
     _e("auth.redirect-to-login", "auth.missing-token", "auth.invalid-token"),
-    _e("contract.malformed-json-500", "contract.malformed-request-4xx",
-       "contract.no-server-error"),
+    _e("contract.malformed-json-500", "contract.malformed-request-4xx", "contract.no-server-error"),
     _e("contract.text-plain", "contract.content-type"),
     # -- create-assistant: ranges, enums, lengths, required, types --------------------------
     _e("assistant.max-duration-1201", "assistant.max_duration.range"),
@@ -117,11 +126,12 @@ _TABLE = [
     _e("assistant.number-type-500", "assistant.types.number", "contract.no-server-error"),
     # -- create-assistant: engine modes and references --------------------------------------
     _e("assistant.pipeline-without-llm", "assistant.mode.pipeline-requires-llm"),
-    _e("assistant.multimodal-without-model",
-       "assistant.mode.multimodal-requires-multimodal-model"),
+    _e("assistant.multimodal-without-model", "assistant.mode.multimodal-requires-multimodal-model"),
     _e("assistant.dualplex-without-model", "assistant.mode.dualplex-requires-multimodal-model"),
-    _e("assistant.realtime-knowledgebase-prompt",
-       "assistant.mode.knowledgebase-prompt-pipeline-only"),
+    _e(
+        "assistant.realtime-knowledgebase-prompt",
+        "assistant.mode.knowledgebase-prompt-pipeline-only",
+    ),
     _e("assistant.realtime-fillers", "assistant.mode.fillers-pipeline-only"),
     _e("assistant.realtime-interruptions-off", "assistant.mode.interruptions-required-realtime"),
     _e("assistant.realtime-transcriber", "assistant.mode.transcriber-pipeline-only"),

@@ -45,8 +45,16 @@ WINDOW = REFERENCE_WINDOW
 MODES = ("exhaustive", "paid")
 CASE_TIMEOUT = 600.0
 #: What every case's check imports, loaded once in the fork server (0.6-0.7 s of a 2-5 s case).
-_PRELOAD = ["replyguard.cli", "replyguard.suite.run", "replyguard.suite.plugin",
-            "replyguard.suite.schemas", "schemathesis", "hypothesis", "pytest", "httpx"]
+_PRELOAD = [
+    "replyguard.cli",
+    "replyguard.suite.run",
+    "replyguard.suite.plugin",
+    "replyguard.suite.schemas",
+    "schemathesis",
+    "hypothesis",
+    "pytest",
+    "httpx",
+]
 
 
 @functools.cache
@@ -153,15 +161,20 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else "no output"
 
 
-def run_case(case: Case, folder: Path, *, window: float = WINDOW,
-             timeout: float = CASE_TIMEOUT) -> CaseResult:
+def run_case(
+    case: Case, folder: Path, *, window: float = WINDOW, timeout: float = CASE_TIMEOUT
+) -> CaseResult:
     """Start the case's server in ``folder``, run the suite against it, stop the server."""
     started = time.monotonic()
     flag = "--fault" if case.kind == "fault" else "--variant"
     try:
-        reference = start_reference(folder, limit=case.limit,
-                                    window=case.window or round(window),
-                                    extra_args=[flag, case.name], timeout=30.0)
+        reference = start_reference(
+            folder,
+            limit=case.limit,
+            window=case.window or round(window),
+            extra_args=[flag, case.name],
+            timeout=30.0,
+        )
     except ReferenceStartError as exc:
         return CaseResult(case, (), time.monotonic() - started, f"server: {exc}")
     try:
@@ -171,31 +184,50 @@ def run_case(case: Case, folder: Path, *, window: float = WINDOW,
             profile = _paid_profile(reference.profile, folder / "paid-profile.json")
         # No plan: a paid case judges detection, and its rehearsal (the whole suite again,
         # against a correct reference) would double the case's time and prove nothing here.
-        args = ["check", "--target", str(profile), "--report-json", str(report_path),
-                "--format", "plain", "--no-plan"]
+        args = [
+            "check",
+            "--target",
+            str(profile),
+            "--report-json",
+            str(report_path),
+            "--format",
+            "plain",
+            "--no-plan",
+        ]
         if case.rules:
             args += ["--rules", ",".join(case.rules)]
         code = _run_check(args, folder, timeout)
         if code is None:
-            return CaseResult(case, (), time.monotonic() - started,
-                              f"check: no verdict within {timeout:g}s")
+            return CaseResult(
+                case, (), time.monotonic() - started, f"check: no verdict within {timeout:g}s"
+            )
         if code not in (0, 1, 2) or not report_path.exists():
             # A check that died before redirecting its output has no stderr file.
             stderr_path = folder / "check.stderr"
-            stderr = (stderr_path.read_text(encoding="utf-8", errors="replace")
-                      if stderr_path.exists() else "")
-            return CaseResult(case, (), time.monotonic() - started,
-                              f"check exit {code}: {_last_line(stderr)}")
+            stderr = (
+                stderr_path.read_text(encoding="utf-8", errors="replace")
+                if stderr_path.exists()
+                else ""
+            )
+            return CaseResult(
+                case, (), time.monotonic() - started, f"check exit {code}: {_last_line(stderr)}"
+            )
         report = json.loads(report_path.read_text(encoding="utf-8"))
     finally:
         reference.stop()
     failing = tuple(item["rule"] for item in report["rules"] if item["verdict"] == "fail")
     erred = [item for item in report["rules"] if item["verdict"] == "error"]
     # The first error's reason too: a CI log then says what went wrong, not only where.
-    error = (f"could not judge {', '.join(item['rule'] for item in erred)} "
-             f"({erred[0]['reason']})" if erred else None)
-    evidence = tuple(item["failures"][0] for item in report["rules"]
-                     if item["verdict"] == "fail" and item.get("failures"))
+    error = (
+        f"could not judge {', '.join(item['rule'] for item in erred)} ({erred[0]['reason']})"
+        if erred
+        else None
+    )
+    evidence = tuple(
+        item["failures"][0]
+        for item in report["rules"]
+        if item["verdict"] == "fail" and item.get("failures")
+    )
     return CaseResult(case, failing, time.monotonic() - started, error, evidence)
 
 
@@ -207,8 +239,13 @@ def _paid_profile(profile: dict[str, object], path: Path) -> Path:
     return path
 
 
-def run_cases(cases: Sequence[Case], *, jobs: int = 2, window: float = WINDOW,
-              on_result: Callable[[CaseResult], None] | None = None) -> list[CaseResult]:
+def run_cases(
+    cases: Sequence[Case],
+    *,
+    jobs: int = 2,
+    window: float = WINDOW,
+    on_result: Callable[[CaseResult], None] | None = None,
+) -> list[CaseResult]:
     """Run every case; results in the order of ``cases``.
 
     Fault runs are short and CPU-bound: ``jobs`` at a time. Variant runs (the full suite)
@@ -218,12 +255,16 @@ def run_cases(cases: Sequence[Case], *, jobs: int = 2, window: float = WINDOW,
     results: dict[int, CaseResult] = {}
     variants = [i for i, case in enumerate(cases) if case.kind == "variant"]
     # Paced rate-limit faults first: a shorter makespan.
-    faults = sorted((i for i, case in enumerate(cases) if case.kind != "variant"),
-                    key=lambda i: cases[i].limit != 5)
+    faults = sorted(
+        (i for i, case in enumerate(cases) if case.kind != "variant"),
+        key=lambda i: cases[i].limit != 5,
+    )
     width = max(1, jobs)
-    with tempfile.TemporaryDirectory(prefix="replyguard-selftest-") as tmp, \
-            ThreadPoolExecutor(max_workers=width) as variant_pool, \
-            ThreadPoolExecutor(max_workers=width) as fault_pool:
+    with (
+        tempfile.TemporaryDirectory(prefix="replyguard-selftest-") as tmp,
+        ThreadPoolExecutor(max_workers=width) as variant_pool,
+        ThreadPoolExecutor(max_workers=width) as fault_pool,
+    ):
         futures = {}
         for pool, indexes in ((variant_pool, variants), (fault_pool, faults)):
             for i in indexes:
@@ -240,8 +281,13 @@ def run_cases(cases: Sequence[Case], *, jobs: int = 2, window: float = WINDOW,
 def registered(kind: str) -> list[str]:
     """The fault (or variant) names the reference server offers, asked over its CLI."""
     flag = "--list-faults" if kind == "fault" else "--list-variants"
-    done = subprocess.run([sys.executable, "-m", "replyguard", "serve", flag],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "replyguard", "serve", flag],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"reference {flag} failed: {_last_line(done.stderr)}")
     return [line.split()[0] for line in done.stdout.splitlines() if line.strip()]

@@ -79,8 +79,9 @@ def _pick(names: Sequence[str], globs: Sequence[str]) -> list[str]:
     return [n for n in names if any(fnmatch.fnmatchcase(n, g) for g in globs)]
 
 
-def build_cases(options: SelftestOptions, faults: Sequence[str],
-                variants: Sequence[str]) -> list[Case]:
+def build_cases(
+    options: SelftestOptions, faults: Sequence[str], variants: Sequence[str]
+) -> list[Case]:
     """The cases to run, from the registered names and the options.
 
     ``--sample`` is the CI sample and every variant. ``--faults`` and ``--variants`` take
@@ -99,20 +100,34 @@ def build_cases(options: SelftestOptions, faults: Sequence[str],
     for mode in fault_modes:
         for name in fault_names:
             expectation = EXPECTATIONS[name]
-            cases.append(Case(name, "fault", expectation.expect, expectation.run,
-                              expectation.limit, mode, expectation.window))
+            cases.append(
+                Case(
+                    name,
+                    "fault",
+                    expectation.expect,
+                    expectation.run,
+                    expectation.limit,
+                    mode,
+                    expectation.window,
+                )
+            )
     # Variants run the full suite: a false alarm may come from any rule, in either mode.
-    cases += [Case(name, "variant", mode=mode) for mode in variant_modes
-              for name in variant_names]
+    cases += [Case(name, "variant", mode=mode) for mode in variant_modes for name in variant_names]
     return cases
 
 
 def registry_problems(faults: Sequence[str]) -> list[str]:
     """Faults without an expectation and expectations without a fault, one line each."""
-    problems = [f"fault {n!r} has no expectation in replyguard.selftest.expectations"
-                for n in faults if n not in EXPECTATIONS]
-    problems += [f"expectation {n!r} names no fault of the reference server"
-                 for n in EXPECTATIONS if n not in faults]
+    problems = [
+        f"fault {n!r} has no expectation in replyguard.selftest.expectations"
+        for n in faults
+        if n not in EXPECTATIONS
+    ]
+    problems += [
+        f"expectation {n!r} names no fault of the reference server"
+        for n in EXPECTATIONS
+        if n not in faults
+    ]
     return problems
 
 
@@ -147,8 +162,9 @@ def _row(result: CaseResult) -> tuple[str, str, str, str, str]:
         others = [r for r in result.failing if r not in result.detected_by]
         rules = ", ".join(result.detected_by) or "-"
         if others:
-            shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more"
-                                             if len(others) > 3 else "")
+            shown = ", ".join(others[:3]) + (
+                f" and {len(others) - 3} more" if len(others) > 3 else ""
+            )
             rules = f"{rules} (also {shown})" if result.detected_by else shown
     expected = ", ".join(case.expect) if case.kind == "fault" else "(full suite, none)"
     return (case.label, expected, result.verdict, rules, f"{result.seconds:.1f}s")
@@ -167,26 +183,41 @@ def print_score(results: Sequence[CaseResult], score: Score, console: Console) -
         f"detection rate: {score.detected}/{score.faults} ({score.detection_rate:.0%}); "
         f"detected by the wrong rule: {score.wrong_rule}; missed: {score.missed}; "
         f"false alarms: {score.false_alarms}/{score.variants} variants; errors: {score.errors}; "
-        f"total time {score.seconds:.1f}s", markup=False, soft_wrap=True)
+        f"total time {score.seconds:.1f}s",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def score_report(results: Sequence[CaseResult], score: Score, jobs: int) -> dict[str, Any]:
     """The JSON report of a selftest run."""
     return {
         "summary": {
-            "faults": score.faults, "detected": score.detected,
-            "detection_rate": round(score.detection_rate, 4), "wrong_rule": score.wrong_rule,
-            "missed": score.missed, "variants": score.variants,
-            "false_alarms": score.false_alarms, "errors": score.errors,
-            "seconds": round(score.seconds, 1), "jobs": jobs,
+            "faults": score.faults,
+            "detected": score.detected,
+            "detection_rate": round(score.detection_rate, 4),
+            "wrong_rule": score.wrong_rule,
+            "missed": score.missed,
+            "variants": score.variants,
+            "false_alarms": score.false_alarms,
+            "errors": score.errors,
+            "seconds": round(score.seconds, 1),
+            "jobs": jobs,
         },
         "cases": [
-            {"name": r.case.name, "kind": r.case.kind, "mode": r.case.mode,
-             "expected": list(r.case.expect),
-             "rules_run": list(r.case.rules) or ["*"], "verdict": r.verdict,
-             "failing": list(r.failing), "detected_by": list(r.detected_by),
-             "seconds": round(r.seconds, 1), "error": r.error,
-             "evidence": list(r.evidence) if r.case.kind == "variant" else []}
+            {
+                "name": r.case.name,
+                "kind": r.case.kind,
+                "mode": r.case.mode,
+                "expected": list(r.case.expect),
+                "rules_run": list(r.case.rules) or ["*"],
+                "verdict": r.verdict,
+                "failing": list(r.failing),
+                "detected_by": list(r.detected_by),
+                "seconds": round(r.seconds, 1),
+                "error": r.error,
+                "evidence": list(r.evidence) if r.case.kind == "variant" else [],
+            }
             for r in results
         ],
     }
@@ -211,14 +242,19 @@ def run_selftest(options: SelftestOptions, console: Console | None = None) -> in
     if not cases:
         console.print("replyguard: no fault or variant matches", markup=False)
         return USAGE_ERROR
-    console.print(f"replyguard selftest: {len(cases)} cases, {options.jobs} at a time",
-                  markup=False)
+    console.print(
+        f"replyguard selftest: {len(cases)} cases, {options.jobs} at a time", markup=False
+    )
     done = [0]
 
     def progress(result: CaseResult) -> None:
         done[0] += 1
-        console.print(f"  [{done[0]}/{len(cases)}] {result.case.label}: {result.verdict} "
-                      f"({result.seconds:.1f}s)", markup=False, soft_wrap=True)
+        console.print(
+            f"  [{done[0]}/{len(cases)}] {result.case.label}: {result.verdict} "
+            f"({result.seconds:.1f}s)",
+            markup=False,
+            soft_wrap=True,
+        )
 
     results = run_cases(cases, jobs=options.jobs, window=options.window, on_result=progress)
     score = score_of(results, time.monotonic() - started)
@@ -227,7 +263,8 @@ def run_selftest(options: SelftestOptions, console: Console | None = None) -> in
         path = options.report_json
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(score_report(results, score, options.jobs), indent=2),
-                       encoding="utf-8")
+        tmp.write_text(
+            json.dumps(score_report(results, score, options.jobs), indent=2), encoding="utf-8"
+        )
         os.replace(tmp, path)
     return exit_code(results)

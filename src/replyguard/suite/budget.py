@@ -62,11 +62,13 @@ class Budget:
         if self.remaining(operation) < count:
             raise BudgetExhausted(
                 f"request budget spent ({self.total} sent; {operation} needs {count} more; "
-                f"cap safety.max_requests = {self.max_requests})")
+                f"cap safety.max_requests = {self.max_requests})"
+            )
         if billable and self.remaining(operation, billable=True) < billable:
             raise BudgetExhausted(
                 f"billed-call budget spent ({self.billed} sent; {billable} more needed; "
-                f"cap safety.max_billed_calls = {self.max_billed})")
+                f"cap safety.max_billed_calls = {self.max_billed})"
+            )
 
     def spend(self, operation: str, *, billable: bool = False) -> None:
         """Account for one request, refusing it when the budget is spent."""

@@ -27,8 +27,12 @@ CHECKS = {
     "contract.negative-data-rejected": negative_data_rejection,
     "contract.positive-data-accepted": positive_data_acceptance,
 }
-_COMMON = ("contract.no-server-error", "contract.status-code-documented",
-           "contract.content-type", "contract.response-schema")
+_COMMON = (
+    "contract.no-server-error",
+    "contract.status-code-documented",
+    "contract.content-type",
+    "contract.response-schema",
+)
 POSITIVE_RULES = (*_COMMON, "contract.positive-data-accepted")
 NEGATIVE_RULES = (*_COMMON, "contract.negative-data-rejected")
 
@@ -40,7 +44,10 @@ def judge_case(case: Any, exchange: Exchange, rules: tuple[str, ...]) -> None:
             case.validate_response(exchange.response, checks=[CHECKS[rule_id]])
         except (FailureGroup, Failure, AssertionError) as exc:
             failures = exc.exceptions if isinstance(exc, FailureGroup) else [exc]
-            titles = "; ".join(str(getattr(f, "title", "") or f).splitlines()[0]
-                               for f in failures)
-            raise Violation(rule_id, f"schemathesis check {CHECKS[rule_id].__name__} to hold",
-                            f"{titles} ({exchange.summary(limit=160)})", exchange) from None
+            titles = "; ".join(str(getattr(f, "title", "") or f).splitlines()[0] for f in failures)
+            raise Violation(
+                rule_id,
+                f"schemathesis check {CHECKS[rule_id].__name__} to hold",
+                f"{titles} ({exchange.summary(limit=160)})",
+                exchange,
+            ) from None

@@ -66,8 +66,7 @@ class Exchange:
 
     def curl(self, secrets: tuple[str, ...] = ()) -> str:
         """A curl command reproducing the request, tokens masked."""
-        return masked_curl(self.method, self.url, self.request_headers, self.request_body,
-                           secrets)
+        return masked_curl(self.method, self.url, self.request_headers, self.request_body, secrets)
 
     def summary(self, secrets: tuple[str, ...] = (), limit: int = 300) -> str:
         """``HTTP 422 {...}``, shortened, tokens masked."""

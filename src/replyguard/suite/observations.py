@@ -46,14 +46,27 @@ class ObservationLog:
     items: list[Observation] = field(default_factory=list)
     current_test: str = ""
 
-    def record(self, zone: str, probe: str, exchange: Exchange | None, *, answer: str,
-               decision: str, agrees: bool) -> Observation:
+    def record(
+        self,
+        zone: str,
+        probe: str,
+        exchange: Exchange | None,
+        *,
+        answer: str,
+        decision: str,
+        agrees: bool,
+    ) -> Observation:
         """Record one probe's answer; the exchange is masked before it is kept."""
         observation = Observation(
-            zone=zone, probe=probe, answer=answer, decision=decision, agrees=agrees,
+            zone=zone,
+            probe=probe,
+            answer=answer,
+            decision=decision,
+            agrees=agrees,
             test=self.current_test,
             curl=exchange.curl(self.secrets) if exchange else "",
-            response=exchange.summary(self.secrets) if exchange else "")
+            response=exchange.summary(self.secrets) if exchange else "",
+        )
         self.items.append(observation)
         return observation
 

@@ -38,27 +38,39 @@ def _budget_spent(exc: BaseException | None) -> BudgetExhausted | None:
     return None
 
 
-def outcome_of(test: str, rules: Sequence[str], report: pytest.TestReport,
-               exc: BaseException | None, last: Exchange | None,
-               secrets: tuple[str, ...]) -> Outcome:
+def outcome_of(
+    test: str,
+    rules: Sequence[str],
+    report: pytest.TestReport,
+    exc: BaseException | None,
+    last: Exchange | None,
+    secrets: tuple[str, ...],
+) -> Outcome:
     """The outcome of one test for its rules; every text in it is masked."""
     rules = tuple(rules)
     if report.skipped:
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(
-            report.longrepr)
-        return Outcome(test, rules, "skipped",
-                       mask_secrets(reason.removeprefix("Skipped: "), secrets))
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        return Outcome(
+            test, rules, "skipped", mask_secrets(reason.removeprefix("Skipped: "), secrets)
+        )
     if report.passed:
         return Outcome(test, rules, "passed")
-    violations = [_violation(test, v.rule, v.expected, v.observed, v.exchange or last, secrets)
-                  for v in iter_violations(exc)]
+    violations = [
+        _violation(test, v.rule, v.expected, v.observed, v.exchange or last, secrets)
+        for v in iter_violations(exc)
+    ]
     if violations:
         return Outcome(test, rules, "failed", violations[0]["observed"], violations)
     spent = _budget_spent(exc)
     if spent is not None:
         return Outcome(test, rules, "skipped", str(spent))
-    return Outcome(test, rules, "error", mask_secrets(_describe(exc), secrets),
-                   errors=[_error(test, exc, secrets)])
+    return Outcome(
+        test,
+        rules,
+        "error",
+        mask_secrets(_describe(exc), secrets),
+        errors=[_error(test, exc, secrets)],
+    )
 
 
 def _describe(exc: BaseException | None) -> str:
@@ -82,8 +94,14 @@ def _error(test: str, exc: BaseException | None, secrets: tuple[str, ...]) -> di
     }
 
 
-def _violation(test: str, rule: str, expected: str, observed: str, exchange: Exchange | None,
-               secrets: tuple[str, ...]) -> dict[str, Any]:
+def _violation(
+    test: str,
+    rule: str,
+    expected: str,
+    observed: str,
+    exchange: Exchange | None,
+    secrets: tuple[str, ...],
+) -> dict[str, Any]:
     return {
         "rule": rule,
         "test": test,

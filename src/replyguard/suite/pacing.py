@@ -41,21 +41,37 @@ class Step:
 
     def as_list(self) -> list[object]:
         """Compact JSON form (the report's ``pacing_trace``)."""
-        return [round(self.work, 4), self.kind, self.bucket, round(self.seconds, 4),
-                list(self.choices)]
+        return [
+            round(self.work, 4),
+            self.kind,
+            self.bucket,
+            round(self.seconds, 4),
+            list(self.choices),
+        ]
 
     @classmethod
     def from_list(cls, item: list[Any]) -> Step:
         """The step of an ``as_list`` form."""
         work, kind, bucket, seconds, choices = item
-        return cls(float(work), str(kind), None if bucket is None else int(bucket),
-                   float(seconds), tuple(int(c) for c in choices))
+        return cls(
+            float(work),
+            str(kind),
+            None if bucket is None else int(bucket),
+            float(seconds),
+            tuple(int(c) for c in choices),
+        )
 
 
 class Pacer:
-    def __init__(self, limit: int, window: float, *, margin: float | None = None,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        limit: int,
+        window: float,
+        *,
+        margin: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.limit = limit
         self.window = window
         self.margin = margin if margin is not None else min(1.0, 0.05 * window + 0.05)
@@ -68,14 +84,21 @@ class Pacer:
         self._buckets: dict[str, int] = {}
         self._mark = clock()
 
-    def _step(self, kind: str, key: str | None, seconds: float = 0.0,
-              choices: Sequence[str] = ()) -> None:
+    def _step(
+        self, kind: str, key: str | None, seconds: float = 0.0, choices: Sequence[str] = ()
+    ) -> None:
         """Write down a step; call with the lock held, before any sleep of the step."""
         now = self._clock()
         number = functools.partial(_number, self._buckets)
-        self.trace.append(Step(max(0.0, now - self._mark), kind,
-                               None if key is None else number(key), seconds,
-                               tuple(number(c) for c in choices)))
+        self.trace.append(
+            Step(
+                max(0.0, now - self._mark),
+                kind,
+                None if key is None else number(key),
+                seconds,
+                tuple(number(c) for c in choices),
+            )
+        )
 
     def _done(self) -> None:
         self._mark = self._clock()
@@ -158,8 +181,9 @@ class Pacer:
             self._done()
 
 
-def replay(steps: Iterable[Step], *, limit: int, window: float,
-           scale: float) -> tuple[float, float]:
+def replay(
+    steps: Iterable[Step], *, limit: int, window: float, scale: float
+) -> tuple[float, float]:
     """Replay a run's pacing steps at another ``window`` on a virtual clock.
 
     The work between steps takes what it took; the waits are what this window makes them.

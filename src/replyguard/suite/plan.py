@@ -54,11 +54,15 @@ class Plan:
         """The one line naming the cap the plan does not fit, or None."""
         safety = config.target.safety
         if safety.max_requests and self.total > safety.max_requests:
-            return (f"the plan needs {self.total} requests, over safety.max_requests = "
-                    f"{safety.max_requests} (--max-requests)")
+            return (
+                f"the plan needs {self.total} requests, over safety.max_requests = "
+                f"{safety.max_requests} (--max-requests)"
+            )
         if safety.max_billed_calls and self.billed_calls > safety.max_billed_calls:
-            return (f"the plan needs {self.billed_calls} billable generate-reply calls, over "
-                    f"safety.max_billed_calls = {safety.max_billed_calls} (--max-billed-calls)")
+            return (
+                f"the plan needs {self.billed_calls} billable generate-reply calls, over "
+                f"safety.max_billed_calls = {safety.max_billed_calls} (--max-billed-calls)"
+            )
         return None
 
     def lines(self) -> list[str]:
@@ -85,35 +89,59 @@ def _rehearsal_profile(reference: Mapping[str, Any], config: RunConfig) -> dict[
     for role in list(tokens):
         if not target.tokens.role(role):
             tokens.pop(role)
-    assistants = {k: v for k, v in profile["assistants"].items()
-                  if getattr(target.assistants, k, None) is not None}
+    assistants = {
+        k: v
+        for k, v in profile["assistants"].items()
+        if getattr(target.assistants, k, None) is not None
+    }
     profile.update(
-        tokens=tokens, assistants=assistants,
+        tokens=tokens,
+        assistants=assistants,
         capabilities={"reply_shows_variables": target.capabilities.reply_shows_variables},
-        safety={"allow_writes": target.safety.allow_writes,
-                "exhaustive": target.safety.exhaustive,
-                "max_requests": 0, "max_billed_calls": 0})
+        safety={
+            "allow_writes": target.safety.allow_writes,
+            "exhaustive": target.safety.exhaustive,
+            "max_requests": 0,
+            "max_billed_calls": 0,
+        },
+    )
     return profile
 
 
 def rehearse(config: RunConfig) -> Plan:
     """Run the suite against an embedded reference shaped like the target; its spend is the plan."""
     limit = config.target.rate_limit.limit
-    with tempfile.TemporaryDirectory(prefix="replyguard-plan-") as tmp, \
-            running_reference(limit=limit, window=_REHEARSAL_WINDOW,
-                              folder=Path(tmp) / "ref") as reference:
+    with (
+        tempfile.TemporaryDirectory(prefix="replyguard-plan-") as tmp,
+        running_reference(
+            limit=limit, window=_REHEARSAL_WINDOW, folder=Path(tmp) / "ref"
+        ) as reference,
+    ):
         profile_path, report_path = Path(tmp) / "rehearsal.json", Path(tmp) / "report.json"
-        profile_path.write_text(json.dumps(_rehearsal_profile(reference.profile, config)),
-                                encoding="utf-8")
-        args = [sys.executable, "-m", "replyguard", "check", "--target", str(profile_path),
-                "--report-json", str(report_path), "--format", "plain", "--no-plan"]
+        profile_path.write_text(
+            json.dumps(_rehearsal_profile(reference.profile, config)), encoding="utf-8"
+        )
+        args = [
+            sys.executable,
+            "-m",
+            "replyguard",
+            "check",
+            "--target",
+            str(profile_path),
+            "--report-json",
+            str(report_path),
+            "--format",
+            "plain",
+            "--no-plan",
+        ]
         if config.rules:
             args += ["--rules", ",".join(config.rules)]
         if config.keyword:
             args += ["-k", config.keyword]
         env = {k: v for k, v in os.environ.items() if not k.startswith("REPLYGUARD_")}
-        done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=900,
-                              check=False)
+        done = subprocess.run(
+            args, capture_output=True, text=True, env=env, timeout=900, check=False
+        )
         if not report_path.exists():
             tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
             raise PlanError(f"the plan's rehearsal did not finish: {tail}")
@@ -121,10 +149,14 @@ def rehearse(config: RunConfig) -> Plan:
     requests = {op: n for op, n in report["requests"].items() if op != BILLED}
     seconds = _wall_time(report, config)
     window = config.target.rate_limit.window_seconds
-    return Plan(requests=requests, billed_calls=report["requests"].get(BILLED, 0),
-                assistants_created=len(report.get("created_assistants", [])),
-                tokens=list(report.get("tokens_used", [])),
-                windows=max(1, math.ceil(seconds / window)), seconds=seconds)
+    return Plan(
+        requests=requests,
+        billed_calls=report["requests"].get(BILLED, 0),
+        assistants_created=len(report.get("created_assistants", [])),
+        tokens=list(report.get("tokens_used", [])),
+        windows=max(1, math.ceil(seconds / window)),
+        seconds=seconds,
+    )
 
 
 def _wall_time(report: Mapping[str, Any], config: RunConfig) -> float:
@@ -136,7 +168,11 @@ def _wall_time(report: Mapping[str, Any], config: RunConfig) -> float:
     """
     rate = config.target.rate_limit
     steps = [Step.from_list(item) for item in report.get("pacing_trace", [])]
-    ended, _ = replay(steps, limit=rate.limit, window=rate.window_seconds,
-                      scale=rate.window_seconds / _REHEARSAL_WINDOW)
+    ended, _ = replay(
+        steps,
+        limit=rate.limit,
+        window=rate.window_seconds,
+        scale=rate.window_seconds / _REHEARSAL_WINDOW,
+    )
     work = float(report["duration_seconds"]) - float(report.get("pacing_wait_seconds", 0.0))
     return ended + max(0.0, work - sum(step.work for step in steps))

@@ -66,15 +66,19 @@ class SuitePlugin:
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line(
-            "markers", "rule(*ids): the rules of openapi/rules.yaml this test proves")
+            "markers", "rule(*ids): the rules of openapi/rules.yaml this test proves"
+        )
         config.addinivalue_line(
-            "markers", "phase(n): when the test runs (0 the burst, 1 create-assistant while "
-                       "the window resets, 2 recovery, 3 the rest, 4 fresh windows)")
+            "markers",
+            "phase(n): when the test runs (0 the burst, 1 create-assistant while "
+            "the window resets, 2 recovery, 3 the rest, 4 fresh windows)",
+        )
         if self.config.keyword:
             config.option.keyword = self.config.keyword
 
-    def pytest_collection_modifyitems(self, config: pytest.Config,
-                                      items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
         for item in items:
             ids = rule_ids(item)
             if not ids:
@@ -82,7 +86,8 @@ class SuitePlugin:
             unknown = [rule for rule in ids if rule not in self.rules]
             if unknown:
                 raise pytest.UsageError(
-                    f"{item.nodeid} names rules not in openapi/rules.yaml: {', '.join(unknown)}")
+                    f"{item.nodeid} names rules not in openapi/rules.yaml: {', '.join(unknown)}"
+                )
         # Waits for the rate limit overlap with work the documents do not rate-limit: the
         # burst first, create-assistant while its window resets, then recovery, the other
         # generate-reply calls, and last the tests that need a fresh window of their own.
@@ -90,8 +95,11 @@ class SuitePlugin:
         globs = self.config.rules
         if not globs:
             return
-        keep = [item for item in items
-                if any(fnmatch.fnmatchcase(r, g) for r in rule_ids(item) for g in globs)]
+        keep = [
+            item
+            for item in items
+            if any(fnmatch.fnmatchcase(r, g) for r in rule_ids(item) for g in globs)
+        ]
         drop = [item for item in items if item not in keep]
         if drop:
             config.hook.pytest_deselected(items=drop)
@@ -103,15 +111,15 @@ class SuitePlugin:
                 self.deselected.setdefault(rule, "deselected for this run")
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_protocol(self, item: pytest.Item,
-                                nextitem: pytest.Item | None) -> Generator[None, object, object]:
+    def pytest_runtest_protocol(
+        self, item: pytest.Item, nextitem: pytest.Item | None
+    ) -> Generator[None, object, object]:
         before = dict(self.session.budget.spent)
         try:
             return (yield)
         finally:
             after = self.session.budget.spent
-            delta = {op: n - before.get(op, 0) for op, n in after.items()
-                     if n - before.get(op, 0)}
+            delta = {op: n - before.get(op, 0) for op, n in after.items() if n - before.get(op, 0)}
             if delta:
                 self.spent_by_test[item.nodeid] = delta
 
@@ -121,13 +129,21 @@ class SuitePlugin:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
-            self, item: pytest.Item, call: pytest.CallInfo[None]
+        self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report: pytest.TestReport = yield
         if report.when == "call" or (report.when == "setup" and not report.passed):
             exc = call.excinfo.value if call.excinfo else None
-            self.outcomes.append(outcome_of(item.nodeid, rule_ids(item), report, exc,
-                                            self.session.last, self.config.target.secrets()))
+            self.outcomes.append(
+                outcome_of(
+                    item.nodeid,
+                    rule_ids(item),
+                    report,
+                    exc,
+                    self.session.last,
+                    self.config.target.secrets(),
+                )
+            )
         return report
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -136,14 +152,22 @@ class SuitePlugin:
         try:
             untested = {rid: untested_reason(rule) for rid, rule in self.rules.items()}
             untested.update(self.deselected)
-            verdicts = aggregate(self.rules, self.outcomes, untested, self.log,
-                                 strict=self.config.strict)
+            verdicts = aggregate(
+                self.rules, self.outcomes, untested, self.log, strict=self.config.strict
+            )
             self.report = build_report(
-                verdicts, self.rules, self.log, config=self.config,
-                requests=dict(self.session.budget.spent), created=self.session.created,
-                spent_by_test=self.spent_by_test, roles=self.session.roles_used,
-                waited=self.session.pacer.waited, pacing=self.session.pacer.trace,
-                duration=time.monotonic() - self.started)
+                verdicts,
+                self.rules,
+                self.log,
+                config=self.config,
+                requests=dict(self.session.budget.spent),
+                created=self.session.created,
+                spent_by_test=self.spent_by_test,
+                roles=self.session.roles_used,
+                waited=self.session.pacer.waited,
+                pacing=self.session.pacer.trace,
+                duration=time.monotonic() - self.started,
+            )
         finally:
             self.session.close()
 

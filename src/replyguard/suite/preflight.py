@@ -36,12 +36,16 @@ def preflight(target: Target, *, transport: httpx.BaseTransport | None = None) -
     if response.status_code == 404 and isinstance(body, dict) and "error_code" not in body:
         # The documented 404 is ASSISTANT_NOT_FOUND; a bare 404 is a route that is not there.
         looks_like_api = False
-    if response.status_code in (301, 302, 303, 307, 308) and "login" in response.headers.get(
-            "location", "").lower():
+    if (
+        response.status_code in (301, 302, 303, 307, 308)
+        and "login" in response.headers.get("location", "").lower()
+    ):
         # An auth-protected route that redirects to a login page (Laravel's web guard): the
         # API is there, and misbehaves; the auth rules judge that, with the evidence.
         looks_like_api = True
     if looks_like_api:
         return None
-    return (f"{url} answered {response.status_code} {content_type}: is base_url right? "
-            f"(the API answers a request without a token with a JSON 401)")
+    return (
+        f"{url} answered {response.status_code} {content_type}: is base_url right? "
+        f"(the API answers a request without a token with a JSON 401)"
+    )

@@ -12,10 +12,24 @@ __all__ = ["PYTEST_OPTIONS", "add_options", "flags_from"]
 
 #: pytest has -k and --junit-xml of its own, and prints its own output; the regression gate
 #: (and its --last-failed, which pytest has too) belongs to ``replyguard check``.
-PYTEST_OPTIONS = tuple(spec for spec in OPTIONS
-                       if spec.name not in ("keyword", "junit_xml", "format", "show_passed",
-                                            "baseline", "known_deviations", "fail_on_drift",
-                                            "last_failed", "report_html", "report_md", "plan"))
+PYTEST_OPTIONS = tuple(
+    spec
+    for spec in OPTIONS
+    if spec.name
+    not in (
+        "keyword",
+        "junit_xml",
+        "format",
+        "show_passed",
+        "baseline",
+        "known_deviations",
+        "fail_on_drift",
+        "last_failed",
+        "report_html",
+        "report_md",
+        "plan",
+    )
+)
 
 
 #: pytest owns ``--strict`` (an alias of --strict-markers): the suite's is spelled out.
@@ -30,13 +44,21 @@ def add_options(parser: pytest.Parser) -> None:
         flag = _RENAMED.get(spec.name, spec.flag)
         if spec.boolean:
             negative = "--no-" + flag.removeprefix("--")
-            group.addoption(flag, action="store_const", const=True, dest=spec.name,
-                            default=None, help=help_text)
-            group.addoption(negative, action="store_const", const=False,
-                            dest=spec.name, default=None, help=f"the opposite of {flag}")
+            group.addoption(
+                flag, action="store_const", const=True, dest=spec.name, default=None, help=help_text
+            )
+            group.addoption(
+                negative,
+                action="store_const",
+                const=False,
+                dest=spec.name,
+                default=None,
+                help=f"the opposite of {flag}",
+            )
         else:
-            group.addoption(spec.flag, dest=spec.name, default=None, metavar=spec.metavar,
-                            help=help_text)
+            group.addoption(
+                spec.flag, dest=spec.name, default=None, metavar=spec.metavar, help=help_text
+            )
 
 
 def flags_from(config: pytest.Config) -> dict[str, Any]:

@@ -57,8 +57,10 @@ def run_check(choices: Choices) -> int:
                 return ExitCode.OK
             config = replace(config, rules=gate.rules)
             if config.embedded:
-                _error(f"embedded reference server at {config.target.base_url} "
-                       f"(window {config.reference_window:g}s)")
+                _error(
+                    f"embedded reference server at {config.target.base_url} "
+                    f"(window {config.reference_window:g}s)"
+                )
             # The preflight first: a target that is not there, or not the API, is one line
             # before anything else happens. --plan sends nothing at all, so it has none.
             if not config.plan:
@@ -88,8 +90,10 @@ def run_check(choices: Choices) -> int:
         report["spent"] = _spent(report)
     for rule in report["rules"]:
         for error in rule.get("errors", [])[:1]:
-            _error(f"could not judge {rule['rule']}: {error['test']} raised "
-                   f"{error['exception']}: {error['message']}")
+            _error(
+                f"could not judge {rule['rule']}: {error['test']} raised "
+                f"{error['exception']}: {error['message']}"
+            )
     # issue 12: judged against the baseline and the known deviations; HTML and Markdown.
     gated = finish_gate(report, gate, secrets=config.target.secrets())
     print_report(report, config.format, show_passed=config.show_passed)
@@ -104,10 +108,14 @@ def run_check(choices: Choices) -> int:
 def _spent(report: dict[str, Any]) -> dict[str, Any]:
     """What the run spent, in the plan's terms."""
     requests = {op: n for op, n in report["requests"].items() if op != BILLED}
-    return {"requests": requests, "total": sum(requests.values()),
-            "billed_calls": report["requests"].get(BILLED, 0),
-            "assistants_created": len(report.get("created_assistants", [])),
-            "tokens": report.get("tokens_used", []), "seconds": report["duration_seconds"]}
+    return {
+        "requests": requests,
+        "total": sum(requests.values()),
+        "billed_calls": report["requests"].get(BILLED, 0),
+        "assistants_created": len(report.get("created_assistants", [])),
+        "tokens": report.get("tokens_used", []),
+        "seconds": report["duration_seconds"],
+    }
 
 
 def write_reports(report: dict[str, Any], config: RunConfig) -> None:
@@ -121,20 +129,34 @@ def write_reports(report: dict[str, Any], config: RunConfig) -> None:
 def run_suite(config: RunConfig) -> dict[str, Any] | None:
     """Run the contract suite in-process; the report, or None when pytest could not run it."""
     folder = contract_tests_dir()
-    args = [str(folder), "-p", "no:cacheprovider", "-p", "no:terminal", "--rootdir",
-            str(folder), "-c", str(folder / "pytest.ini"),
-            # The progress bar replaces pytest's terminal plugin, and with it -ra and --tb.
-            "-o", "addopts=--strict-markers",
-            # The suite needs no installed pytest plugin (it drives schemathesis and hypothesis
-            # as libraries) and judges with expect(), not assert: loading every plugin of the
-            # environment and rewriting its modules' asserts was half of a short run's time.
-            "--disable-plugin-autoload", "--assert=plain"]
+    args = [
+        str(folder),
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:terminal",
+        "--rootdir",
+        str(folder),
+        "-c",
+        str(folder / "pytest.ini"),
+        # The progress bar replaces pytest's terminal plugin, and with it -ra and --tb.
+        "-o",
+        "addopts=--strict-markers",
+        # The suite needs no installed pytest plugin (it drives schemathesis and hypothesis
+        # as libraries) and judges with expect(), not assert: loading every plugin of the
+        # environment and rewriting its modules' asserts was half of a short run's time.
+        "--disable-plugin-autoload",
+        "--assert=plain",
+    ]
     plugin = SuitePlugin(config)
     progress = _ProgressPlugin(Console(stderr=True))
     with progress:
         code = pytest.main(args, plugins=[plugin, progress])
     if plugin.report is None or code not in (
-            pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
+        pytest.ExitCode.OK,
+        pytest.ExitCode.TESTS_FAILED,
+        pytest.ExitCode.NO_TESTS_COLLECTED,
+    ):
         _error(f"the suite did not run to the end (pytest exit {int(code)})")
         return None
     return plugin.report
@@ -144,9 +166,14 @@ class _ProgressPlugin:
     """A progress bar on stderr fed by pytest's hooks, in place of pytest's terminal output."""
 
     def __init__(self, console: Console) -> None:
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
-                                 MofNCompleteColumn(), TimeElapsedColumn(), console=console,
-                                 transient=True)
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
         self.task = self.progress.add_task("checking", total=None)
 
     def __enter__(self) -> _ProgressPlugin:

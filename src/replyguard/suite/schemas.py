@@ -36,8 +36,10 @@ __all__ = [
 ]
 
 Region = Literal["valid", "invalid", "silent"]
-REQUEST_SCHEMAS = {"create_assistant": "CreateAssistantRequest",
-                   "generate_reply": "GenerateReplyRequest"}
+REQUEST_SCHEMAS = {
+    "create_assistant": "CreateAssistantRequest",
+    "generate_reply": "GenerateReplyRequest",
+}
 
 # A handful of IANA names for positive generation; the documents' two examples come first.
 TIMEZONES = ["America/New_York", "Europe/Bucharest", "Europe/Berlin", "UTC", "Asia/Tokyo"]
@@ -49,8 +51,10 @@ def narrowed_spec(target: Target) -> dict[str, Any]:
     spec["servers"] = [{"url": target.base_url}]
     brand_paths = operation_paths(target.brand or "intellixent")
     paths = spec["paths"]
-    for operation, wanted in (("generate_reply", target.paths.generate_reply),
-                              ("create_assistant", target.paths.create_assistant)):
+    for operation, wanted in (
+        ("generate_reply", target.paths.generate_reply),
+        ("create_assistant", target.paths.create_assistant),
+    ):
         current = brand_paths[operation]
         if current != wanted and current in paths:
             paths[wanted] = paths.pop(current)
@@ -62,8 +66,7 @@ def narrowed_spec(target: Target) -> dict[str, Any]:
 
 def _narrow_generate_reply(schema: dict[str, Any], target: Target) -> None:
     own = [a for a in (target.assistants.own, target.assistants.own_second) if a is not None]
-    schema["properties"]["assistant_id"] = {
-        **schema["properties"]["assistant_id"], "enum": own}
+    schema["properties"]["assistant_id"] = {**schema["properties"]["assistant_id"], "enum": own}
 
 
 def _catalog_ids(target: Target, name: str) -> list[int]:
@@ -94,10 +97,12 @@ def _narrow_create_assistant(schema: dict[str, Any], target: Target) -> None:
     rules = schema.setdefault("allOf", [])
     for mode in MODES:
         voices = target.catalog.voices_for(mode)
-        rules.append({
-            "if": {"properties": {"mode": {"const": mode}}, "required": ["mode"]},
-            "then": {"properties": {"voice_id": {"enum": voices or [0]}}},
-        })
+        rules.append(
+            {
+                "if": {"properties": {"mode": {"const": mode}}, "required": ["mode"]},
+                "then": {"properties": {"voice_id": {"enum": voices or [0]}}},
+            }
+        )
     # Phone numbers change state (an inbound assistant takes its number), so generated
     # payloads leave them out; the payload tests judge the phone-number rules.
     properties.pop("phone_number_id", None)
@@ -107,16 +112,19 @@ def schemathesis_schema(target: Target) -> Any:
     """A schemathesis schema object for the target's narrowed contract."""
     import schemathesis
 
-    config = schemathesis.Config.from_dict({
-        "checks": {
-            # The documented success answers; anything else for valid data is a failure.
-            "positive_data_acceptance": {"expected-statuses": ["200", "201"]},
-            # Only the documented refusals (and the inferred 401/413): a 400 or a 500 for
-            # invalid data breaks the contract even though it is "a rejection".
-            "negative_data_rejection": {"expected-statuses": ["401", "402", "404", "413",
-                                                              "422"]},
-        },
-    })
+    config = schemathesis.Config.from_dict(
+        {
+            "checks": {
+                # The documented success answers; anything else for valid data is a failure.
+                "positive_data_acceptance": {"expected-statuses": ["200", "201"]},
+                # Only the documented refusals (and the inferred 401/413): a 400 or a 500 for
+                # invalid data breaks the contract even though it is "a rejection".
+                "negative_data_rejection": {
+                    "expected-statuses": ["401", "402", "404", "413", "422"]
+                },
+            },
+        }
+    )
     return schemathesis.openapi.from_dict(copy.deepcopy(narrowed_spec(target)), config=config)
 
 
@@ -129,7 +137,8 @@ def request_validator(spec: dict[str, Any], schema_name: str) -> Any:
     import jsonschema
 
     types = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
-        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool))
+        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool)
+    )
     strict = jsonschema.validators.extend(jsonschema.Draft202012Validator, type_checker=types)
     schema = {**spec["components"]["schemas"][schema_name], "components": spec["components"]}
     return strict(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
@@ -140,8 +149,7 @@ def request_validator(spec: dict[str, Any], schema_name: str) -> Any:
 # What Laravel's TrimStrings strips (PHP trim's " \t\n\r\0\x0B", newer versions also Unicode
 # spaces and these invisible marks); Python's whitespace is a superset of the rest.
 _TRIM = re.compile(r"^[\s\x00\ufeff\u200b\u200e]+|[\s\x00\ufeff\u200b\u200e]+$")
-_NUMERIC_STRING = {"type": "string",
-                   "pattern": r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"}
+_NUMERIC_STRING = {"type": "string", "pattern": r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"}
 _BLANK_STRING = {"type": "string", "pattern": r"^[\s\x00\ufeff\u200b\u200e]*$"}
 # Zone json-type-leniency: the spellings a lenient backend takes for a boolean.
 _BOOLEAN_SPELLINGS = {"enum": [0, 1, "0", "1", "true", "false"]}
@@ -188,8 +196,11 @@ def _widen_type(node: dict[str, Any]) -> dict[str, Any]:
         return {"anyOf": [node, _NUMERIC_STRING, {"type": "boolean"}]}
     if kind == "boolean":
         return {"anyOf": [node, _BOOLEAN_SPELLINGS]}
-    if kind == "string" and not ({"enum", "const"} & set(node)) and node.get("pattern") in (
-            None, r"\S"):
+    if (
+        kind == "string"
+        and not ({"enum", "const"} & set(node))
+        and node.get("pattern") in (None, r"\S")
+    ):
         # A number can become free text ("12345"), never an enum value or a URL.
         return {"anyOf": [node, {"type": ["number", "boolean"]}]}
     if kind == "array":
@@ -213,9 +224,13 @@ def _widen(node: Any, *, top: bool = False) -> Any:
     optional = set(node.get("properties", {})) - set(node.get("required", []))
     if isinstance(node.get("properties"), dict):
         node["properties"] = {
-            name: ({"anyOf": [_widen(sub), {"type": "null"}, _BLANK_STRING]}
-                   if name in optional else _widen(sub))
-            for name, sub in node["properties"].items()}
+            name: (
+                {"anyOf": [_widen(sub), {"type": "null"}, _BLANK_STRING]}
+                if name in optional
+                else _widen(sub)
+            )
+            for name, sub in node["properties"].items()
+        }
     for key in ("items", "additionalProperties"):
         if isinstance(node.get(key), dict):
             node[key] = _widen(node[key])
@@ -261,13 +276,18 @@ def _lenient_validator_class() -> Any:
 
     def iana(validator: Any, wanted: Any, instance: Any, schema: Any) -> Any:
         names = _timezone_names()
-        if wanted and names and isinstance(instance, str) and (
-                trimmed(instance).casefold() not in names):
+        if (
+            wanted
+            and names
+            and isinstance(instance, str)
+            and (trimmed(instance).casefold() not in names)
+        ):
             yield ValidationError(f"{instance!r} is no IANA time-zone name")
 
-    return jsonschema.validators.extend(jsonschema.Draft202012Validator, {
-        "maxLength": max_length, "enum": enum, "const": const,
-        "x-replyguard-iana-timezone": iana})
+    return jsonschema.validators.extend(
+        jsonschema.Draft202012Validator,
+        {"maxLength": max_length, "enum": enum, "const": const, "x-replyguard-iana-timezone": iana},
+    )
 
 
 @functools.cache
@@ -293,9 +313,13 @@ class InputSpace:
             # A known voice of another mode is refused by every reading
             # ("voices compatible with your engine mode"); unknown ids are not judged here.
             schema.setdefault("allOf", []).extend(
-                {"if": {"properties": {"mode": {"const": mode}}, "required": ["mode"]},
-                 "then": {"properties": {"voice_id": {"not": {"enum": wrong}}}}}
-                for mode in MODES if (wrong := list(target.catalog.voices_not_for(mode))))
+                {
+                    "if": {"properties": {"mode": {"const": mode}}, "required": ["mode"]},
+                    "then": {"properties": {"voice_id": {"not": {"enum": wrong}}}},
+                }
+                for mode in MODES
+                if (wrong := list(target.catalog.voices_not_for(mode)))
+            )
         self._lenient = _lenient_validator_class()(schema)
 
     def is_valid(self, body: Any) -> bool:

@@ -37,9 +37,15 @@ def retry_after_of(exchange: Exchange) -> float | None:
 class ApiSession:
     """Sends the suite's requests; knows the rate limit so its own calls are never throttled."""
 
-    def __init__(self, target: Target, budget: Budget, *,
-                 pacer: Pacer | None = None, transport: httpx.BaseTransport | None = None,
-                 timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        target: Target,
+        budget: Budget,
+        *,
+        pacer: Pacer | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+    ) -> None:
         self.target = target
         self.budget = budget
         self.pacer = pacer or Pacer(target.rate_limit.limit, target.rate_limit.window_seconds)
@@ -74,11 +80,18 @@ class ApiSession:
         """A token of the profile by role name (primary, secondary, low_balance, other_account)."""
         return self.target.tokens.role(name)
 
-    def send(self, operation: str, body: Any = NO_BODY, *,
-             token: str | None = ANY_ACCOUNT_TOKEN,
-             raw_token: str | None = None, content: bytes | None = None,
-             headers: dict[str, str] | None = None, paced: bool = True,
-             retry_throttled: bool = True) -> Exchange:
+    def send(
+        self,
+        operation: str,
+        body: Any = NO_BODY,
+        *,
+        token: str | None = ANY_ACCOUNT_TOKEN,
+        raw_token: str | None = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        paced: bool = True,
+        retry_throttled: bool = True,
+    ) -> Exchange:
         """Send one request to ``generate_reply`` or ``create_assistant`` and record it.
 
         ``token`` names a profile token (None sends none); ``raw_token`` sends a literal one;
@@ -104,8 +117,11 @@ class ApiSession:
         if secret is not None:
             request_headers["Authorization"] = f"Bearer {secret}"
         request_headers.update(headers or {})
-        payload = content if content is not None else (
-            b"" if body is NO_BODY else json.dumps(body, ensure_ascii=False).encode())
+        payload = (
+            content
+            if content is not None
+            else (b"" if body is NO_BODY else json.dumps(body, ensure_ascii=False).encode())
+        )
         key = self._bucket(secret)
         limited = operation == "generate_reply"
         billable = limited and self.billable(token if raw_token is None else None, body)
@@ -126,8 +142,9 @@ class ApiSession:
             key = self._bucket(secret)
             # The client's policy: never sooner than retry_after (no answer: a whole window).
             asked = retry_after_of(exchange)
-            wait = self.retry.wait(attempt, 1.0, self.target.rate_limit.window_seconds
-                                   if asked is None else asked)
+            wait = self.retry.wait(
+                attempt, 1.0, self.target.rate_limit.window_seconds if asked is None else asked
+            )
             self.pacer.penalise(key, min(wait, self.target.rate_limit.window_seconds) + 0.05)
         return exchange
 
@@ -138,10 +155,16 @@ class ApiSession:
         own = (self.target.assistants.own, self.target.assistants.own_second)
         assistant = body.get("assistant_id")
         identifier, message = body.get("customer_identifier"), body.get("message")
-        return (type(assistant) is int and assistant in own and isinstance(identifier, str)
-                and len(identifier.strip()) > 0 and len(identifier) <= 255
-                and isinstance(message, str) and bool(message.strip())
-                and isinstance(body.get("variables", {}), dict))
+        return (
+            type(assistant) is int
+            and assistant in own
+            and isinstance(identifier, str)
+            and len(identifier.strip()) > 0
+            and len(identifier) <= 255
+            and isinstance(message, str)
+            and bool(message.strip())
+            and isinstance(body.get("variables", {}), dict)
+        )
 
     def _remember_created(self, exchange: Exchange) -> None:
         body = exchange.json()

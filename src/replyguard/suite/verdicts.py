@@ -17,8 +17,15 @@ if TYPE_CHECKING:
     from replyguard.spec import Rule
     from replyguard.suite.observations import ObservationLog
 
-__all__ = ["VERDICTS", "Outcome", "RuleVerdict", "Violation", "aggregate", "iter_violations",
-           "untested_reason"]
+__all__ = [
+    "VERDICTS",
+    "Outcome",
+    "RuleVerdict",
+    "Violation",
+    "aggregate",
+    "iter_violations",
+    "untested_reason",
+]
 
 VerdictName = Literal["pass", "fail", "error", "not tested", "observed"]
 #: Every verdict, worst first: the order of tables and summaries.
@@ -28,8 +35,9 @@ VERDICTS: tuple[VerdictName, ...] = ("fail", "error", "not tested", "observed", 
 class Violation(AssertionError):
     """A rule the target broke, with what was expected, what was seen and the request."""
 
-    def __init__(self, rule: str, expected: str, observed: str,
-                 exchange: Exchange | None = None) -> None:
+    def __init__(
+        self, rule: str, expected: str, observed: str, exchange: Exchange | None = None
+    ) -> None:
         super().__init__(f"[{rule}] expected {expected}; observed {observed}")
         self.rule = rule
         self.expected = expected
@@ -84,10 +92,14 @@ def untested_reason(rule: Rule) -> str:
     return "no test of this suite covers it"
 
 
-def aggregate(rule_ids: Iterable[str], outcomes: Iterable[Outcome],
-              untested_reasons: Mapping[str, str],
-              observations: ObservationLog | None = None, *,
-              strict: bool = False) -> list[RuleVerdict]:
+def aggregate(
+    rule_ids: Iterable[str],
+    outcomes: Iterable[Outcome],
+    untested_reasons: Mapping[str, str],
+    observations: ObservationLog | None = None,
+    *,
+    strict: bool = False,
+) -> list[RuleVerdict]:
     """Fail if a test showed a violation of the rule; else error if a test of it erred; else
     pass if one passed; else not tested. Silent zones are observed (judged with ``strict``).
 
@@ -113,7 +125,8 @@ def aggregate(rule_ids: Iterable[str], outcomes: Iterable[Outcome],
                 skip_reasons.setdefault(rule, []).append(outcome.reason)
             else:
                 skip_reasons.setdefault(rule, []).append(
-                    f"inconclusive: {outcome.test} stopped at another rule's failure")
+                    f"inconclusive: {outcome.test} stopped at another rule's failure"
+                )
     for rule, verdict in verdicts.items():
         if verdict.verdict == "fail":
             continue
@@ -132,8 +145,9 @@ def aggregate(rule_ids: Iterable[str], outcomes: Iterable[Outcome],
     return list(verdicts.values())
 
 
-def _judge_silent_zones(verdicts: dict[str, RuleVerdict], observations: ObservationLog, *,
-                        strict: bool) -> None:
+def _judge_silent_zones(
+    verdicts: dict[str, RuleVerdict], observations: ObservationLog, *, strict: bool
+) -> None:
     for zone, items in observations.by_zone().items():
         verdict = verdicts.setdefault(zone, RuleVerdict(zone, "not tested"))
         if verdict.verdict in ("fail", "error"):
@@ -145,11 +159,17 @@ def _judge_silent_zones(verdicts: dict[str, RuleVerdict], observations: Observat
             verdict.reason = "; ".join(dict.fromkeys(f"{o.probe}: {o.answer}" for o in items))
         elif disagreeing:
             verdict.verdict = "fail"
-            verdict.failures = [{
-                "rule": zone, "test": o.test,
-                "expected": f"(--strict, the contract's decision) {o.decision}",
-                "observed": f"{o.probe}: {o.answer}", "curl": o.curl, "response": o.response,
-            } for o in disagreeing]
+            verdict.failures = [
+                {
+                    "rule": zone,
+                    "test": o.test,
+                    "expected": f"(--strict, the contract's decision) {o.decision}",
+                    "observed": f"{o.probe}: {o.answer}",
+                    "curl": o.curl,
+                    "response": o.response,
+                }
+                for o in disagreeing
+            ]
         else:
             verdict.verdict = "pass"
             verdict.reason = ""

@@ -36,8 +36,7 @@ from replyguard.target.model import (
 )
 from replyguard.target.schema import schema_problem
 
-__all__ = ["Profile", "ProfileError", "load_profile", "load_target", "parse_target",
-           "read_profile"]
+__all__ = ["Profile", "ProfileError", "load_profile", "load_target", "parse_target", "read_profile"]
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -99,8 +98,21 @@ def _fmt(file: Path) -> str:
     return "JSON" if file.suffix == ".json" else "TOML"
 
 
-_TOP_KEYS = {"base_url", "brand", "paths", "tokens", "assistants", "catalog", "rate_limit",
-             "safety", "capabilities", "name", "strict", "baseline", "known_deviations"}
+_TOP_KEYS = {
+    "base_url",
+    "brand",
+    "paths",
+    "tokens",
+    "assistants",
+    "catalog",
+    "rate_limit",
+    "safety",
+    "capabilities",
+    "name",
+    "strict",
+    "baseline",
+    "known_deviations",
+}
 
 
 class _Reader:
@@ -113,8 +125,9 @@ class _Reader:
     def fail(self, key: str, problem: str) -> ProfileError:
         return ProfileError(f"target profile {self.source}: key '{key}': {problem}")
 
-    def table(self, raw: Mapping[str, Any], key: str, allowed: set[str],
-              required: bool = False) -> Mapping[str, Any]:
+    def table(
+        self, raw: Mapping[str, Any], key: str, allowed: set[str], required: bool = False
+    ) -> Mapping[str, Any]:
         value = raw.get(key.rsplit(".", 1)[-1])
         if value is None:
             if required:
@@ -150,8 +163,14 @@ class _Reader:
             raise self.fail(key, "is empty")
         return expanded
 
-    def integer(self, raw: Mapping[str, Any], key: str, *, required: bool = False,
-                minimum: int | None = None) -> int | None:
+    def integer(
+        self,
+        raw: Mapping[str, Any],
+        key: str,
+        *,
+        required: bool = False,
+        minimum: int | None = None,
+    ) -> int | None:
         value = raw.get(key.rsplit(".", 1)[-1])
         if value is None:
             if required:
@@ -192,8 +211,7 @@ class _Reader:
             raise self.fail(key, f"expected an integer id, got {item!r}")
         return item
 
-    def _list(self, raw: Mapping[str, Any], key: str,
-              item: Callable[[str, Any], Any]) -> list[Any]:
+    def _list(self, raw: Mapping[str, Any], key: str, item: Callable[[str, Any], Any]) -> list[Any]:
         value = raw.get(key.rsplit(".", 1)[-1], [])
         if not isinstance(value, list):
             raise self.fail(key, "expected a list")
@@ -201,7 +219,7 @@ class _Reader:
 
     def _voice(self, key: str, item: Any) -> Voice:
         if not isinstance(item, Mapping):
-            raise self.fail(key, "expected a table like { id = 1, modes = [\"pipeline\"] }")
+            raise self.fail(key, 'expected a table like { id = 1, modes = ["pipeline"] }')
         for name in item:
             if name not in {"id", "modes"}:
                 raise self.fail(f"{key}.{name}", "unknown key (allowed: id, modes)")
@@ -220,12 +238,16 @@ class _Reader:
             raise self.fail(key, "expected a table like { id = 9, caller_id = false }")
         for name in item:
             if name not in {"id", "caller_id", "assigned_inbound"}:
-                raise self.fail(f"{key}.{name}",
-                                "unknown key (allowed: assigned_inbound, caller_id, id)")
+                raise self.fail(
+                    f"{key}.{name}", "unknown key (allowed: assigned_inbound, caller_id, id)"
+                )
         phone_id = self.integer(item, f"{key}.id", required=True)
         assert phone_id is not None
-        return PhoneNumber(phone_id, self.boolean(item, f"{key}.caller_id", False),
-                           self.boolean(item, f"{key}.assigned_inbound", False))
+        return PhoneNumber(
+            phone_id,
+            self.boolean(item, f"{key}.caller_id", False),
+            self.boolean(item, f"{key}.assigned_inbound", False),
+        )
 
     def target(self, raw: Mapping[str, Any]) -> Target:
         for name in raw:
@@ -247,8 +269,8 @@ class _Reader:
             safety=self.safety(raw),
             capabilities=self.capabilities(raw),
             source=self.source,
-            name=self.string(raw, "name") or (Path(self.source).stem
-                                              if self.source != "<memory>" else None),
+            name=self.string(raw, "name")
+            or (Path(self.source).stem if self.source != "<memory>" else None),
         )
 
     def brand(self, raw: Mapping[str, Any]) -> str | None:
@@ -290,8 +312,9 @@ class _Reader:
         )
 
     def assistants(self, raw: Mapping[str, Any]) -> Assistants:
-        table = self.table(raw, "assistants", {"own", "own_second", "foreign", "low_balance"},
-                           required=True)
+        table = self.table(
+            raw, "assistants", {"own", "own_second", "foreign", "low_balance"}, required=True
+        )
         own = self.integer(table, "assistants.own", required=True)
         assert own is not None
         return Assistants(
@@ -302,9 +325,18 @@ class _Reader:
         )
 
     def catalog(self, raw: Mapping[str, Any]) -> Catalog:
-        lists = ("languages", "llm_models", "multimodal_models", "knowledgebases", "tools",
-                 "synthesizer_providers", "transcriber_providers", "foreign_knowledgebases",
-                 "foreign_tools", "foreign_phone_numbers")
+        lists = (
+            "languages",
+            "llm_models",
+            "multimodal_models",
+            "knowledgebases",
+            "tools",
+            "synthesizer_providers",
+            "transcriber_providers",
+            "foreign_knowledgebases",
+            "foreign_tools",
+            "foreign_phone_numbers",
+        )
         table = self.table(raw, "catalog", {*lists, "voices", "phone_numbers"})
         values: dict[str, Any] = {name: self.int_list(table, f"catalog.{name}") for name in lists}
         values["voices"] = tuple(self._list(table, "catalog.voices", self._voice))
@@ -318,12 +350,14 @@ class _Reader:
         default = documented()
         limit = self.integer(table, "rate_limit.limit", minimum=1)
         window = self.number(table, "rate_limit.window_seconds")
-        return RateLimitSettings(limit=limit or default.limit,
-                                 window_seconds=window or float(default.window_seconds))
+        return RateLimitSettings(
+            limit=limit or default.limit, window_seconds=window or float(default.window_seconds)
+        )
 
     def safety(self, raw: Mapping[str, Any]) -> Safety:
-        table = self.table(raw, "safety", {"allow_writes", "exhaustive", "max_requests",
-                                           "max_billed_calls"})
+        table = self.table(
+            raw, "safety", {"allow_writes", "exhaustive", "max_requests", "max_billed_calls"}
+        )
         max_requests = self.integer(table, "safety.max_requests", minimum=0)
         billed = self.integer(table, "safety.max_billed_calls", minimum=0)
         exhaustive = self.boolean(table, "safety.exhaustive", False)

@@ -30,6 +30,7 @@ DEFAULT_MAX_REQUESTS = 500
 #: Billed generate-reply calls a non-exhaustive run may make unless told otherwise.
 DEFAULT_MAX_BILLED_CALLS = 20
 
+
 @dataclass(slots=True, frozen=True)
 class Voice:
     id: int
@@ -85,8 +86,9 @@ class Tokens:
         # A profile may be printed in a traceback; its tokens never are.
         from replyguard.masking import mask_token
 
-        shown = ", ".join(f"{r}={mask_token(getattr(self, r))!r}" for r in TOKEN_ROLES
-                          if getattr(self, r))
+        shown = ", ".join(
+            f"{r}={mask_token(getattr(self, r))!r}" for r in TOKEN_ROLES if getattr(self, r)
+        )
         return f"Tokens({shown})"
 
     def secrets(self) -> tuple[str, ...]:
@@ -168,5 +170,3 @@ class Target:
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in output."""
         return self.tokens.secrets()
-
-

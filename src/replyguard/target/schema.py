@@ -11,8 +11,14 @@ from typing import Any
 __all__ = ["SCHEMA_PATH", "profile_schema", "schema_problem"]
 
 SCHEMA_PATH = Path(__file__).with_name("profile.schema.json")
-_JSON_TYPES = {"object": "a table", "array": "a list", "string": "a string",
-               "integer": "an integer", "number": "a number", "boolean": "true or false"}
+_JSON_TYPES = {
+    "object": "a table",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+}
 
 
 @cache
@@ -48,8 +54,11 @@ def schema_problem(raw: Mapping[str, Any]) -> tuple[str, str] | None:
         missing = [k for k in error.validator_value if k not in error.instance]
         return _key([*path, missing[0]]), "missing"
     if kind == "type":
-        wanted = error.validator_value if isinstance(error.validator_value, list) else [
-            error.validator_value]
+        wanted = (
+            error.validator_value
+            if isinstance(error.validator_value, list)
+            else [error.validator_value]
+        )
         names = " or ".join(_JSON_TYPES.get(str(w), str(w)) for w in wanted)
         return _key(path), f"expected {names}, got {error.instance!r}"
     return _key(path) or "(top)", error.message
