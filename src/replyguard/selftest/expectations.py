@@ -162,6 +162,8 @@ EXPECTATIONS: dict[str, Expectation] = {e.fault: e for e in _TABLE}
 SAMPLE: tuple[str, ...] = (
     "ratelimit.limit-plus-one",
     "ratelimit.retry-after-too-short",
+    # A gateway's answer over the limit (issue 18): an 11 s case.
+    "ratelimit.gateway-503-html",
     "reply.new-conversation-every-call",
     "reply.foreign-assistant-403",
     "reply.emoji-identifier-500",
