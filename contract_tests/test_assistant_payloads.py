@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 
 from replyguard import spec
+from replyguard.profile import MODES, Target
 from replyguard.strategies import (
     boundary_values,
     field_type,
@@ -28,7 +29,6 @@ from replyguard.strategies import (
 from replyguard.suite.exchange import Exchange
 from replyguard.suite.expect import expect, expect_status, expect_validation_error
 from replyguard.suite.session import ApiSession
-from replyguard.target import MODES, Target
 
 rule = pytest.mark.rule
 UNKNOWN_ID = 2_000_000_000

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from replyguard.profile import Target
 from replyguard.suite.exchange import Exchange
 from replyguard.suite.expect import (
     expect,
@@ -20,7 +21,6 @@ from replyguard.suite.expect import (
     expect_validation_error,
 )
 from replyguard.suite.session import ApiSession
-from replyguard.target import Target
 
 rule = pytest.mark.rule
 DOCUMENTED_FIELDS = {

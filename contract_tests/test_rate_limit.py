@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import pytest
 
+from replyguard.profile import Target
 from replyguard.suite.exchange import Exchange
 from replyguard.suite.expect import expect, expect_status, short
 from replyguard.suite.session import ApiSession, retry_after_of
-from replyguard.target import Target
 
 rule = pytest.mark.rule
 

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from schemathesis import GenerationMode
 
+from replyguard.profile import Target
 from replyguard.suite.checks import NEGATIVE_RULES, POSITIVE_RULES, judge_case
 from replyguard.suite.schemas import InputSpace, plain_spelling
 from replyguard.suite.session import NO_BODY, ApiSession
-from replyguard.target import Target
 
 # Examples per run: exhaustive against the free reference, a handful against a paid target.
 EXAMPLES = {

@@ -19,7 +19,7 @@ from load.recorder import Recorder, RequestCap
 from replyguard.config import load_run_config, read_choices
 from replyguard.fingerprint import Fingerprint, Probe, fingerprint
 from replyguard.masking import mask_secrets
-from replyguard.target import Target
+from replyguard.profile import Target
 
 __all__ = [
     "STATE",
@@ -59,7 +59,7 @@ class TargetInfo:
 
     @classmethod
     def from_target(cls, target: Target) -> TargetInfo:
-        """Take what the scenarios use from a profile loaded by ``replyguard.target``."""
+        """Take what the scenarios use from a profile loaded by ``replyguard.profile``."""
         return cls(
             target.base_url,
             target.paths.generate_reply,

@@ -9,11 +9,11 @@ import pytest
 from replyguard.config import ConfigError, read_choices
 from replyguard.config.open import open_run
 from replyguard.exit_codes import ExitCode
+from replyguard.profile import ProfileError
 from replyguard.reference.launch import ReferenceStartError
 from replyguard.suite.plugin import PLUGIN_NAME, SuitePlugin
 from replyguard.suite.preflight import preflight
 from replyguard.suite.pytest_options import add_options, flags_from
-from replyguard.target import ProfileError
 
 __all__ = ["add_options", "finish", "register_plugin"]
 

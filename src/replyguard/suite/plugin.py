@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 
 from replyguard.config import RunConfig
+from replyguard.profile import Target
 from replyguard.spec import Rule, load_rules
 from replyguard.suite.budget import Budget
 from replyguard.suite.observations import ObservationLog
 from replyguard.suite.outcomes import outcome_of
 from replyguard.suite.session import ApiSession
 from replyguard.suite.verdicts import Outcome, aggregate, untested_reason
-from replyguard.target import Target
 
 __all__ = ["PLUGIN_NAME", "SuitePlugin", "rule_ids"]
 

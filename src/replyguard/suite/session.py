@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 
 from replyguard.client import RetryPolicy
+from replyguard.profile import Target
 from replyguard.suite.budget import Budget
 from replyguard.suite.exchange import Exchange
 from replyguard.suite.pacing import Pacer
-from replyguard.target import Target
 from replyguard.wire import cannot_reach, retry_after_seconds
 
 __all__ = ["ANY_ACCOUNT_TOKEN", "NO_BODY", "ApiSession", "TargetUnreachable", "retry_after_of"]

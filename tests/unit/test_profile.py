@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from replyguard.target import ProfileError, load_target, parse_target
+from replyguard.profile import ProfileError, load_target, parse_target
 
 REPO = Path(__file__).resolve().parents[2]
 MINIMAL = {

@@ -1,6 +1,6 @@
 """Target profiles: which deployment of the API to test, with which tokens and fixtures."""
 
-from replyguard.target.loader import (
+from replyguard.profile.loader import (
     Profile,
     ProfileError,
     load_profile,
@@ -8,7 +8,7 @@ from replyguard.target.loader import (
     parse_target,
     read_profile,
 )
-from replyguard.target.model import (
+from replyguard.profile.model import (
     DEFAULT_MAX_BILLED_CALLS,
     DEFAULT_MAX_REQUESTS,
     MODES,
@@ -24,7 +24,7 @@ from replyguard.target.model import (
     Tokens,
     Voice,
 )
-from replyguard.target.schema import SCHEMA_PATH
+from replyguard.profile.schema import SCHEMA_PATH
 
 __all__ = [
     "DEFAULT_MAX_BILLED_CALLS",
