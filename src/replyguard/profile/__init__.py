@@ -9,6 +9,7 @@ from replyguard.profile.loader import (
     read_profile,
 )
 from replyguard.profile.model import (
+    ACCOUNT_ROLES,
     DEFAULT_MAX_BILLED_CALLS,
     DEFAULT_MAX_REQUESTS,
     MODES,
@@ -19,6 +20,7 @@ from replyguard.profile.model import (
     Paths,
     PhoneNumber,
     RateLimitSettings,
+    Role,
     Safety,
     Target,
     Tokens,
@@ -27,6 +29,7 @@ from replyguard.profile.model import (
 from replyguard.profile.schema import SCHEMA_PATH
 
 __all__ = [
+    "ACCOUNT_ROLES",
     "DEFAULT_MAX_BILLED_CALLS",
     "DEFAULT_MAX_REQUESTS",
     "MODES",
@@ -40,6 +43,7 @@ __all__ = [
     "Profile",
     "ProfileError",
     "RateLimitSettings",
+    "Role",
     "Safety",
     "Target",
     "Tokens",
