@@ -13,7 +13,7 @@ from contextlib import ExitStack
 import pytest
 from hypothesis import HealthCheck, settings
 
-from replyguard.suite import adaptor
+from replyguard.engine import pytest_plugin as adaptor
 
 # No example database: a failure found against one target must not be replayed against the
 # next, and the suite must not write into the user's working directory.

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 
 from replyguard import spec
+from replyguard.exchange import Exchange
 from replyguard.profile import MODES, Target
 from replyguard.strategies import (
     boundary_values,
@@ -26,7 +27,6 @@ from replyguard.strategies import (
     type_confusions,
     valid_assistant,
 )
-from replyguard.suite.exchange import Exchange
 from replyguard.suite.expect import expect, expect_status, expect_validation_error
 from replyguard.suite.session import ApiSession
 

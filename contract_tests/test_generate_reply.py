@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from replyguard.exchange import Exchange
 from replyguard.profile import Target
-from replyguard.suite.exchange import Exchange
 from replyguard.suite.expect import (
     expect,
     expect_error_code,

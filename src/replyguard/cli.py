@@ -80,7 +80,7 @@ def check(**flags: Any) -> None:
     target error, or replyguard could not judge (its own errors only).
     """
     from replyguard.config import ConfigError, read_choices
-    from replyguard.suite.run import run_check
+    from replyguard.engine.check import run_check
 
     try:
         choices = read_choices(flags)

@@ -8,7 +8,7 @@ import pytest
 
 from replyguard.suite.budget import BudgetExhausted
 from replyguard.suite.outcomes import outcome_of
-from replyguard.suite.verdicts import Violation, aggregate
+from replyguard.verdicts import Violation, aggregate
 
 SECRET = "rg_secret_token_value_123"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from replyguard.suite.verdicts import Outcome, Violation, aggregate, iter_violations
+from replyguard.verdicts import Outcome, Violation, aggregate, iter_violations
 
 
 def _v(rule: str) -> dict:

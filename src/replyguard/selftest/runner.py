@@ -47,8 +47,8 @@ CASE_TIMEOUT = 600.0
 #: What every case's check imports, loaded once in the fork server (0.6-0.7 s of a 2-5 s case).
 _PRELOAD = [
     "replyguard.cli",
-    "replyguard.suite.run",
-    "replyguard.suite.plugin",
+    "replyguard.engine.check",
+    "replyguard.engine.suite_plugin",
     "replyguard.suite.schemas",
     "schemathesis",
     "hypothesis",

@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 
 from replyguard.client import RetryPolicy
+from replyguard.exchange import Exchange
 from replyguard.profile import ACCOUNT_ROLES as _ACCOUNT_ROLES
 from replyguard.profile import Role, Target
 from replyguard.suite.budget import Budget
-from replyguard.suite.exchange import Exchange
 from replyguard.suite.pacing import Pacer
 from replyguard.wire import cannot_reach, retry_after_seconds
 

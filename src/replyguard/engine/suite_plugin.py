@@ -23,7 +23,7 @@ from replyguard.suite.budget import Budget
 from replyguard.suite.observations import ObservationLog
 from replyguard.suite.outcomes import outcome_of
 from replyguard.suite.session import ApiSession
-from replyguard.suite.verdicts import Outcome, aggregate, untested_reason
+from replyguard.verdicts import Outcome, aggregate, untested_reason
 
 __all__ = ["PLUGIN_NAME", "SuitePlugin", "rule_ids"]
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from replyguard.suite.exchange import Exchange
+from replyguard.exchange import Exchange
 
 if TYPE_CHECKING:
     from replyguard.spec import Rule

@@ -8,12 +8,12 @@ import pytest
 
 from replyguard.config import ConfigError, read_choices
 from replyguard.config.open import open_run
+from replyguard.engine.preflight import preflight
+from replyguard.engine.pytest_options import add_options, flags_from
+from replyguard.engine.suite_plugin import PLUGIN_NAME, SuitePlugin
 from replyguard.exit_codes import ExitCode
 from replyguard.profile import ProfileError
 from replyguard.reference.launch import ReferenceStartError
-from replyguard.suite.plugin import PLUGIN_NAME, SuitePlugin
-from replyguard.suite.preflight import preflight
-from replyguard.suite.pytest_options import add_options, flags_from
 
 __all__ = ["add_options", "finish", "register_plugin"]
 
@@ -46,7 +46,7 @@ def register_plugin(config: pytest.Config) -> ExitStack:
 
 def finish(config: pytest.Config) -> None:
     """Write the reports the run asked for (``replyguard check`` writes its own)."""
-    from replyguard.suite.run import write_reports
+    from replyguard.engine.check import write_reports
 
     plugin = config.pluginmanager.get_plugin(PLUGIN_NAME)
     if isinstance(plugin, SuitePlugin) and plugin.report is not None:

@@ -19,15 +19,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from replyguard.config import ConfigError, RunConfig
 from replyguard.config.open import open_run
 from replyguard.config.resolve import Choices
+from replyguard.engine.plan import PlanError, rehearse
+from replyguard.engine.preflight import preflight
+from replyguard.engine.suite_plugin import SuitePlugin
 from replyguard.exit_codes import ExitCode
 from replyguard.gate.run import GateUsageError, finish_gate, prepare_gate
 from replyguard.profile import ProfileError
 from replyguard.reference.launch import ReferenceStartError
 from replyguard.report import exit_code, print_report, write_json, write_junit
 from replyguard.suite.budget import BILLED
-from replyguard.suite.plan import PlanError, rehearse
-from replyguard.suite.plugin import SuitePlugin
-from replyguard.suite.preflight import preflight
 
 __all__ = ["contract_tests_dir", "run_check", "run_suite", "write_reports"]
 
