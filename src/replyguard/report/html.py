@@ -14,8 +14,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from replyguard.gate.baseline import DESELECTED
 from replyguard.report.common import VERDICTS, by_area, counts, headline, masked, target_line
+from replyguard.verdicts import DESELECTED
 
 __all__ = ["render_html", "write_html"]
 
