@@ -15,7 +15,6 @@ import pytest
 from hypothesis import given, settings
 
 from replyguard import spec
-from replyguard.exchange import Exchange
 from replyguard.profile import MODES, Target
 from replyguard.strategies import (
     boundary_values,
@@ -27,8 +26,7 @@ from replyguard.strategies import (
     type_confusions,
     valid_assistant,
 )
-from replyguard.suite.expect import expect, expect_status, expect_validation_error
-from replyguard.suite.session import ApiSession
+from replyguard.testing import ApiSession, Exchange, expect, expect_status, expect_validation_error
 
 rule = pytest.mark.rule
 UNKNOWN_ID = 2_000_000_000
