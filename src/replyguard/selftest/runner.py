@@ -23,7 +23,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.context import ForkServerContext, SpawnContext
 from pathlib import Path
 
@@ -31,9 +31,10 @@ from replyguard.config.options import REFERENCE_WINDOW
 from replyguard.exit_codes import ExitCode
 from replyguard.reference.launch import ReferenceStartError, start_reference
 from replyguard.selftest.expectations import matches
+from replyguard.spec import rate_limit
 
 __all__ = [
-    "MODES",
+    "CASE_MODES",
     "WINDOW",
     "Case",
     "CaseResult",
@@ -44,7 +45,8 @@ __all__ = [
 
 #: The reference's window in seconds for every case: the one a check uses.
 WINDOW = REFERENCE_WINDOW
-MODES = ("exhaustive", "paid")
+#: How a case is judged: as a free target (exhaustive) or as a billed one (paid).
+CASE_MODES = ("exhaustive", "paid")
 CASE_TIMEOUT = 600.0
 #: What every case's check imports, loaded once in the fork server (0.6-0.7 s of a 2-5 s case).
 _PRELOAD = [
@@ -77,7 +79,8 @@ class Case:
     expect: tuple[str, ...] = ()
     #: ``--rules`` globs; empty runs the full suite.
     rules: tuple[str, ...] = ()
-    limit: int = 5
+    limit: int = field(default_factory=lambda: rate_limit().limit)
+    """The reference's limit (the documented one unless the case needs no pacing)."""
     mode: str = "exhaustive"
     """``exhaustive`` (a free target) or ``paid`` (judged as a billed one)."""
     window: int | None = None
@@ -259,7 +262,7 @@ def run_cases(
     # Paced rate-limit faults first: a shorter makespan.
     faults = sorted(
         (i for i, case in enumerate(cases) if case.kind != "variant"),
-        key=lambda i: cases[i].limit != 5,
+        key=lambda i: cases[i].limit != rate_limit().limit,
     )
     width = max(1, jobs)
     with (

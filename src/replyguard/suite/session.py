@@ -144,7 +144,7 @@ class ApiSession:
             wait = self.retry.wait(
                 attempt, 1.0, self.target.rate_limit.window_seconds if asked is None else asked
             )
-            self.pacer.penalise(key, min(wait, self.target.rate_limit.window_seconds) + 0.05)
+            self.pacer.penalise(min(wait, self.target.rate_limit.window_seconds) + 0.05)
         return exchange
 
     def billable(self, token: str | None, body: Any) -> bool:
