@@ -1,8 +1,9 @@
 """The contract suite's pytest plugin, as an object built from one :class:`RunConfig`.
 
-``replyguard check`` builds the config, registers a :class:`SuitePlugin` in-process
+The engine's check builds the config, registers a :class:`SuitePlugin` in-process
 (``pytest.main(..., plugins=[plugin])``) and reads :attr:`SuitePlugin.report` afterwards;
-``pytest contract_tests`` gets the same plugin from the thin adaptor in ``conftest.py``.
+``pytest contract_tests`` gets the same plugin from ``engine.pytest_plugin`` (the ``pytest11``
+entry point).
 Every test carries ``@pytest.mark.rule(<id>, ...)`` with ids from ``openapi/rules.yaml``; at
 the end of the session the outcomes become one verdict per rule (``engine.judge.aggregate``).
 """
