@@ -1,19 +1,18 @@
 """The contract suite: every documented rule of the AI Assistant API, against one target.
 
 Run it with ``replyguard check`` (which registers the suite's plugin itself) or with
-``pytest contract_tests --target PROFILE``: then this thin adaptor resolves the same run
-configuration (flag > ``REPLYGUARD_*`` variable > profile > default), starts the embedded
-reference when no profile is given, and registers the same plugin.
+``pytest contract_tests --target PROFILE`` (``pytest --pyargs contract_tests --target PROFILE``
+from a package install): replyguard's pytest plugin (the ``pytest11`` entry point) resolves the
+same run configuration (flag > ``REPLYGUARD_*`` variable > profile > default) and registers the
+same plugin. Without ``--target`` this file activates it, so the embedded reference is started.
 """
 
 from __future__ import annotations
 
-from contextlib import ExitStack
-
 import pytest
 from hypothesis import HealthCheck, settings
 
-from replyguard.suite import adaptor
+from replyguard.engine import pytest_plugin
 
 # No example database: a failure found against one target must not be replayed against the
 # next, and the suite must not write into the user's working directory.
@@ -32,19 +31,16 @@ settings.register_profile(
 )
 settings.load_profile("contract")
 
-_RUN = pytest.StashKey[ExitStack]()
 
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    adaptor.add_options(parser)
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    # The entry point adds the options; without it (plugin autoload disabled), this file does.
+    if not pluginmanager.is_registered(pytest_plugin):
+        pytest_plugin.add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_RUN] = adaptor.register_plugin(config)
+    pytest_plugin.activate(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    stack = config.stash.get(_RUN, None)
-    if stack is not None:
-        adaptor.finish(config)
-        stack.close()
+    pytest_plugin.deactivate(config)

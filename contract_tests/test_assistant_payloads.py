@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 
 from replyguard import spec
+from replyguard.profile import MODES, Target
 from replyguard.strategies import (
     boundary_values,
     field_type,
@@ -25,10 +26,7 @@ from replyguard.strategies import (
     type_confusions,
     valid_assistant,
 )
-from replyguard.suite.exchange import Exchange
-from replyguard.suite.expect import expect, expect_status, expect_validation_error
-from replyguard.suite.session import ApiSession
-from replyguard.target import MODES, Target
+from replyguard.testing import ApiSession, Exchange, expect, expect_status, expect_validation_error
 
 rule = pytest.mark.rule
 UNKNOWN_ID = 2_000_000_000

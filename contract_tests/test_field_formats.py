@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
+from replyguard.profile import Target
 from replyguard.strategies import minimal_assistant
-from replyguard.suite.expect import expect, expect_validation_error
-from replyguard.suite.session import ApiSession
-from replyguard.target import Target
+from replyguard.testing import ApiSession, expect, expect_validation_error
 
 # The document's example, all four categories.
 FILLERS = {

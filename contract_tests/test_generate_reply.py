@@ -12,15 +12,15 @@ from dataclasses import dataclass
 
 import pytest
 
-from replyguard.suite.exchange import Exchange
-from replyguard.suite.expect import (
+from replyguard.profile import Target
+from replyguard.testing import (
+    ApiSession,
+    Exchange,
     expect,
     expect_error_code,
     expect_status,
     expect_validation_error,
 )
-from replyguard.suite.session import ApiSession
-from replyguard.target import Target
 
 rule = pytest.mark.rule
 DOCUMENTED_FIELDS = {

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from replyguard.suite.expect import expect
-from replyguard.suite.session import ApiSession
-from replyguard.target import Target
+from replyguard.profile import Target
+from replyguard.testing import ApiSession, expect
 
 # The documented and inferred refusals (401 and 413 are inferred, see the contract).
 DOCUMENTED_REFUSALS = {401, 402, 404, 413, 422}

@@ -16,10 +16,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from replyguard.suite.exchange import Exchange
-from replyguard.suite.expect import expect, expect_status, short
-from replyguard.suite.session import ApiSession, retry_after_of
-from replyguard.target import Target
+from replyguard.profile import Target
+from replyguard.testing import ApiSession, Exchange, expect, expect_status, retry_after_of, short
 
 rule = pytest.mark.rule
 

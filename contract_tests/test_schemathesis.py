@@ -13,10 +13,16 @@ import pytest
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from schemathesis import GenerationMode
 
-from replyguard.suite.checks import NEGATIVE_RULES, POSITIVE_RULES, judge_case
-from replyguard.suite.schemas import InputSpace, plain_spelling
-from replyguard.suite.session import NO_BODY, ApiSession
-from replyguard.target import Target
+from replyguard.profile import Target
+from replyguard.testing import (
+    NEGATIVE_RULES,
+    NO_BODY,
+    POSITIVE_RULES,
+    ApiSession,
+    InputSpace,
+    judge_case,
+    plain_spelling,
+)
 
 # Examples per run: exhaustive against the free reference, a handful against a paid target.
 EXAMPLES = {

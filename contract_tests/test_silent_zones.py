@@ -18,13 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
+from replyguard.profile import Target
 from replyguard.strategies import SILENT_PROBES, Expect, SilentProbe, minimal_assistant
-from replyguard.suite.exchange import Exchange
-from replyguard.suite.expect import short
-from replyguard.suite.observations import ObservationLog
-from replyguard.suite.session import ApiSession
-from replyguard.suite.verdicts import Violation
-from replyguard.target import Target
+from replyguard.testing import ApiSession, Exchange, ObservationLog, Violation, short
 
 UNKNOWN_ID = 2_000_000_000
 NO_WRITES = "not sent: would create an assistant without allow_writes"

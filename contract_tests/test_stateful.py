@@ -14,12 +14,18 @@ import pytest
 from hypothesis import HealthCheck, Phase, assume, settings
 from schemathesis import Response
 
-from replyguard.suite.checks import NEGATIVE_RULES, POSITIVE_RULES, judge_case
-from replyguard.suite.expect import expect
-from replyguard.suite.replays import SeenViolations
-from replyguard.suite.schemas import InputSpace, plain_spelling
-from replyguard.suite.session import NO_BODY, ApiSession
-from replyguard.target import Target
+from replyguard.profile import Target
+from replyguard.testing import (
+    NEGATIVE_RULES,
+    NO_BODY,
+    POSITIVE_RULES,
+    ApiSession,
+    InputSpace,
+    SeenViolations,
+    expect,
+    judge_case,
+    plain_spelling,
+)
 
 PERSISTENCE = (
     "reply.persistence.same-identifier",

@@ -36,8 +36,8 @@ from load.runtime import (
 )
 from replyguard.config import ConfigError, read_choices
 from replyguard.exit_codes import ExitCode
+from replyguard.profile import ProfileError
 from replyguard.reference.launch import ReferenceStartError, running_reference
-from replyguard.target import ProfileError
 
 __all__ = ["install"]
 

@@ -20,6 +20,7 @@ from load.recorder import RecordingTransport, RequestCapReached
 from load.runtime import STATE
 from load.scenarios import _ReplyguardUser, _warn_once
 from replyguard.fingerprint import Probe, ProbePlan, probe_from_response, run_probes
+from replyguard.profile import Role
 
 __all__ = ["FINGERPRINT", "RateLimitFingerprint"]
 
@@ -76,9 +77,9 @@ class RateLimitFingerprint(_ReplyguardUser):
             body.pop("message")
         elif kind == "missing":
             body["assistant_id"] = self.target.foreign_assistant or NO_SUCH_ASSISTANT
-        elif role == "low_balance":
+        elif role == Role.LOW_BALANCE:
             body["assistant_id"] = self.target.low_balance_assistant
-        elif role == "other_account" and self.target.foreign_assistant:
+        elif role == Role.OTHER_ACCOUNT and self.target.foreign_assistant:
             body["assistant_id"] = self.target.foreign_assistant  # that account's own
         return body
 

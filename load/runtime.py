@@ -19,7 +19,7 @@ from load.recorder import Recorder, RequestCap
 from replyguard.config import load_run_config, read_choices
 from replyguard.fingerprint import Fingerprint, Probe, fingerprint
 from replyguard.masking import mask_secrets
-from replyguard.target import Target
+from replyguard.profile import ACCOUNT_ROLES, TOKEN_ROLES, Role, Target, Tokens
 
 __all__ = [
     "STATE",
@@ -43,14 +43,11 @@ class TargetInfo:
 
     base_url: str
     generate_reply_path: str
-    primary: str
-    secondary: str | None
+    tokens: Tokens
     assistant: int
     limit: int
     window: float
     source: str
-    other_account: str | None = None
-    low_balance: str | None = None
     low_balance_assistant: int | None = None
     foreign_assistant: int | None = None
 
@@ -59,18 +56,15 @@ class TargetInfo:
 
     @classmethod
     def from_target(cls, target: Target) -> TargetInfo:
-        """Take what the scenarios use from a profile loaded by ``replyguard.target``."""
+        """Take what the scenarios use from a profile loaded by ``replyguard.profile``."""
         return cls(
             target.base_url,
             target.paths.generate_reply,
-            target.tokens.primary,
-            target.tokens.secondary,
+            target.tokens,
             target.assistants.own,
             target.rate_limit.limit,
             target.rate_limit.window_seconds,
             target.source,
-            target.tokens.other_account,
-            target.tokens.low_balance,
             target.assistants.low_balance,
             target.assistants.foreign,
         )
@@ -78,30 +72,22 @@ class TargetInfo:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TargetInfo:
         """The inverse of :func:`dataclasses.asdict`."""
-        return cls(**data)
+        return cls(**{**data, "tokens": Tokens(**data["tokens"])})
 
     def token(self, role: str) -> str:
-        """The token of a role (``secondary`` falls back to primary)."""
-        if role == "secondary":
-            return self.secondary or self.primary
-        if role in ("other_account", "low_balance"):
-            return getattr(self, role) or self.primary
-        return self.primary
+        """The token of a role; a role the profile has no token for sends the primary one."""
+        return self.tokens.role(role) or self.tokens.primary
 
-    def roles(self) -> frozenset[str]:
-        """The token roles this profile has."""
-        named = {
-            "secondary": self.secondary,
-            "other_account": self.other_account,
-            "low_balance": self.low_balance if self.low_balance_assistant else None,
-        }
-        return frozenset({"primary", *(role for role, token in named.items() if token)})
+    def roles(self) -> frozenset[Role]:
+        """The token roles this profile has (low_balance only with its assistant)."""
+        present = {role for role in TOKEN_ROLES if self.tokens.role(role)}
+        if not self.low_balance_assistant:
+            present.discard(Role.LOW_BALANCE)
+        return frozenset(present)
 
     def secrets(self) -> tuple[str, ...]:
         """Values never to print."""
-        return tuple(
-            t for t in (self.primary, self.secondary, self.other_account, self.low_balance) if t
-        )
+        return self.tokens.secrets()
 
 
 def checked_target(path: str, allow_remote: bool) -> TargetInfo:
@@ -215,19 +201,19 @@ def scenario_roles(scenarios: set[str], target: TargetInfo | None) -> dict[str, 
     secondary one, so each is judged on its own token while a limit shared by the account
     still shows as one token's shortfall made up by the other's traffic.
     """
-    two = ("primary", "secondary")
+    primary: tuple[str, ...] = (Role.PRIMARY,)
     roles = {
-        "conformance": ("primary",),
-        "isolation": two,
-        "well-behaved": two,
-        "soak": two,
-        "throughput": ("primary",),
-        "fingerprint": ("primary",),
+        "conformance": primary,
+        "isolation": ACCOUNT_ROLES,
+        "well-behaved": ACCOUNT_ROLES,
+        "soak": ACCOUNT_ROLES,
+        "throughput": primary,
+        "fingerprint": primary,
     }
     if "conformance" in scenarios and "isolation" in scenarios:
-        roles["isolation"] = ("secondary",)
-    if target is not None and not target.secondary:
-        roles = dict.fromkeys(roles, ("primary",))
+        roles["isolation"] = (Role.SECONDARY,)
+    if target is not None and not target.tokens.secondary:
+        roles = dict.fromkeys(roles, primary)
     return roles
 
 
@@ -235,18 +221,18 @@ def scenario_settings(scenarios: set[str], target: TargetInfo, min_efficiency: f
     """Judge settings for the rate-limited scenarios that ran together on one target."""
     overload: list[str] = []
     if "conformance" in scenarios:
-        overload.append("primary")
+        overload.append(Role.PRIMARY)
     account: tuple[str, ...] = ()
-    if ("isolation" in scenarios or "soak" in scenarios) and target.secondary:
-        overload += ["primary", "secondary"]
-        account = ("primary", "secondary")
+    if ("isolation" in scenarios or "soak" in scenarios) and target.tokens.secondary:
+        overload += ACCOUNT_ROLES
+        account = ACCOUNT_ROLES
     elif "isolation" in scenarios or "soak" in scenarios:
-        overload.append("primary")
+        overload.append(Role.PRIMARY)
     efficiency: tuple[str, ...] = ()
     # The ratio only means something when well-behaved clients are alone on their tokens.
     alone = scenarios == {"well-behaved"}
     if alone:
-        efficiency = ("primary", "secondary") if target.secondary else ("primary",)
+        efficiency = ACCOUNT_ROLES if target.tokens.secondary else (Role.PRIMARY,)
     return Settings(
         limit=target.limit,
         window=target.window,
@@ -277,7 +263,7 @@ def judge_run(
         info = targets["rate-limit"]
         settings = scenario_settings(rate_scenarios, info, min_efficiency)
         verdict = judge(limited, settings, gave_up=gave_up, messages=messages)
-        if rate_scenarios & {"isolation", "soak"} and not info.secondary:
+        if rate_scenarios & {"isolation", "soak"} and not info.tokens.secondary:
             verdict.notes.append("per-token isolation: the profile has no tokens.secondary")
     if "throughput" in scenarios and "throughput" in targets:
         info = targets["throughput"]

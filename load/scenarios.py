@@ -13,6 +13,7 @@ from locust.exception import StopUser
 from load.recorder import RecordingTransport, RequestCapReached
 from load.runtime import STATE, TargetInfo
 from replyguard.client import AssistantClient, RateLimited, RetryPolicy, TransportError
+from replyguard.profile import ACCOUNT_ROLES, Role
 from replyguard.wire import retry_after_seconds
 
 __all__ = ["RateLimitConformance", "Soak", "Throughput", "TokenIsolation", "WellBehavedClient"]
@@ -38,7 +39,7 @@ class _ReplyguardUser(User):
     scenario: ClassVar[str] = ""
     target_name: ClassVar[str] = "rate-limit"
     expected: ClassVar[frozenset[int]] = frozenset({200, 429})
-    roles: ClassVar[tuple[str, ...]] = ("primary",)
+    roles: ClassVar[tuple[str, ...]] = (Role.PRIMARY,)
 
     def on_start(self) -> None:
         """Pick this user's token and build its client."""
@@ -129,7 +130,7 @@ class TokenIsolation(_ReplyguardUser):
     """Users split over two tokens of one account, each overloaded: buckets must be per token."""
 
     scenario = "isolation"
-    roles = ("primary", "secondary")
+    roles = ACCOUNT_ROLES
 
     @task
     def generate_reply(self) -> None:
@@ -141,7 +142,7 @@ class Soak(_ReplyguardUser):
     """Many users (200) on two tokens for ten windows or more: every window exactly full."""
 
     scenario = "soak"
-    roles = ("primary", "secondary")
+    roles = ACCOUNT_ROLES
 
     @task
     def generate_reply(self) -> None:
@@ -153,7 +154,7 @@ class WellBehavedClient(_ReplyguardUser):
     """replyguard's own AssistantClient with backoff: every message must get its reply."""
 
     scenario = "well-behaved"
-    roles = ("primary", "secondary")
+    roles = ACCOUNT_ROLES
 
     def on_start(self) -> None:
         """Build an AssistantClient on the recording transport, sleeping with gevent."""

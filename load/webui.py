@@ -45,7 +45,7 @@ def planned_checks(scenarios: set[str], target: TargetInfo | None) -> list[tuple
             (
                 "per-token isolation",
                 "two tokens of one account each get their own limit"
-                if target.secondary
+                if target.tokens.secondary
                 else "not tested: no tokens.secondary",
             )
         )

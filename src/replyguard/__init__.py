@@ -13,8 +13,8 @@ from replyguard.client import (
     RetryPolicy,
 )
 from replyguard.masking import mask_token, masked_curl
+from replyguard.profile import ProfileError, Target, load_target
 from replyguard.spec import Rule, load_rules, load_spec
-from replyguard.target import ProfileError, Target, load_target
 
 __all__ = [
     "ApiError",

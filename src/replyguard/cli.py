@@ -80,7 +80,7 @@ def check(**flags: Any) -> None:
     target error, or replyguard could not judge (its own errors only).
     """
     from replyguard.config import ConfigError, read_choices
-    from replyguard.suite.run import run_check
+    from replyguard.engine.check import run_check
 
     try:
         choices = read_choices(flags)
@@ -114,7 +114,7 @@ def check(**flags: Any) -> None:
     show_default=True,
     envvar="REPLYGUARD_LIMIT",
     show_envvar=True,
-    help="generate-reply calls per window and token (the documents: 5).",
+    help="generate-reply calls per window and token (the default is the documented limit).",
 )
 @click.option(
     "--window",
@@ -123,7 +123,7 @@ def check(**flags: Any) -> None:
     show_default=True,
     envvar="REPLYGUARD_WINDOW",
     show_envvar=True,
-    help="Rate-limit window in seconds (the documents: a minute).",
+    help="Rate-limit window in seconds (the default is the documented window).",
 )
 @click.option(
     "--db",

@@ -17,8 +17,8 @@ from typing import Any, Literal
 from hypothesis import strategies as st
 
 from replyguard import spec
+from replyguard.profile import MODES, Catalog
 from replyguard.suite.schemas import trimmed
-from replyguard.target import MODES, Catalog
 
 __all__ = [
     "REALTIME_MODES",

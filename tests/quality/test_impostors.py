@@ -19,7 +19,7 @@ _RUN_WITHOUT_PREFLIGHT = """
 import json, sys
 from pathlib import Path
 from replyguard.config import read_choices, load_run_config
-from replyguard.suite.run import run_suite
+from replyguard.engine.check import run_suite
 config = load_run_config(read_choices({}, {}), Path(sys.argv[1]))
 report = run_suite(config)
 Path(sys.argv[2]).write_text(json.dumps(report))

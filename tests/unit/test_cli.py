@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from replyguard.cli import main
-from replyguard.suite import run as checking
+from replyguard.engine import check as checking
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ import pytest
 
 from replyguard.config import OPTIONS, ConfigError, read_choices, run_config
 from replyguard.config.discovery import discover_profile
-from replyguard.target import Profile, parse_target
+from replyguard.profile import Profile, parse_target
 
 BASE: dict[str, Any] = {
     "base_url": "http://127.0.0.1:9/api",

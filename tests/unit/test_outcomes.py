@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
+from replyguard.engine.judge import aggregate
 from replyguard.suite.budget import BudgetExhausted
 from replyguard.suite.outcomes import outcome_of
-from replyguard.suite.verdicts import Violation, aggregate
+from replyguard.verdicts import Violation
 
 SECRET = "rg_secret_token_value_123"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from replyguard.profile import Safety
 from replyguard.suite.budget import Budget, BudgetExhausted
 from replyguard.suite.pacing import Pacer, Step, replay
-from replyguard.target import Safety
 
 
 class FakeClock:
@@ -72,8 +72,8 @@ def test_budget_overall_cap_and_reservation() -> None:
 
 
 def test_billable_calls_are_valid_calls_for_an_own_assistant() -> None:
+    from replyguard.profile import parse_target
     from replyguard.suite.session import ApiSession
-    from replyguard.target import parse_target
 
     target = parse_target(
         {
@@ -139,8 +139,8 @@ def test_tokens_that_share_a_bucket_are_paced_as_one_after_the_first_surprise_42
     # user): once a token with room is refused, "any" stops spreading calls over both.
     import httpx
 
+    from replyguard.profile import parse_target
     from replyguard.suite.session import ApiSession
-    from replyguard.target import parse_target
 
     target = parse_target(
         {

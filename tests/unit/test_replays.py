@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Flaky, FlakyStrategyDefinition
 
 from replyguard.suite.replays import SeenViolations
-from replyguard.suite.verdicts import Violation
+from replyguard.verdicts import Violation
 
 QUICK = settings(
     max_examples=20, database=None, deadline=None, phases=(Phase.explicit, Phase.generate)

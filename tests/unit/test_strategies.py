@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from replyguard import spec
+from replyguard.profile import MODES, Target, parse_target
 from replyguard.strategies import (
     SILENT_PROBES,
     boundary_values,
@@ -22,7 +23,6 @@ from replyguard.strategies import (
     valid_assistant,
 )
 from replyguard.suite.schemas import InputSpace, is_plain, plain_spelling, trimmed
-from replyguard.target import MODES, Target, parse_target
 
 TARGET: Target = parse_target(
     {

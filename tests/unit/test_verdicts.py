@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from replyguard.suite.verdicts import Outcome, Violation, aggregate, iter_violations
+from replyguard.engine.judge import aggregate
+from replyguard.verdicts import Outcome, Violation, iter_violations
 
 
 def _v(rule: str) -> dict:

@@ -9,45 +9,22 @@ from typing import Any
 
 import httpx
 
-from ._base import DEFAULT_RETRY, DEFAULT_TIMEOUT, BaseClient, Operation, generate_reply_payload
+from ._base import BaseClient, Operation, generate_reply_payload
 from ._models import CreatedAssistant, Reply
-from ._retry import OnRetry, RetryPolicy
 
 
-class AsyncAssistantClient(BaseClient):
+class AsyncAssistantClient(
+    BaseClient[httpx.AsyncBaseTransport, Callable[[float], Awaitable[object]], httpx.AsyncClient]
+):
     """The asyncio twin of AssistantClient: same arguments, methods are coroutines.
 
     ``sleep`` must be a coroutine function (``asyncio.sleep`` by default).
     """
 
-    def __init__(
-        self,
-        base_url: str,
-        token: str,
-        *,
-        generate_reply_path: str = "/user/ai/generate-reply",
-        create_assistant_path: str = "/user/assistant",
-        retry: RetryPolicy | None = DEFAULT_RETRY,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-        transport: httpx.AsyncBaseTransport | None = None,
-        headers: Mapping[str, str] | None = None,
-        on_retry: OnRetry | None = None,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-        rng: Callable[[], float] | None = None,
-    ) -> None:
-        super().__init__(
-            base_url,
-            token,
-            generate_reply_path=generate_reply_path,
-            create_assistant_path=create_assistant_path,
-            retry=retry,
-            timeout=timeout,
-            headers=headers,
-            on_retry=on_retry,
-            rng=rng,
-        )
-        self._sleep = sleep
-        self._http = httpx.AsyncClient(transport=transport, **self._httpx_options())
+    _default_sleep = staticmethod(asyncio.sleep)
+
+    def _open(self, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=transport, **self._httpx_options())
 
     async def generate_reply(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Self, get_args
+from typing import Any, ClassVar, Generic, Literal, Self, TypeVar, cast, get_args
 
 import httpx
 
@@ -22,6 +22,10 @@ DEFAULT_RETRY = RetryPolicy()
 # Generating a reply runs a language model: allow a minute for the answer, not for connecting.
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 USER_AGENT = "replyguard-client"
+
+_Transport = TypeVar("_Transport", httpx.BaseTransport, httpx.AsyncBaseTransport)
+_Sleep = TypeVar("_Sleep")
+_Http = TypeVar("_Http", httpx.Client, httpx.AsyncClient)
 
 
 @dataclass(slots=True, frozen=True)
@@ -75,8 +79,16 @@ def generate_reply_payload(
     return payload
 
 
-class BaseClient:
-    """Configuration and the IO-free half of the client; subclasses add the httpx client."""
+class BaseClient(Generic[_Transport, _Sleep, _Http]):
+    """Configuration and the IO-free half of the client; subclasses open the httpx client.
+
+    The one constructor of both clients: ``transport`` and ``sleep`` are of the subclass's
+    kind (sync or async); ``sleep=None`` is the subclass's default (``time.sleep``,
+    ``asyncio.sleep``), ``rng=None`` is ``random.random``.
+    """
+
+    #: The sleep of a client given none (a staticmethod in each subclass).
+    _default_sleep: ClassVar[Callable[..., Any]]
 
     def __init__(
         self,
@@ -87,8 +99,10 @@ class BaseClient:
         create_assistant_path: str = "/user/assistant",
         retry: RetryPolicy | None = DEFAULT_RETRY,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        transport: _Transport | None = None,
         headers: Mapping[str, str] | None = None,
         on_retry: OnRetry | None = None,
+        sleep: _Sleep | None = None,
         rng: Callable[[], float] | None = None,
     ) -> None:
         url = httpx.URL(base_url)
@@ -113,6 +127,12 @@ class BaseClient:
             **(headers or {}),
             "Authorization": f"Bearer {token}",
         }
+        self._sleep: _Sleep = sleep if sleep is not None else cast(_Sleep, self._default_sleep)
+        self._http: _Http = self._open(transport)
+
+    def _open(self, transport: _Transport | None) -> _Http:
+        """The subclass's httpx client, with this client's base URL, headers and timeout."""
+        raise NotImplementedError
 
     @classmethod
     def from_brand(

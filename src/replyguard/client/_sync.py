@@ -9,46 +9,21 @@ from typing import Any
 
 import httpx
 
-from ._base import DEFAULT_RETRY, DEFAULT_TIMEOUT, BaseClient, Operation, generate_reply_payload
+from ._base import BaseClient, Operation, generate_reply_payload
 from ._models import CreatedAssistant, Reply
-from ._retry import OnRetry, RetryPolicy
 
 
-class AssistantClient(BaseClient):
+class AssistantClient(BaseClient[httpx.BaseTransport, Callable[[float], object], httpx.Client]):
     """Calls generate-reply and create-assistant, retrying 429s as the RetryPolicy says.
 
     ``sleep`` and ``rng`` are injectable: tests pass a recorder and a seeded random, locust
     passes ``gevent.sleep``.
     """
 
-    def __init__(
-        self,
-        base_url: str,
-        token: str,
-        *,
-        generate_reply_path: str = "/user/ai/generate-reply",
-        create_assistant_path: str = "/user/assistant",
-        retry: RetryPolicy | None = DEFAULT_RETRY,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-        transport: httpx.BaseTransport | None = None,
-        headers: Mapping[str, str] | None = None,
-        on_retry: OnRetry | None = None,
-        sleep: Callable[[float], object] = time.sleep,
-        rng: Callable[[], float] | None = None,
-    ) -> None:
-        super().__init__(
-            base_url,
-            token,
-            generate_reply_path=generate_reply_path,
-            create_assistant_path=create_assistant_path,
-            retry=retry,
-            timeout=timeout,
-            headers=headers,
-            on_retry=on_retry,
-            rng=rng,
-        )
-        self._sleep = sleep
-        self._http = httpx.Client(transport=transport, **self._httpx_options())
+    _default_sleep = staticmethod(time.sleep)
+
+    def _open(self, transport: httpx.BaseTransport | None) -> httpx.Client:
+        return httpx.Client(transport=transport, **self._httpx_options())
 
     def generate_reply(
         self,

@@ -3,6 +3,7 @@
 Precedence, for every option: flag > ``REPLYGUARD_*`` variable > profile key > default.
 """
 
+from replyguard.config.gate_options import GateOptions
 from replyguard.config.options import FORMATS, OPTIONS, REFERENCE_WINDOW, ConfigError, OptionSpec
 from replyguard.config.resolve import (
     Choices,
@@ -18,6 +19,7 @@ __all__ = [
     "REFERENCE_WINDOW",
     "Choices",
     "ConfigError",
+    "GateOptions",
     "OptionSpec",
     "RunConfig",
     "load_run_config",

@@ -23,7 +23,7 @@ def open_run(choices: Choices) -> Iterator[RunConfig]:
         yield load_run_config(choices, choices.profile)
         return
     window = choices.get("reference_window") or option("reference_window").default
-    # The reference takes whole seconds; the default window of 2 s proves the rate-limit
-    # rules quickly and is long enough for a loaded 2-core machine.
+    # The reference takes whole seconds; the default (REFERENCE_WINDOW) proves the rate-limit
+    # rules in seconds.
     with running_reference(window=max(1, round(window))) as reference:
         yield load_run_config(choices, reference.profile_path, embedded=True)

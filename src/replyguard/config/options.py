@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from replyguard.profile.model import DEFAULT_MAX_BILLED_CALLS, DEFAULT_MAX_REQUESTS
+
 __all__ = ["FORMATS", "OPTIONS", "ConfigError", "OptionSpec", "option"]
 
 #: How ``replyguard check`` prints its verdicts (``auto``: a table on a terminal, else plain).
@@ -145,7 +147,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
         profile="safety.max_requests",
         metavar="N",
         help="Cap on the run's requests, 0 = none (default: the "
-        "profile's, else 500; none on an exhaustive target).",
+        f"profile's, else {DEFAULT_MAX_REQUESTS}).",
     ),
     OptionSpec(
         "max_billed_calls",
@@ -155,7 +157,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
         profile="safety.max_billed_calls",
         metavar="N",
         help="Cap on generate-reply calls that can be billed (can answer 200); default "
-        "20 on a non-exhaustive target, none on an exhaustive one.",
+        f"{DEFAULT_MAX_BILLED_CALLS} on a non-exhaustive target, none on an exhaustive one.",
     ),
     OptionSpec(
         "strict",

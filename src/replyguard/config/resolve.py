@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from replyguard.config.discovery import discover_profile
+from replyguard.config.gate_options import GateOptions, gate_options
 from replyguard.config.options import OPTIONS, OptionSpec, option
-from replyguard.gate.run import GateOptions, gate_options
-from replyguard.target import Profile, Target, load_profile
+from replyguard.profile import Profile, Target, load_profile
 
 __all__ = ["Choices", "RunConfig", "load_run_config", "read_choices", "run_config"]
 

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from replyguard.fingerprint._probe import Probe
+from replyguard.profile import Role
 
 __all__ = ["Fingerprint", "Item", "fingerprint"]
 
@@ -114,7 +115,8 @@ class _Analysis:
             return None
         index = self.p.index(served)
         before = next(
-            (q for q in reversed(self.p[:index]) if q.role == "primary" and q.status == 429), None
+            (q for q in reversed(self.p[:index]) if q.role == Role.PRIMARY and q.status == 429),
+            None,
         )
         lo = before.sent if before is not None else served.sent
         return lo, served.received, served
@@ -310,7 +312,7 @@ class _Analysis:
     def scope(self) -> None:
         calls = {p.role: p.status for p in _step(self.p, "scope")}
         rule = "ratelimit.per-token"
-        if "secondary" not in calls:
+        if Role.SECONDARY not in calls:
             self.untested(
                 "scope",
                 "needs tokens.secondary while the primary token is throttled",
@@ -320,11 +322,11 @@ class _Analysis:
             return
         # Any answer but a 429 shows the token was not throttled (another account's token may
         # well answer 404 for this account's assistant).
-        if calls["secondary"] not in (0, 429):
+        if calls[Role.SECONDARY] not in (0, 429):
             value, outcome = "token", "pass"
-        elif calls.get("other_account") not in (None, 0, 429):
+        elif calls.get(Role.OTHER_ACCOUNT) not in (None, 0, 429):
             value, outcome = "account", "fail"
-        elif "other_account" in calls:
+        elif Role.OTHER_ACCOUNT in calls:
             value, outcome = "global", "fail"
         else:
             value, outcome = "account or global", "fail"
@@ -348,7 +350,7 @@ class _Analysis:
             index = self.p.index(reset[2])
             run: list[Probe] = []
             for q in reversed(self.p[:index]):
-                if q.role != "primary" or q.kind != "valid":
+                if q.role != Role.PRIMARY or q.kind != "valid":
                     continue
                 if q.status != 429:
                     break
@@ -360,7 +362,7 @@ class _Analysis:
             run = [
                 q
                 for q in self.p
-                if q.role == "primary"
+                if q.role == Role.PRIMARY
                 and q.kind == "valid"
                 and q.step in ("prime", "reset0", "quiet")
                 and q.status == 429
@@ -430,7 +432,7 @@ class _Analysis:
         self.headers(lockouts)
 
     def headers(self, lockouts: list[tuple[list[Probe], float, float]]) -> None:
-        throttled = [p for p in self.p if p.status == 429 and p.role == "primary"]
+        throttled = [p for p in self.p if p.status == 429 and p.role == Role.PRIMARY]
         with_header = [p for p in throttled if p.retry_after_header is not None]
         if not with_header:
             self.add(

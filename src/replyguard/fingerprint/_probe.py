@@ -26,6 +26,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from replyguard.profile import Role
+
 __all__ = ["Probe", "ProbePlan", "Send", "probe_from_response", "run_probes"]
 
 
@@ -97,7 +99,7 @@ class ProbePlan:
 
     limit: int
     window: float
-    roles: frozenset[str] = frozenset({"primary"})
+    roles: frozenset[str] = frozenset({Role.PRIMARY})
     max_requests: int = 400
 
     @property
@@ -121,7 +123,7 @@ class _Driver:
         self.plan, self.send, self.sleep, self.clock = plan, send, sleep, clock
         self.log: list[Probe] = []
 
-    def one(self, step: str, role: str = "primary", kind: str = "valid") -> Probe:
+    def one(self, step: str, role: str = Role.PRIMARY, kind: str = "valid") -> Probe:
         if len(self.log) >= self.plan.max_requests:
             raise _Spent
         probe = self.send(step, role, kind)
@@ -157,19 +159,19 @@ class _Driver:
         """After a quiet window, ``limit`` calls of ``kind`` and one valid call."""
         self.sleep_until(self.log[-1].received + self.plan.window + self.plan.poll)
         for _ in range(self.plan.limit):
-            self.one(step, "primary", kind)
-        self.one(step, "primary", "valid")
+            self.one(step, Role.PRIMARY, kind)
+        self.one(step, Role.PRIMARY, "valid")
 
     def run(self) -> None:
         plan = self.plan
         for _ in range(plan.limit + 1):
             self.one("401", "invalid", "bad-token")
-        if "low_balance" in plan.roles:
+        if Role.LOW_BALANCE in plan.roles:
             for _ in range(plan.limit + 1):
-                self.one("402", "low_balance", "no-balance")
+                self.one("402", Role.LOW_BALANCE, "no-balance")
         if self.until_429("prime") is None:
             return
-        for role in ("secondary", "other_account"):
+        for role in (Role.SECONDARY, Role.OTHER_ACCOUNT):
             if role in plan.roles:
                 self.one("scope", role)
         start = self.until_served("reset0")

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from replyguard.verdicts import DESELECTED
+
 __all__ = [
     "DESELECTED",
     "Comparison",
@@ -24,8 +26,6 @@ __all__ = [
     "rule_entries",
 ]
 
-# The reason the suite gives a rule that a --rules / --last-failed selection left out.
-DESELECTED = "deselected for this run"
 _UNTESTED = ("not tested", "error")
 
 

@@ -9,42 +9,27 @@ single request is sent to the target.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from replyguard.config.gate_options import GateOptions
 from replyguard.gate.apply import GateResult, apply_gate
 from replyguard.gate.baseline import ReportError, load_report
 from replyguard.gate.deviations import Deviation, DeviationsError, load_deviations
-from replyguard.gate.rerun import RerunError, remember, rules_to_rerun, selection
+from replyguard.gate.rerun import RerunError, rules_to_rerun, selection
 
 __all__ = [
     "GateOptions",
     "GateUsageError",
     "PreparedGate",
     "finish_gate",
-    "gate_options",
     "prepare_gate",
 ]
 
 
 class GateUsageError(ValueError):
     """A gate input is unusable: one line for stderr, exit 2."""
-
-
-@dataclass(slots=True)
-class GateOptions:
-    baseline: Path | None = None
-    known_deviations: Path | None = None
-    fail_on_drift: bool = False
-    last_failed: str | None = None
-    """None: off; "": the last report written here; else a report's path."""
-    report_html: Path | None = None
-    report_md: Path | None = None
-    remember_dir: Path | None = None
-    """Where ``.replyguard/last-report.json`` goes; default: the working directory."""
 
 
 @dataclass(slots=True)
@@ -65,30 +50,6 @@ class PreparedGate:
     def active(self) -> bool:
         """Does the gate judge this run (a baseline or known deviations given)?"""
         return self.baseline is not None or self.deviations_label is not None
-
-
-def gate_options(
-    value: Callable[[str], Any], origins: Mapping[str, str], profile_path: Path
-) -> GateOptions:
-    """The gate's options from the resolved run options; a profile's paths read beside it."""
-
-    def path(name: str) -> Path | None:
-        given = value(name)
-        if given is None:
-            return None
-        result = Path(given)
-        if origins.get(name, "").startswith("profile key") and not result.is_absolute():
-            result = profile_path.parent / result
-        return result
-
-    return GateOptions(
-        baseline=path("baseline"),
-        known_deviations=path("known_deviations"),
-        fail_on_drift=bool(value("fail_on_drift")),
-        last_failed=value("last_failed"),
-        report_html=path("report_html"),
-        report_md=path("report_md"),
-    )
 
 
 def prepare_gate(
@@ -136,33 +97,20 @@ def prepare_gate(
 
 
 def finish_gate(
-    report: MutableMapping[str, Any],
-    prepared: PreparedGate,
-    *,
-    secrets: Iterable[str] = (),
-    today: dt.date | None = None,
+    report: MutableMapping[str, Any], prepared: PreparedGate, *, today: dt.date | None = None
 ) -> GateResult | None:
-    """Judge the report (when a gate input was given), write HTML/Markdown, remember it.
+    """Judge the report when a gate input was given (None otherwise); the engine writes it.
 
     The result's ``lines`` are for the caller to print after the verdicts.
     """
-    secrets = tuple(secrets)
-    result = None
-    if prepared.active:
-        result = apply_gate(
-            report,
-            baseline=prepared.baseline,
-            baseline_label=prepared.baseline_label,
-            deviations=prepared.deviations,
-            deviations_label=prepared.deviations_label,
-            fail_on_drift=prepared.options.fail_on_drift,
-            today=today,
-        )
-    from replyguard.report import write_html, write_markdown
-
-    if prepared.options.report_html:
-        write_html(report, prepared.options.report_html, secrets)
-    if prepared.options.report_md:
-        write_markdown(report, prepared.options.report_md, secrets)
-    remember(json.dumps(report, indent=2, ensure_ascii=False), prepared.options.remember_dir)
-    return result
+    if not prepared.active:
+        return None
+    return apply_gate(
+        report,
+        baseline=prepared.baseline,
+        baseline_label=prepared.baseline_label,
+        deviations=prepared.deviations,
+        deviations_label=prepared.deviations_label,
+        fail_on_drift=prepared.options.fail_on_drift,
+        today=today,
+    )

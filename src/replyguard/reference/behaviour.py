@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .assistant_rules import DEFAULT_POLICY, AssistantPolicy
+from .config import DEFAULT_WINDOW
 from .dialect import DEFAULT_DIALECT, Dialect
 from .payload import parse_input
 from .ratelimit import Decision
@@ -59,7 +60,7 @@ class Answer:
     #: The throttle decision of a generate-reply call (None for create-assistant and 401s).
     decision: Decision | None = None
     #: The configured window in seconds.
-    window: int = 60
+    window: int = DEFAULT_WINDOW
     #: The parsed request input (may be empty).
     request: dict[str, Any] = field(default_factory=dict)
     media_type: str = "application/json"

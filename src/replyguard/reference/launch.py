@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .config import DEFAULT_LIMIT, DEFAULT_WINDOW
+
 __all__ = ["EmbeddedReference", "ReferenceStartError", "running_reference", "start_reference"]
 
 
@@ -66,8 +68,8 @@ def _num(value: float) -> str:
 def start_reference(
     folder: Path,
     *,
-    limit: int = 5,
-    window: float = 60,
+    limit: int = DEFAULT_LIMIT,
+    window: float = DEFAULT_WINDOW,
     workers: int = 1,
     db: Path | None = None,
     extra_args: Sequence[str] = (),
@@ -131,8 +133,8 @@ def start_reference(
 @contextmanager
 def running_reference(
     *,
-    limit: int = 5,
-    window: float = 60,
+    limit: int = DEFAULT_LIMIT,
+    window: float = DEFAULT_WINDOW,
     workers: int = 1,
     db: Path | None = None,
     extra_args: Sequence[str] = (),

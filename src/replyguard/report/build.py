@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from replyguard.exit_codes import ExitCode
 from replyguard.masking import mask_secrets
-from replyguard.suite.verdicts import VERDICTS
+from replyguard.verdicts import VERDICTS
 
 if TYPE_CHECKING:
     from replyguard.config import RunConfig
     from replyguard.spec import Rule
     from replyguard.suite.observations import ObservationLog
     from replyguard.suite.pacing import Step
-    from replyguard.suite.verdicts import RuleVerdict
+    from replyguard.verdicts import RuleVerdict
 
 __all__ = ["REPORT_VERSION", "build_report", "exit_code", "write_json"]
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from replyguard.masking import mask_secrets
-from replyguard.suite.verdicts import VERDICTS
+from replyguard.verdicts import VERDICTS
 
 __all__ = ["VERDICTS", "area", "by_area", "counts", "headline", "masked", "target_line"]
 

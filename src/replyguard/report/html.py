@@ -9,13 +9,22 @@ observations where the documents are silent, and the run's plan and spend.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
 
-from replyguard.gate.baseline import DESELECTED
-from replyguard.report.common import VERDICTS, by_area, counts, headline, masked, target_line
+from replyguard.report.common import VERDICTS, masked
+from replyguard.report.sections import (
+    NO_CHANGE,
+    TITLES,
+    Changes,
+    Deviations,
+    ReportView,
+    Spend,
+    view,
+)
+from replyguard.verdicts import DESELECTED
 
 __all__ = ["render_html", "write_html"]
 
@@ -89,22 +98,22 @@ def _badge(verdict: str) -> str:
 
 def render_html(report: Mapping[str, Any], secrets: Iterable[str] = ()) -> str:
     """The whole page as one string."""
-    result, summary = headline(report)
-    gate = report.get("gate") or {}
+    page_view = view(report)
+    result = page_view.result
     body = [
         "<main>",
         "<h1>replyguard report</h1>",
-        f'<p class="muted" id="target">{_e(target_line(report))}</p>',
+        f'<p class="muted" id="target">{_e(page_view.target)}</p>',
         f'<div class="banner {result.replace(" ", "-")}" id="result">{_e(result.upper())}: '
-        f"{_e(summary)}</div>",
-        *_gate_lines(gate),
-        *_changes(gate),
-        *_deviations(gate),
-        *_counts(report),
+        f"{_e(page_view.summary)}</div>",
+        *_gate_lines(page_view),
+        *_changes(page_view.changes),
+        *_deviations(page_view.deviations),
+        *_counts(page_view.counts),
         *_filter(),
-        *_rules(report, gate),
-        *_observations(report),
-        *_plan(report),
+        *_rules(page_view),
+        *_observations(page_view.observations),
+        *_plan(page_view.spend),
         "</main>",
     ]
     page = (
@@ -116,20 +125,19 @@ def render_html(report: Mapping[str, Any], secrets: Iterable[str] = ()) -> str:
     return masked(page, secrets)
 
 
-def _gate_lines(gate: Mapping[str, Any]) -> list[str]:
-    lines = [line for line in gate.get("lines") or [] if line.startswith("gate:")]
-    return [f'<p id="gate-summary"><strong>{_e(lines[-1])}</strong></p>'] if lines else []
+def _gate_lines(page: ReportView) -> list[str]:
+    line = page.gate_line
+    return [f'<p id="gate-summary"><strong>{_e(line)}</strong></p>'] if line else []
 
 
-def _changes(gate: Mapping[str, Any]) -> list[str]:
-    changes = gate.get("changes")
-    if not changes:
+def _changes(changes: Changes | None) -> list[str]:
+    if changes is None:
         return []
     out = [
-        f'<section id="changes"><h2>What changed since the baseline '
-        f'<span class="muted">({_e(gate.get("baseline"))})</span></h2>'
+        f'<section id="changes"><h2>{_e(TITLES["changes"])} '
+        f'<span class="muted">({_e(changes.baseline)})</span></h2>'
     ]
-    rules, observations = changes.get("rules") or [], changes.get("observations") or []
+    rules, observations = changes.rules, changes.observations
     if rules:
         out.append("<table><tr><th>rule</th><th>before</th><th>after</th><th>change</th></tr>")
         for c in rules:
@@ -149,45 +157,44 @@ def _changes(gate: Mapping[str, Any]) -> list[str]:
         ]
         out.append("</table>")
     if not rules and not observations:
-        out.append("<p>No change since the baseline.</p>")
-    if changes.get("not_compared"):
+        out.append(f"<p>{_e(NO_CHANGE)}</p>")
+    if changes.not_compared:
         out.append(
             f'<p class="muted">Not compared (left out of one run on purpose): '
-            f"{len(changes['not_compared'])} rules.</p>"
+            f"{changes.not_compared} rules.</p>"
         )
     return [*out, "</section>"]
 
 
-def _deviations(gate: Mapping[str, Any]) -> list[str]:
-    rows = gate.get("deviations") or []
-    if not rows:
+def _deviations(deviations: Deviations | None) -> list[str]:
+    if deviations is None:
         return []
     out = [
-        '<section id="known-deviations"><h2>Known deviations '
-        f'<span class="muted">({_e(gate.get("known_deviations"))})</span></h2>',
+        f'<section id="known-deviations"><h2>{_e(TITLES["deviations"])} '
+        f'<span class="muted">({_e(deviations.source)})</span></h2>',
         "<table><tr><th>rule</th><th>status</th><th>reason</th><th>until</th><th>link</th></tr>",
     ]
-    for d in rows:
-        status = "fixed: remove it from the list" if d["status"] == "fixed" else d["status"]
-        link = d.get("link") or ""
+    for d in deviations.rows:
         # Only http(s) links become anchors: the file is data, not markup.
         link_html = (
-            f'<a href="{_e(link)}">{_e(link)}</a>'
-            if link.startswith(("http://", "https://"))
-            else _e(link)
+            f'<a href="{_e(d.link)}">{_e(d.link)}</a>'
+            if d.link.startswith(("http://", "https://"))
+            else _e(d.link)
         )
         out.append(
-            f'<tr class="deviation" data-status="{_e(d["status"])}"><td class="rid">'
-            f"{_e(d['rule'])}</td><td>{_e(status)}</td><td>{_e(d['reason'])}</td>"
-            f"<td>{_e(d.get('until') or '')}</td><td>{link_html}</td></tr>"
+            f'<tr class="deviation" data-status="{_e(d.status)}"><td class="rid">'
+            f"{_e(d.rule)}</td><td>{_e(d.shown)}</td><td>{_e(d.reason)}</td>"
+            f"<td>{_e(d.until)}</td><td>{link_html}</td></tr>"
         )
     return [*out, "</table></section>"]
 
 
-def _counts(report: Mapping[str, Any]) -> list[str]:
-    n = counts(report)
+def _counts(n: Mapping[str, int]) -> list[str]:
     cells = "".join(f"<td>{_badge(v)} {n[v]}</td>" for v in VERDICTS)
-    return [f'<section id="summary"><h2>Verdicts</h2><table><tr>{cells}</tr></table></section>']
+    return [
+        f'<section id="summary"><h2>{_e(TITLES["counts"])}</h2><table><tr>{cells}</tr></table>'
+        "</section>"
+    ]
 
 
 def _filter() -> list[str]:
@@ -207,14 +214,12 @@ def _filter() -> list[str]:
     ]
 
 
-def _rules(report: Mapping[str, Any], gate: Mapping[str, Any]) -> list[str]:
+def _rules(page: ReportView) -> list[str]:
     known = {
-        d["rule"]: d
-        for d in gate.get("deviations") or []
-        if d.get("status") in ("known", "expired")
+        rule: d for rule, d in page.deviation_of.items() if d.get("status") in ("known", "expired")
     }
     out = ['<section id="rules">']
-    for area, items in by_area(report).items():
+    for area, items in page.areas.items():
         n: dict[str, int] = {}
         for item in items:
             n[str(item.get("verdict"))] = n.get(str(item.get("verdict")), 0) + 1
@@ -292,12 +297,11 @@ def _failure(failure: Mapping[str, Any]) -> str:
     return "\n".join([*parts, "</div>"])
 
 
-def _observations(report: Mapping[str, Any]) -> list[str]:
-    items = report.get("observations") or []
+def _observations(items: Sequence[Mapping[str, Any]]) -> list[str]:
     if not items:
         return []
     out = [
-        '<section id="observations"><h2>Where the documents are silent, this target</h2>',
+        f'<section id="observations"><h2>{_e(TITLES["observations"])}</h2>',
         "<table><tr><th>zone</th><th>probe</th><th>answer</th><th>contract's decision</th>"
         "<th>agrees</th></tr>",
     ]
@@ -319,20 +323,18 @@ def _observations(report: Mapping[str, Any]) -> list[str]:
     return [*out, "</table></section>"]
 
 
-def _plan(report: Mapping[str, Any]) -> list[str]:
-    out = ['<section id="plan"><h2>Plan and spend</h2>']
-    requests = report.get("requests") or {}
+def _plan(spend: Spend) -> list[str]:
+    out = [f'<section id="plan"><h2>{_e(TITLES["plan"])}</h2>']
     out.append(
         "<p>requests sent: "
-        + _e(", ".join(f"{k} {v}" for k, v in requests.items()) or "none")
-        + f" in {_e(report.get('duration_seconds', 0))} s</p>"
+        + _e(", ".join(f"{k} {v}" for k, v in spend.requests.items()) or "none")
+        + f" in {_e(spend.duration)} s</p>"
     )
-    for key in ("plan", "spent", "created_assistants"):
-        if report.get(key):
-            out.append(
-                f"<h3>{_e(key.replace('_', ' '))}</h3><pre>"
-                f"{_e(json.dumps(report[key], indent=2, ensure_ascii=False))}</pre>"
-            )
+    for key, value in spend.records.items():
+        out.append(
+            f"<h3>{_e(key.replace('_', ' '))}</h3><pre>"
+            f"{_e(json.dumps(value, indent=2, ensure_ascii=False))}</pre>"
+        )
     return [*out, "</section>"]
 
 

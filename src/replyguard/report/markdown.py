@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from replyguard.report.common import VERDICTS, counts, headline, masked, target_line
+from replyguard.report.common import VERDICTS, masked
+from replyguard.report.sections import (
+    NO_CHANGE,
+    TITLES,
+    Changes,
+    Deviations,
+    ReportView,
+    Spend,
+    view,
+)
 
 __all__ = ["render_markdown", "write_markdown"]
 
@@ -35,27 +44,26 @@ def render_markdown(
 ) -> str:
     """The summary: result, counts, what changed, failures, known deviations, observations."""
     secrets = tuple(secrets)
-    result, summary = headline(report)
+    page = view(report)
     out = [
-        f"## {_ICON.get(result, '')} replyguard: {result}",
+        f"## {_ICON.get(page.result, '')} replyguard: {page.result}",
         "",
-        f"**{summary}** · {_cell(target_line(report))}",
+        f"**{page.summary}** · {_cell(page.target)}",
         "",
     ]
-    n = counts(report)
+    n = page.counts
     out += [
         "| " + " | ".join(VERDICTS) + " |",
         "|" + " --- |" * len(VERDICTS),
         "| " + " | ".join(str(n[v]) for v in VERDICTS) + " |",
         "",
     ]
-    gate = report.get("gate") or {}
-    out += _changes(gate)
-    out += _failures(report)
-    out += _errors(report)
-    out += _deviations(gate)
-    out += _observations(report)
-    out += _plan(report)
+    out += _changes(page.changes)
+    out += _failures(page)
+    out += _errors(page.erred)
+    out += _deviations(page.deviations)
+    out += _observations(page.observations)
+    out += _plan(page.spend)
     text = masked("\n".join(out).rstrip() + "\n", secrets)
     if len(text) > limit:
         cut = text.rfind("\n", 0, limit - 200)
@@ -63,39 +71,33 @@ def render_markdown(
     return text
 
 
-def _changes(gate: Mapping[str, Any]) -> list[str]:
-    changes = gate.get("changes")
-    if not changes:
+def _changes(changes: Changes | None) -> list[str]:
+    if changes is None:
         return []
-    out = [f"### What changed since the baseline (`{_cell(gate.get('baseline'))}`)", ""]
-    rows = changes.get("rules") or []
+    out = [f"### {TITLES['changes']} (`{_cell(changes.baseline)}`)", ""]
+    rows = changes.rules
     if rows:
         out += ["| rule | before | after | change |", "| --- | --- | --- | --- |"]
         out += [
             f"| `{c['rule']}` | {_cell(c['before'])} | {_cell(c['after'])} | **{c['change']}** |"
             for c in rows
         ]
-    for obs in changes.get("observations") or []:
+    for obs in changes.observations:
         out.append(
             f"- observation changed: `{obs['zone']}` {_cell(obs['probe'])}: "
             f"{_cell(obs['before'])} → {_cell(obs['after'])}"
         )
-    if not rows and not changes.get("observations"):
-        out.append("No change since the baseline.")
+    if not rows and not changes.observations:
+        out.append(NO_CHANGE)
     return [*out, ""]
 
 
-def _failures(report: Mapping[str, Any]) -> list[str]:
-    failing = [r for r in report.get("rules", []) if r.get("verdict") == "fail"]
-    if not failing:
+def _failures(page: ReportView) -> list[str]:
+    if not page.failing:
         return []
-    known = {
-        d["rule"]: d
-        for d in (report.get("gate") or {}).get("deviations", [])
-        if d.get("status") == "known"
-    }
-    out = ["### Failing rules", ""]
-    for item in failing:
+    known = {rule for rule, d in page.deviation_of.items() if d.get("status") == "known"}
+    out = [f"### {TITLES['failures']}", ""]
+    for item in page.failing:
         first = (item.get("failures") or [{}])[0]
         tag = " (known deviation)" if item["rule"] in known else ""
         out += [
@@ -118,11 +120,10 @@ def _failures(report: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def _errors(report: Mapping[str, Any]) -> list[str]:
-    rows = [r for r in report.get("rules", []) if r.get("verdict") == "error"]
+def _errors(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     if not rows:
         return []
-    out = ["### Errors (replyguard could not judge)", ""]
+    out = [f"### {TITLES['errors']}", ""]
     for item in rows:
         err = (item.get("errors") or [{}])[0]
         out.append(
@@ -132,30 +133,26 @@ def _errors(report: Mapping[str, Any]) -> list[str]:
     return [*out, ""]
 
 
-def _deviations(gate: Mapping[str, Any]) -> list[str]:
-    rows = gate.get("deviations") or []
-    if not rows:
+def _deviations(deviations: Deviations | None) -> list[str]:
+    if deviations is None:
         return []
     out = [
-        "### Known deviations",
+        f"### {TITLES['deviations']}",
         "",
         "| rule | status | reason | until | link |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for d in rows:
-        status = "fixed: remove it from the list" if d["status"] == "fixed" else d["status"]
+    for d in deviations.rows:
         out.append(
-            f"| `{d['rule']}` | {status} | {_cell(d['reason'])} | "
-            f"{_cell(d.get('until') or '')} | {_cell(d.get('link') or '')} |"
+            f"| `{d.rule}` | {d.shown} | {_cell(d.reason)} | {_cell(d.until)} | {_cell(d.link)} |"
         )
     return [*out, ""]
 
 
-def _observations(report: Mapping[str, Any]) -> list[str]:
-    items = report.get("observations") or []
+def _observations(items: Sequence[Mapping[str, Any]]) -> list[str]:
     if not items:
         return []
-    out = ["### Where the documents are silent, this target", ""]
+    out = [f"### {TITLES['observations']}", ""]
     for obs in items[:50]:
         out.append(f"- `{obs.get('zone')}`: {_cell(obs.get('probe'))} → {_cell(obs.get('answer'))}")
     if len(items) > 50:
@@ -163,18 +160,18 @@ def _observations(report: Mapping[str, Any]) -> list[str]:
     return [*out, ""]
 
 
-def _plan(report: Mapping[str, Any]) -> list[str]:
+def _plan(spend: Spend) -> list[str]:
     out = []
-    requests = report.get("requests") or {}
-    if requests:
+    if spend.requests:
         out.append(
             "Requests sent: "
-            + ", ".join(f"{k} {v}" for k, v in requests.items())
-            + f" in {report.get('duration_seconds', 0)} s."
+            + ", ".join(f"{k} {v}" for k, v in spend.requests.items())
+            + f" in {spend.duration} s."
         )
+    # The summary leaves the created assistants' ids to the HTML and JSON reports.
     for key in ("plan", "spent"):
-        if report.get(key):
-            out.append(f"{key}: `{_cell(json.dumps(report[key], ensure_ascii=False))}`")
+        if key in spend.records:
+            out.append(f"{key}: `{_cell(json.dumps(spend.records[key], ensure_ascii=False))}`")
     return [*out, ""] if out else []
 
 

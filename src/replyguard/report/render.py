@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import IO, Any
 
 from replyguard.report.junit import failure_text
-from replyguard.suite.verdicts import VERDICTS
+from replyguard.verdicts import VERDICTS
 
 __all__ = ["print_report", "summary_line"]
 

@@ -1,10 +1,11 @@
 """Running the contract suite against one faulty (or variant) reference server per case.
 
 Each case starts ``replyguard serve --fault NAME`` (or ``--variant NAME``) with a short window
-in its own temporary folder, runs ``replyguard check --target PROFILE`` in a process of its own
-(pytest cannot run twice in one process without stale imports), reads the JSON report and stops
-the server. Those processes are forked from a fork server that has imported pytest,
-schemathesis, hypothesis and the suite once: a case does not pay for the imports again.
+in its own temporary folder, runs the engine's check (what ``replyguard check --target PROFILE``
+runs) in a process of its own (pytest cannot run twice in one process without stale imports),
+reads the JSON report and stops the server. Those processes are forked from a fork server that
+has imported pytest, schemathesis, hypothesis and the suite once: a case does not pay for the
+imports again.
 A case in ``paid`` mode judges the same server as a billed target would be judged: its profile
 says ``exhaustive = false`` and ``allow_writes = true``, with the default caps.
 Cases run in a thread pool; each thread only waits on processes.
@@ -22,16 +23,18 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.context import ForkServerContext, SpawnContext
 from pathlib import Path
 
 from replyguard.config.options import REFERENCE_WINDOW
+from replyguard.exit_codes import ExitCode
 from replyguard.reference.launch import ReferenceStartError, start_reference
 from replyguard.selftest.expectations import matches
+from replyguard.spec import rate_limit
 
 __all__ = [
-    "MODES",
+    "CASE_MODES",
     "WINDOW",
     "Case",
     "CaseResult",
@@ -42,13 +45,13 @@ __all__ = [
 
 #: The reference's window in seconds for every case: the one a check uses.
 WINDOW = REFERENCE_WINDOW
-MODES = ("exhaustive", "paid")
+#: How a case is judged: as a free target (exhaustive) or as a billed one (paid).
+CASE_MODES = ("exhaustive", "paid")
 CASE_TIMEOUT = 600.0
 #: What every case's check imports, loaded once in the fork server (0.6-0.7 s of a 2-5 s case).
 _PRELOAD = [
-    "replyguard.cli",
-    "replyguard.suite.run",
-    "replyguard.suite.plugin",
+    "replyguard.engine.check",
+    "replyguard.engine.suite_plugin",
     "replyguard.suite.schemas",
     "schemathesis",
     "hypothesis",
@@ -76,7 +79,8 @@ class Case:
     expect: tuple[str, ...] = ()
     #: ``--rules`` globs; empty runs the full suite.
     rules: tuple[str, ...] = ()
-    limit: int = 5
+    limit: int = field(default_factory=lambda: rate_limit().limit)
+    """The reference's limit (the documented one unless the case needs no pacing)."""
     mode: str = "exhaustive"
     """``exhaustive`` (a free target) or ``paid`` (judged as a billed one)."""
     window: int | None = None
@@ -122,8 +126,9 @@ class CaseResult:
         return self.verdict in ("detected", "pass")
 
 
-def _check_in_fork(args: list[str], folder: str) -> None:
-    """``replyguard check ARGS`` in this forked, disposable process; exits with its status."""
+def _check_in_fork(flags: dict[str, str | bool], folder: str) -> None:
+    """The engine's check with these flags in this forked, disposable process; exits with its
+    status."""
     os.chdir(folder)
     # The selftest decides every option itself: no inherited REPLYGUARD_* setting may narrow
     # or redirect a run.
@@ -132,11 +137,15 @@ def _check_in_fork(args: list[str], folder: str) -> None:
     for fd, name in ((1, "check.stdout"), (2, "check.stderr")):
         with open(Path(folder) / name, "wb") as out:
             os.dup2(out.fileno(), fd)
-    from replyguard.cli import main
+    from replyguard.config import ConfigError, read_choices
+    from replyguard.engine.check import run_check
 
     code: object = 0
     try:
-        main(args, standalone_mode=False)
+        code = run_check(read_choices(flags))
+    except ConfigError as exc:
+        sys.stderr.write(f"replyguard: {exc}\n")
+        code = ExitCode.COULD_NOT_JUDGE
     except SystemExit as exc:
         code = exc.code
     sys.stdout.flush()
@@ -144,9 +153,9 @@ def _check_in_fork(args: list[str], folder: str) -> None:
     os._exit(code if isinstance(code, int) else 2)
 
 
-def _run_check(args: list[str], folder: Path, timeout: float) -> int | None:
+def _run_check(flags: dict[str, str | bool], folder: Path, timeout: float) -> int | None:
     """Run a check for a case in a fork of the fork server; its exit status (None: timed out)."""
-    process = _forks().Process(target=_check_in_fork, args=(args, str(folder)))
+    process = _forks().Process(target=_check_in_fork, args=(flags, str(folder)))
     process.start()
     process.join(timeout)
     if process.is_alive():
@@ -184,19 +193,15 @@ def run_case(
             profile = _paid_profile(reference.profile, folder / "paid-profile.json")
         # No plan: a paid case judges detection, and its rehearsal (the whole suite again,
         # against a correct reference) would double the case's time and prove nothing here.
-        args = [
-            "check",
-            "--target",
-            str(profile),
-            "--report-json",
-            str(report_path),
-            "--format",
-            "plain",
-            "--no-plan",
-        ]
+        flags: dict[str, str | bool] = {
+            "target": str(profile),
+            "report_json": str(report_path),
+            "format": "plain",
+            "plan": False,
+        }
         if case.rules:
-            args += ["--rules", ",".join(case.rules)]
-        code = _run_check(args, folder, timeout)
+            flags["rules"] = ",".join(case.rules)
+        code = _run_check(flags, folder, timeout)
         if code is None:
             return CaseResult(
                 case, (), time.monotonic() - started, f"check: no verdict within {timeout:g}s"
@@ -257,7 +262,7 @@ def run_cases(
     # Paced rate-limit faults first: a shorter makespan.
     faults = sorted(
         (i for i, case in enumerate(cases) if case.kind != "variant"),
-        key=lambda i: cases[i].limit != 5,
+        key=lambda i: cases[i].limit != rate_limit().limit,
     )
     width = max(1, jobs)
     with (

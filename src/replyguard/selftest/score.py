@@ -22,7 +22,7 @@ from rich.table import Table
 
 from replyguard.exit_codes import ExitCode
 from replyguard.selftest.expectations import EXPECTATIONS, SAMPLE
-from replyguard.selftest.runner import MODES, WINDOW, Case, CaseResult, registered, run_cases
+from replyguard.selftest.runner import CASE_MODES, WINDOW, Case, CaseResult, registered, run_cases
 
 __all__ = [
     "Score",
@@ -95,7 +95,7 @@ def build_cases(
         fault_names = _pick(faults, _globs(options.faults))
         variant_names = _pick(variants, _globs(options.variants))
     fault_modes = ("paid",) if options.mode == "paid" else ("exhaustive",)
-    variant_modes = MODES if options.mode == "both" else (options.mode,)
+    variant_modes = CASE_MODES if options.mode == "both" else (options.mode,)
     cases = []
     for mode in fault_modes:
         for name in fault_names:

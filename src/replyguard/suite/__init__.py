@@ -1,6 +1,3 @@
-"""The pytest plugin behind ``contract_tests/``: verdicts per rule, pacing, budget."""
-
-from replyguard.suite.exchange import Exchange
-from replyguard.suite.verdicts import Violation
-
-__all__ = ["Exchange", "Violation"]
+"""The machinery behind ``replyguard.testing``: the paced session, expectations, checks, the
+observation log, schemas. Tests import it from ``replyguard.testing``; the modules here may
+change without notice."""

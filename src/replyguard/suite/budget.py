@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from replyguard.target import Safety
+    from replyguard.profile import Safety
 
 __all__ = ["BILLED", "Budget", "BudgetExhausted"]
 

@@ -14,8 +14,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from replyguard.suite.exchange import Exchange
-from replyguard.suite.verdicts import Violation
+from replyguard.exchange import Exchange
+from replyguard.verdicts import Violation
 
 __all__ = ["CHECKS", "NEGATIVE_RULES", "POSITIVE_RULES", "judge_case"]
 

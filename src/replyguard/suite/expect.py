@@ -6,8 +6,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from replyguard.suite.exchange import Exchange
-from replyguard.suite.verdicts import Violation
+from replyguard.exchange import Exchange
+from replyguard.verdicts import Violation
 
 __all__ = [
     "expect",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from replyguard.suite.exchange import Exchange
+from replyguard.exchange import Exchange
 
 __all__ = ["Observation", "ObservationLog"]
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
+from replyguard.exchange import Exchange
 from replyguard.masking import mask_secrets
 from replyguard.suite.budget import BudgetExhausted
-from replyguard.suite.exchange import Exchange
-from replyguard.suite.verdicts import Outcome, iter_violations
+from replyguard.verdicts import Outcome, iter_violations
 
 __all__ = ["outcome_of"]
 

@@ -171,14 +171,13 @@ class Pacer:
                 self._sleep(seconds)
             self._done()
 
-    def penalise(self, key: str, seconds: float) -> None:
-        """The server throttled us anyway: wait what it asked before anything else on ``key``."""
-        with self._lock:
-            self._step("pause", None, max(seconds, 0.0))
-            if seconds > 0:
-                self.waited += seconds
-                self._sleep(seconds)
-            self._done()
+    def penalise(self, seconds: float) -> None:
+        """The server throttled a paced call anyway: wait what it asked before anything else.
+
+        A pause without a bucket: the replay scales it with the window, as no bucket of ours
+        explains it.
+        """
+        self.pause(seconds)
 
 
 def replay(

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 from hypothesis.errors import Flaky
 
-from replyguard.suite.verdicts import Violation
+from replyguard.verdicts import Violation
 
 __all__ = ["SeenViolations"]
 

@@ -18,8 +18,8 @@ import functools
 import re
 from typing import Any, Literal
 
+from replyguard.profile import MODES, Target
 from replyguard.spec import load_spec, operation_paths, spec_for_brand
-from replyguard.target import MODES, Target
 
 __all__ = [
     "REQUEST_SCHEMAS",

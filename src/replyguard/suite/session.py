@@ -8,10 +8,11 @@ from typing import Any
 import httpx
 
 from replyguard.client import RetryPolicy
+from replyguard.exchange import Exchange
+from replyguard.profile import ACCOUNT_ROLES as _ACCOUNT_ROLES
+from replyguard.profile import Role, Target
 from replyguard.suite.budget import Budget
-from replyguard.suite.exchange import Exchange
 from replyguard.suite.pacing import Pacer
-from replyguard.target import Target
 from replyguard.wire import cannot_reach, retry_after_seconds
 
 __all__ = ["ANY_ACCOUNT_TOKEN", "NO_BODY", "ApiSession", "TargetUnreachable", "retry_after_of"]
@@ -19,8 +20,6 @@ __all__ = ["ANY_ACCOUNT_TOKEN", "NO_BODY", "ApiSession", "TargetUnreachable", "r
 NO_BODY: Any = object()
 #: ``send(token=ANY_ACCOUNT_TOKEN)``: the account token with room first.
 ANY_ACCOUNT_TOKEN = "any"
-#: The primary account's tokens: the ones "any" chooses between.
-_ACCOUNT_ROLES = ("primary", "secondary")
 #: The pacer's key for them once the target shows they share one bucket.
 _SHARED = "account (shared bucket)"
 
@@ -145,12 +144,12 @@ class ApiSession:
             wait = self.retry.wait(
                 attempt, 1.0, self.target.rate_limit.window_seconds if asked is None else asked
             )
-            self.pacer.penalise(key, min(wait, self.target.rate_limit.window_seconds) + 0.05)
+            self.pacer.penalise(min(wait, self.target.rate_limit.window_seconds) + 0.05)
         return exchange
 
     def billable(self, token: str | None, body: Any) -> bool:
         """Could this generate-reply call answer 200 (and so be billed) on a correct target?"""
-        if token not in ("primary", "secondary") or not isinstance(body, dict):
+        if token not in _ACCOUNT_ROLES or not isinstance(body, dict):
             return False
         own = (self.target.assistants.own, self.target.assistants.own_second)
         assistant = body.get("assistant_id")
@@ -184,7 +183,7 @@ class ApiSession:
         bucket is not its own: from now on the account's tokens are paced as one bucket."""
         if self.shared_bucket or role not in _ACCOUNT_ROLES:
             return
-        other = "secondary" if role == "primary" else "primary"
+        other = Role.SECONDARY if role == Role.PRIMARY else Role.PRIMARY
         if self.token(other) is None:
             return
         # A token that has sent `limit` calls in the window is refused as documented: only a
@@ -207,11 +206,11 @@ class ApiSession:
         """POST create-assistant."""
         return self.send("create_assistant", body, **kwargs)
 
-    def honour_retry_after(self, seconds: float, token: str = "primary") -> None:
+    def honour_retry_after(self, seconds: float, token: str = Role.PRIMARY) -> None:
         """Wait what a 429 on ``token`` asked for (the rate-limit tests, on purpose)."""
         self.pacer.pause(seconds, key=self._bucket(self.token(token)))
 
-    def fresh_window(self, token: str = "primary") -> None:
+    def fresh_window(self, token: str = Role.PRIMARY) -> None:
         """Wait until the token's bucket is certainly empty (no send within a window)."""
         self.pacer.quiet(self._bucket(self.token(token)))
 

@@ -1,10 +1,11 @@
 """The contract suite's pytest plugin, as an object built from one :class:`RunConfig`.
 
-``replyguard check`` builds the config, registers a :class:`SuitePlugin` in-process
+The engine's check builds the config, registers a :class:`SuitePlugin` in-process
 (``pytest.main(..., plugins=[plugin])``) and reads :attr:`SuitePlugin.report` afterwards;
-``pytest contract_tests`` gets the same plugin from the thin adaptor in ``conftest.py``.
+``pytest contract_tests`` gets the same plugin from ``engine.pytest_plugin`` (the ``pytest11``
+entry point).
 Every test carries ``@pytest.mark.rule(<id>, ...)`` with ids from ``openapi/rules.yaml``; at
-the end of the session the outcomes become one verdict per rule (``verdicts.aggregate``).
+the end of the session the outcomes become one verdict per rule (``engine.judge.aggregate``).
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from typing import Any
 import pytest
 
 from replyguard.config import RunConfig
+from replyguard.engine.judge import aggregate, untested_reason
+from replyguard.profile import Target
 from replyguard.spec import Rule, load_rules
 from replyguard.suite.budget import Budget
 from replyguard.suite.observations import ObservationLog
 from replyguard.suite.outcomes import outcome_of
 from replyguard.suite.session import ApiSession
-from replyguard.suite.verdicts import Outcome, aggregate, untested_reason
-from replyguard.target import Target
+from replyguard.verdicts import DESELECTED, Outcome
 
 __all__ = ["PLUGIN_NAME", "SuitePlugin", "rule_ids"]
 
@@ -108,7 +110,7 @@ class SuitePlugin:
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         for item in items:
             for rule in rule_ids(item):
-                self.deselected.setdefault(rule, "deselected for this run")
+                self.deselected.setdefault(rule, DESELECTED)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(

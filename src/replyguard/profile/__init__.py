@@ -1,6 +1,6 @@
 """Target profiles: which deployment of the API to test, with which tokens and fixtures."""
 
-from replyguard.target.loader import (
+from replyguard.profile.loader import (
     Profile,
     ProfileError,
     load_profile,
@@ -8,7 +8,8 @@ from replyguard.target.loader import (
     parse_target,
     read_profile,
 )
-from replyguard.target.model import (
+from replyguard.profile.model import (
+    ACCOUNT_ROLES,
     DEFAULT_MAX_BILLED_CALLS,
     DEFAULT_MAX_REQUESTS,
     MODES,
@@ -19,14 +20,16 @@ from replyguard.target.model import (
     Paths,
     PhoneNumber,
     RateLimitSettings,
+    Role,
     Safety,
     Target,
     Tokens,
     Voice,
 )
-from replyguard.target.schema import SCHEMA_PATH
+from replyguard.profile.schema import SCHEMA_PATH
 
 __all__ = [
+    "ACCOUNT_ROLES",
     "DEFAULT_MAX_BILLED_CALLS",
     "DEFAULT_MAX_REQUESTS",
     "MODES",
@@ -40,6 +43,7 @@ __all__ = [
     "Profile",
     "ProfileError",
     "RateLimitSettings",
+    "Role",
     "Safety",
     "Target",
     "Tokens",

@@ -1,85 +1,22 @@
 """From test outcomes and observations to one verdict per rule of the catalogue.
 
-The levels: ``fail`` (a documented rule broke, with a Violation), ``error`` (replyguard could
-not judge), ``not tested`` (with the reason), ``pass`` (a test proved it) and, for the
-``silent.*`` rules of the zones the documents do not settle, ``observed``.
+Fail if a test showed a violation of the rule; else error if a test of it erred; else pass if
+one passed; else not tested with the reason. The silent zones are observed (judged only with
+``--strict``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
-from replyguard.suite.exchange import Exchange
+from replyguard.verdicts import Outcome, RuleVerdict
 
 if TYPE_CHECKING:
     from replyguard.spec import Rule
     from replyguard.suite.observations import ObservationLog
 
-__all__ = [
-    "VERDICTS",
-    "Outcome",
-    "RuleVerdict",
-    "Violation",
-    "aggregate",
-    "iter_violations",
-    "untested_reason",
-]
-
-VerdictName = Literal["pass", "fail", "error", "not tested", "observed"]
-#: Every verdict, worst first: the order of tables and summaries.
-VERDICTS: tuple[VerdictName, ...] = ("fail", "error", "not tested", "observed", "pass")
-
-
-class Violation(AssertionError):
-    """A rule the target broke, with what was expected, what was seen and the request."""
-
-    def __init__(
-        self, rule: str, expected: str, observed: str, exchange: Exchange | None = None
-    ) -> None:
-        super().__init__(f"[{rule}] expected {expected}; observed {observed}")
-        self.rule = rule
-        self.expected = expected
-        self.observed = observed
-        self.exchange = exchange
-
-
-def iter_violations(exc: BaseException | None) -> Iterator[Violation]:
-    """Every Violation inside an exception, looking into exception groups (hypothesis)."""
-    if exc is None:
-        return
-    if isinstance(exc, Violation):
-        yield exc
-    elif isinstance(exc, BaseExceptionGroup):
-        for inner in exc.exceptions:
-            yield from iter_violations(inner)
-
-
-@dataclass(slots=True)
-class Outcome:
-    """One test's result as it bears on its rules."""
-
-    test: str
-    rules: tuple[str, ...]
-    status: Literal["passed", "failed", "error", "skipped"]
-    reason: str = ""
-    violations: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class RuleVerdict:
-    rule: str
-    verdict: VerdictName
-    reason: str = ""
-    tests: list[str] = field(default_factory=list)
-    failures: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[dict[str, Any]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return asdict(self)
+__all__ = ["aggregate", "untested_reason"]
 
 
 def untested_reason(rule: Rule) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from replyguard.target import Target
+from replyguard.profile import Target
 from replyguard.wire import cannot_reach
 
 __all__ = ["preflight"]

@@ -1,12 +1,16 @@
-"""``replyguard check``: resolve the run, check the target, run the suite in-process, report.
+"""One run, in order: resolve the configuration, read the gate's inputs, preflight, plan, run
+the suite in-process, apply the gate, print, write every report.
 
-The suite's plugin is an object built from the run's config and registered with
-``pytest.main(..., plugins=[plugin])``; its verdicts are read from it afterwards.
+``replyguard check`` and the selftest's cases call :func:`run_check`; ``pytest contract_tests``
+runs the same plugin and writes its reports with :func:`write_reports`. The suite's plugin is
+an object built from the run's config and registered with ``pytest.main(..., plugins=[plugin])``;
+its verdicts are read from it afterwards.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -19,15 +23,23 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from replyguard.config import ConfigError, RunConfig
 from replyguard.config.open import open_run
 from replyguard.config.resolve import Choices
+from replyguard.engine.plan import PlanError, rehearse
+from replyguard.engine.preflight import preflight
+from replyguard.engine.suite_plugin import SuitePlugin
 from replyguard.exit_codes import ExitCode
+from replyguard.gate.rerun import remember
 from replyguard.gate.run import GateUsageError, finish_gate, prepare_gate
+from replyguard.profile import ProfileError
 from replyguard.reference.launch import ReferenceStartError
-from replyguard.report import exit_code, print_report, write_json, write_junit
+from replyguard.report import (
+    exit_code,
+    print_report,
+    write_html,
+    write_json,
+    write_junit,
+    write_markdown,
+)
 from replyguard.suite.budget import BILLED
-from replyguard.suite.plan import PlanError, rehearse
-from replyguard.suite.plugin import SuitePlugin
-from replyguard.suite.preflight import preflight
-from replyguard.target import ProfileError
 
 __all__ = ["contract_tests_dir", "run_check", "run_suite", "write_reports"]
 
@@ -94,14 +106,14 @@ def run_check(choices: Choices) -> int:
                 f"could not judge {rule['rule']}: {error['test']} raised "
                 f"{error['exception']}: {error['message']}"
             )
-    # issue 12: judged against the baseline and the known deviations; HTML and Markdown.
-    gated = finish_gate(report, gate, secrets=config.target.secrets())
+    # issue 12: judged against the baseline and the known deviations.
+    gated = finish_gate(report, gate)
     print_report(report, config.format, show_passed=config.show_passed)
     if gated:
         # After the verdicts; stdout stays pure JSON with --format json.
         out = sys.stderr if config.format == "json" else sys.stdout
         out.write("".join(f"{line}\n" for line in gated.lines))
-    write_reports(report, config)
+    write_reports(report, config, pages=True)
     return gated.exit_code if gated else exit_code(report)
 
 
@@ -118,8 +130,16 @@ def _spent(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def write_reports(report: dict[str, Any], config: RunConfig) -> None:
-    """The files the run was asked for."""
+def write_reports(report: dict[str, Any], config: RunConfig, *, pages: bool = False) -> None:
+    """The files the run was asked for: JSON and JUnit; with ``pages`` (``replyguard check``),
+    the HTML page and the Markdown summary, and the last report that --last-failed reads."""
+    if pages:
+        secrets = config.target.secrets()
+        if config.gate.report_html:
+            write_html(report, config.gate.report_html, secrets)
+        if config.gate.report_md:
+            write_markdown(report, config.gate.report_md, secrets)
+        remember(json.dumps(report, indent=2, ensure_ascii=False), config.gate.remember_dir)
     if config.report_json:
         write_json(report, config.report_json)
     if config.junit_xml:

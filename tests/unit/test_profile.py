@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from replyguard.target import ProfileError, load_target, parse_target
+from replyguard.profile import ProfileError, load_target, parse_target
 
 REPO = Path(__file__).resolve().parents[2]
 MINIMAL = {
@@ -113,3 +113,15 @@ def test_shipped_profiles_load(name: str) -> None:
     target = load_target(REPO / "fixtures" / "targets" / f"{name}.toml", env=ENV)
     assert target.brand in ("intellixent", "autocalls", "famulor")
     assert not target.safety.allow_writes
+
+
+def test_every_token_field_is_a_role() -> None:
+    """The profile's [tokens] table, the Tokens record and the Role enum name the same roles."""
+    from dataclasses import fields
+
+    from replyguard.profile import ACCOUNT_ROLES, TOKEN_ROLES, Role, Tokens
+    from replyguard.profile.schema import profile_schema
+
+    assert [f.name for f in fields(Tokens)] == [r.value for r in Role] == list(TOKEN_ROLES)
+    assert set(profile_schema()["properties"]["tokens"]["properties"]) == set(Role)
+    assert set(ACCOUNT_ROLES) <= set(Role)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 __all__ = [
+    "ACCOUNT_ROLES",
     "DEFAULT_MAX_BILLED_CALLS",
     "DEFAULT_MAX_REQUESTS",
     "MODES",
@@ -15,6 +17,7 @@ __all__ = [
     "Paths",
     "PhoneNumber",
     "RateLimitSettings",
+    "Role",
     "Safety",
     "Target",
     "Tokens",
@@ -22,8 +25,23 @@ __all__ = [
 ]
 
 MODES = ("pipeline", "multimodal", "dualplex")
-#: The tokens a profile may hold, by role: the one place that lists them.
-TOKEN_ROLES = ("primary", "secondary", "low_balance", "other_account")
+
+
+class Role(StrEnum):
+    """The role of a token in a profile: the one place that names them (a ``str``, so a role
+    is also the key of its token in the profile's ``[tokens]`` table)."""
+
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    LOW_BALANCE = "low_balance"
+    OTHER_ACCOUNT = "other_account"
+
+
+#: The tokens a profile may hold, by role.
+TOKEN_ROLES: tuple[Role, ...] = tuple(Role)
+#: The primary account's tokens: the ones a test's "any" token chooses between, and the ones a
+#: limit shared by the account would show on.
+ACCOUNT_ROLES: tuple[Role, ...] = (Role.PRIMARY, Role.SECONDARY)
 #: A paid run sends about 300 create-assistant requests (refusals: free, not rate-limited by
 #: the documents) and its generate-reply calls; the billed ones have their own cap.
 DEFAULT_MAX_REQUESTS = 500

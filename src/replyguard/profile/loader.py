@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from replyguard.target.model import (
+from replyguard.profile.model import (
     DEFAULT_MAX_BILLED_CALLS,
     DEFAULT_MAX_REQUESTS,
     MODES,
@@ -34,7 +34,7 @@ from replyguard.target.model import (
     Tokens,
     Voice,
 )
-from replyguard.target.schema import schema_problem
+from replyguard.profile.schema import schema_problem
 
 __all__ = ["Profile", "ProfileError", "load_profile", "load_target", "parse_target", "read_profile"]
 
