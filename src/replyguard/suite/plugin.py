@@ -19,8 +19,10 @@ import pytest
 from replyguard.config import RunConfig
 from replyguard.spec import Rule, load_rules
 from replyguard.suite.budget import Budget
+from replyguard.suite.exchange import Exchange
 from replyguard.suite.observations import ObservationLog
 from replyguard.suite.outcomes import outcome_of
+from replyguard.suite.server_errors import server_error_outcome
 from replyguard.suite.session import ApiSession
 from replyguard.suite.verdicts import Outcome, aggregate, untested_reason
 from replyguard.target import Target
@@ -61,6 +63,8 @@ class SuitePlugin:
         self.report: dict[str, Any] | None = None
         #: Requests each test sent (fixtures it set up included), by operation.
         self.spent_by_test: dict[str, dict[str, int]] = {}
+        #: Every 5xx answer of the run with the test that got it (contract.no-server-error).
+        self.server_errors: list[tuple[str, Exchange]] = []
 
     # -- hooks ---------------------------------------------------------------------------
 
@@ -118,6 +122,9 @@ class SuitePlugin:
         try:
             return (yield)
         finally:
+            self.server_errors += [
+                (item.nodeid, e) for e in self.session.exchanges if e.status >= 500
+            ]
             after = self.session.budget.spent
             delta = {op: n - before.get(op, 0) for op, n in after.items() if n - before.get(op, 0)}
             if delta:
@@ -152,6 +159,11 @@ class SuitePlugin:
         try:
             untested = {rid: untested_reason(rule) for rid, rule in self.rules.items()}
             untested.update(self.deselected)
+            whole_run = server_error_outcome(
+                self.server_errors, self.outcomes, self.config.target.secrets()
+            )
+            if whole_run is not None and self._selected(whole_run.rules[0]):
+                self.outcomes.append(whole_run)
             verdicts = aggregate(
                 self.rules, self.outcomes, untested, self.log, strict=self.config.strict
             )
@@ -170,6 +182,9 @@ class SuitePlugin:
             )
         finally:
             self.session.close()
+
+    def _selected(self, rule: str) -> bool:
+        return not self.config.rules or any(fnmatch.fnmatchcase(rule, g) for g in self.config.rules)
 
     # -- fixtures ------------------------------------------------------------------------
 
