@@ -10,17 +10,26 @@ token role, what came back, and what of that a limiter shows (the body's ``messa
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from replyguard.suite.exchange import Exchange
 
-__all__ = ["RATE_LIMIT_HEADERS", "CallLog", "CallRecord"]
+__all__ = ["RATE_LIMIT_HEADERS", "CallLog", "CallRecord", "is_reply"]
 
 #: Headers a limiter may send (lower case), or prefixes of their families: ``Retry-After``, the
 #: de facto ``X-RateLimit-*`` and the IETF draft's ``RateLimit`` / ``RateLimit-Policy`` (and its
 #: earlier ``RateLimit-Limit`` / ``-Remaining`` / ``-Reset``).
 RATE_LIMIT_HEADERS = ("retry-after", "x-ratelimit-", "ratelimit")
+
+
+def is_reply(status: int, body: Any) -> bool:
+    """Whether an answer is a reply: a 2xx, and not an error body (``success: false`` or an
+    ``error``), which some gateways send over the limit with a 200."""
+    return 200 <= status < 300 and not (
+        isinstance(body, dict) and (body.get("success") is False or "error" in body)
+    )
 
 
 def _limiter_headers(headers: dict[str, str]) -> dict[str, str]:
@@ -29,7 +38,7 @@ def _limiter_headers(headers: dict[str, str]) -> dict[str, str]:
 
 @dataclass(slots=True)
 class CallRecord:
-    """One generate-reply call: times are seconds since the run started (one clock)."""
+    """One generate-reply call: times are epoch seconds (one clock for the whole run)."""
 
     sent: float
     received: float
@@ -47,7 +56,7 @@ class CallRecord:
     @property
     def served(self) -> bool:
         """A reply: a 2xx whose body is not an error."""
-        return 200 <= self.status < 300 and self.body.get("success") is not False
+        return is_reply(self.status, self.exchange.json() if self.exchange else self.body)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready (no token: the role names it)."""
@@ -66,17 +75,18 @@ class CallRecord:
 class CallLog:
     """The run's generate-reply calls in the order they were sent."""
 
-    def __init__(self, clock: Any = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        # Epoch seconds: a clock-anchored window resets on the clock's minute, and the model
+        # can only tell that anchor from times on the same clock as the server's.
         self._clock = clock
-        self.started = clock()
         self.calls: list[CallRecord] = []
 
     def now(self) -> float:
-        """Seconds since the run started."""
-        return float(self._clock() - self.started)
+        """The log's clock (epoch seconds)."""
+        return float(self._clock())
 
     def record(self, sent: float, exchange: Exchange, *, role: str, valid: bool) -> CallRecord:
-        """Keep one answered call sent at ``sent`` (from :meth:`now`), answered just now."""
+        """Keep one answered call sent at ``sent`` (:meth:`now` then), answered just now."""
         body = exchange.json()
         kept = (
             {k: body[k] for k in ("message", "retry_after", "success", "error_code") if k in body}
