@@ -13,14 +13,14 @@ of the run. A paid target is billed ``limit + 3`` calls here, and no window of i
 
 from __future__ import annotations
 
-import math
 import time
 import uuid
 from dataclasses import dataclass
 
 import pytest
 
-from replyguard.suite.calls import CallRecord
+from replyguard.ratelimit import FAIL, PASS, retry_after_in_range, retry_after_range_text
+from replyguard.suite.calls import CallRecord, is_reply
 from replyguard.suite.exchange import Exchange
 from replyguard.suite.expect import expect, expect_status, short
 from replyguard.suite.limiter import assess_run
@@ -83,10 +83,7 @@ class Counting:
 
 
 def _is_reply(exchange: Exchange) -> bool:
-    body = exchange.json()
-    return 200 <= exchange.status < 300 and not (
-        isinstance(body, dict) and (body.get("success") is False or "error" in body)
-    )
+    return is_reply(exchange.status, exchange.json())
 
 
 def _payload(target: Target, tag: str) -> dict:
@@ -172,12 +169,11 @@ def test_retry_after_is_an_integer_within_the_window(burst: Burst, target: Targe
     if burst.throttled.status != 429:
         pytest.skip("inconclusive: no 429 to judge")
     value = _retry_after(burst)
-    window = math.ceil(target.rate_limit.window_seconds)
-    ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= window
+    window = target.rate_limit.window_seconds
     expect(
         "ratelimit.retry-after.range",
-        ok,
-        f"retry_after an integer in 1..{window}",
+        retry_after_in_range(value, window),
+        retry_after_range_text(window),
         f"retry_after {value!r}",
         burst.throttled,
     )
@@ -248,7 +244,7 @@ def recovery(api: ApiSession, target: Target, burst: Burst) -> Recovery | None:
         if polls[-1].served:
             break
     served = next((c for c in polls if c.served), None)
-    if served is not None and served.sent < first_hit.sent + window - 1:
+    if served is not None and served.sent < first_hit.sent + window - min(1.0, window / 2):
         api.generate_reply(_payload(target, "poll"), token="primary", paced=False, probe=True)
         polls.append(api.calls.calls[-1])
     return Recovery(refused.received, usable, polls)
@@ -264,25 +260,25 @@ def test_served_again_after_retry_after(
     value = recovery.retry_after
     if value is None:
         pytest.skip("inconclusive: no usable retry_after (see ratelimit.retry-after.range)")
-    # Honour exactly what the server said, from when it said it, plus a little network slack.
-    free_at = recovery.refused_at + value
-    served = recovery.served
-    if served is not None and served.sent >= free_at:
-        return  # the first reply after the refusal came when retry_after said: recovered
-    after = [c for c in recovery.polls if c.sent >= free_at]
-    if served is None and after:
-        # Every poll from retry_after on was refused: the first of them is the evidence.
-        expect(
+    # Honour exactly what the server said, from when it said it, plus a little network slack:
+    # the first poll from then on must be served (one poll falls exactly there).
+    due = recovery.refused_at + value + SLACK
+    after = [c for c in recovery.polls if c.sent >= due - 0.01]
+    if after and not after[0].served:
+        first = after[0].exchange
+        raise Violation(
             "ratelimit.recovers",
-            False,
             f"served after waiting retry_after ({value:g}s)",
-            f"{after[0].exchange.summary(limit=160) if after[0].exchange else after[0].status}"
-            f"; {len(after)} polls from then on, {after[-1].sent - free_at:.1f}s later, all refused",
-            after[0].exchange,
+            f"{first.summary(limit=160) if first else after[0].status}, "
+            f"{after[0].sent - recovery.refused_at:.1f}s after the refusal",
+            first,
         )
+    served = recovery.served
+    if served is not None and served.sent >= recovery.refused_at + value - 1:
+        return  # served as retry_after said (a whole number of seconds: up to one early)
     # Served before retry_after (the wait it asked for was longer than needed), or the polls
     # ended before it: one call exactly where retry_after says the token is free again.
-    api.honour_retry_after(free_at + SLACK - api.calls.now())
+    api.honour_retry_after(due - api.calls.now())
     exchange = api.generate_reply(_payload(target, "recover"), token="primary", paced=False)
     expect(
         "ratelimit.recovers",
@@ -301,10 +297,10 @@ def test_limit_per_window(
     """Judged by the rate-limit model on every generate-reply call of the run so far."""
     statuses = [a.status for a in burst.answers]
     odd = next((a for a in burst.answers[: burst.limit] if a.status != 200), None)
-    assessment, judgement, example = assess_run(api.calls.calls, target, "ratelimit.limit")
-    if judgement.outcome == "fail":
+    assessment, judgement, example = assess_run(api, "ratelimit.limit")
+    if judgement.outcome == FAIL:
         raise Violation("ratelimit.limit", judgement.expected, judgement.observed, example)
-    if judgement.outcome != "pass":
+    if judgement.outcome != PASS:
         pytest.skip(f"inconclusive: {judgement.observed} ({assessment.limiter.summary})")
     # A pass rests on the documented answers: `limit` replies, then a refusal. Anything else
     # in the first calls (a 501 stub, an HTML page) proves nothing about the limit.
@@ -315,9 +311,7 @@ def test_limit_per_window(
         )
 
 
-def _prove_counting(
-    api: ApiSession, target: Target, burst: Burst, token: str, used: int
-) -> None:
+def _prove_counting(api: ApiSession, target: Target, burst: Burst, token: str, used: int) -> None:
     """Fill the token's bucket (``used`` calls in it, all served) with unauthenticated calls,
     one reply and failed validations, then expect a valid call to be refused.
 

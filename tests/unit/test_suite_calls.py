@@ -97,3 +97,36 @@ def test_polls_fall_every_tenth_of_a_window_and_exactly_at_retry_after() -> None
     # Grid points already past (the suite did other work) collapse into one poll now.
     late = poll_times(100.0, window=60, retry_after=55, now=121.0)
     assert late[:2] == [121.0, 124.0]
+
+
+def test_the_model_reads_each_call_as_what_it_was_meant_to_be() -> None:
+    from replyguard.ratelimit import BAD_TOKEN, INVALID, MISSING_ASSISTANT, NO_TOKEN, VALID
+    from replyguard.suite.limiter import model_calls, ratelimit_section
+
+    session = _session()
+    try:
+        session.generate_reply(_BODY, token="primary", paced=False)
+        session.generate_reply(_BODY, token="secondary", paced=False)
+        session.generate_reply({}, token="primary", paced=False)
+        session.generate_reply({**_BODY, "assistant_id": 999}, token="primary", paced=False)
+        session.generate_reply(_BODY, token=None, paced=False)
+        session.generate_reply(_BODY, raw_token="x" * 20, paced=False)
+        calls = model_calls(session.calls.calls, session)
+        assert [c.kind for c in calls] == [
+            VALID,
+            VALID,
+            INVALID,
+            MISSING_ASSISTANT,
+            NO_TOKEN,
+            BAD_TOKEN,
+        ]
+        assert [c.token for c in calls][:2] == ["primary", "secondary"]
+        assert calls[0].account == calls[1].account
+        assert calls[1].retry_after == 42
+        assert calls[1].header("retry-after") == "42"
+        section = ratelimit_section(session)
+        assert section is not None
+        assert [c["refused"] for c in section["calls"]][:2] == [False, True]
+        assert "x" * 20 not in json.dumps(section)
+    finally:
+        session.close()

@@ -16,6 +16,7 @@ from typing import Any
 
 from replyguard.gate.baseline import DESELECTED
 from replyguard.report.common import VERDICTS, by_area, counts, headline, masked, target_line
+from replyguard.report.limiter import limiter_items, limiter_summary, report_timeline
 
 __all__ = ["render_html", "write_html"]
 
@@ -46,6 +47,7 @@ pre{background:#f6f8fa;border:1px solid #d0d7de;padding:8px;white-space:pre-wrap
 .filter{position:sticky;top:0;background:#f6f7f9;padding:8px 0;z-index:1}
 .filter input[type=search]{width:280px;padding:4px}
 .hidden{display:none!important} .muted{color:#57606a}
+.timeline{overflow-x:auto;background:#fff;border:1px solid #d0d7de;padding:4px}
 """
 
 _JS = """
@@ -104,6 +106,7 @@ def render_html(report: Mapping[str, Any], secrets: Iterable[str] = ()) -> str:
         *_filter(),
         *_rules(report, gate),
         *_observations(report),
+        *_limiter(report),
         *_plan(report),
         "</main>",
     ]
@@ -317,6 +320,23 @@ def _observations(report: Mapping[str, Any]) -> list[str]:
             f"<td>{'yes' if o.get('agrees') else 'no'}</td></tr>"
         )
     return [*out, "</table></section>"]
+
+
+def _limiter(report: Mapping[str, Any]) -> list[str]:
+    summary = limiter_summary(report)
+    if not summary:
+        return []
+    rows = "".join(
+        f"<tr><td>{_e(name)}</td><td>{_e(value)}</td><td>{_e(evidence)}</td></tr>"
+        for name, value, evidence in limiter_items(report)
+    )
+    return [
+        '<section id="ratelimit"><h2>Rate limit, as this target keeps it</h2>',
+        f'<p id="limiter-summary"><strong>{_e(summary)}</strong></p>',
+        f'<div class="timeline">{report_timeline(report)}</div>',
+        f"<table><tr><th>item</th><th>value</th><th>evidence</th></tr>{rows}</table>",
+        "</section>",
+    ]
 
 
 def _plan(report: Mapping[str, Any]) -> list[str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from replyguard.report.common import VERDICTS, counts, headline, masked, target_line
+from replyguard.report.limiter import limiter_items, limiter_summary
 
 __all__ = ["render_markdown", "write_markdown"]
 
@@ -55,6 +56,7 @@ def render_markdown(
     out += _errors(report)
     out += _deviations(gate)
     out += _observations(report)
+    out += _limiter(report)
     out += _plan(report)
     text = masked("\n".join(out).rstrip() + "\n", secrets)
     if len(text) > limit:
@@ -161,6 +163,18 @@ def _observations(report: Mapping[str, Any]) -> list[str]:
     if len(items) > 50:
         out.append(f"- … and {len(items) - 50} more (see the HTML report)")
     return [*out, ""]
+
+
+def _limiter(report: Mapping[str, Any]) -> list[str]:
+    summary = limiter_summary(report)
+    if not summary:
+        return []
+    out = ["### Rate limit, as this target keeps it", "", f"**{_cell(summary)}**", ""]
+    out += [
+        f"- {name}: {_cell(value)} ({_cell(evidence)})"
+        for name, value, evidence in limiter_items(report)
+    ]
+    return [*out, "", "The HTML report draws every generate-reply call on a timeline.", ""]
 
 
 def _plan(report: Mapping[str, Any]) -> list[str]:

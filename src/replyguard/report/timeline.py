@@ -135,14 +135,16 @@ def timeline_svg(
             over += not held
             begin = max(begin, start)
             width = round(min(x(end), _WIDTH - _RIGHT) - x(begin), 1)
-            colour = "#dafbe1" if held else "#ffebe9"
+            colour, tone = ("#dafbe1", "#1a7f37") if held else ("#ffebe9", "#cf222e")
+            label = f"{served} / {limit} served" + ("" if held else ": over the limit")
+            # A narrow band (a short window on a long run) keeps its words in its tooltip.
+            text = label if width >= 110 else ("" if held else f"{served}!")
             parts.append(
                 f'<g class="limit-window {"held" if held else "over"}" data-served="{served}">'
+                f"<title>{escape(label)}</title>"
                 f'<rect x="{x(begin)}" y="{top + 4}" width="{width}" height="{_LANE - 8}" '
-                f'fill="{colour}" stroke="{"#1a7f37" if held else "#cf222e"}" '
-                f'stroke-opacity="0.5"/><text x="{x(begin) + 3}" y="{top + 15}" '
-                f'fill="{"#1a7f37" if held else "#cf222e"}">{served} / {limit} served'
-                f"{'' if held else ': over the limit'}</text></g>"
+                f'fill="{colour}" stroke="{tone}" stroke-opacity="0.5"/>'
+                f'<text x="{x(begin) + 3}" y="{top + 15}" fill="{tone}">{escape(text)}</text></g>'
             )
             if family == "fixed window" and end <= chosen[-1].at:
                 parts.append(

@@ -88,6 +88,12 @@ def model_calls(calls: Sequence[CallRecord], api: ApiSession) -> list[Call]:
     return out
 
 
+def _refused(call: CallRecord) -> bool:
+    """Refused over the limit: a 429, or a valid call neither served nor answered as the
+    documents answer a bad call (a gateway's 503 page, a 500, a 200 with an error body)."""
+    return call.status == 429 or (call.valid and not call.served and not 400 <= call.status < 500)
+
+
 def _limits(api: ApiSession) -> Limits:
     rate = api.target.rate_limit
     return Limits(rate.limit, rate.window_seconds)
@@ -116,5 +122,5 @@ def ratelimit_section(api: ApiSession) -> dict[str, Any] | None:
         "window": limits.window,
         "limiter": assessment.limiter.to_json(),
         "description": assessment.limiter.lines(),
-        "calls": [c.as_dict() | {"served": c.served} for c in calls],
+        "calls": [c.as_dict() | {"served": c.served, "refused": _refused(c)} for c in calls],
     }

@@ -20,6 +20,7 @@ from replyguard.config import RunConfig
 from replyguard.spec import Rule, load_rules
 from replyguard.suite.budget import Budget
 from replyguard.suite.exchange import Exchange
+from replyguard.suite.limiter import ratelimit_section
 from replyguard.suite.observations import ObservationLog
 from replyguard.suite.outcomes import outcome_of
 from replyguard.suite.server_errors import server_error_outcome
@@ -180,6 +181,10 @@ class SuitePlugin:
                 pacing=self.session.pacer.trace,
                 duration=time.monotonic() - self.started,
             )
+            # The limiter as the rate-limit model describes it, from the calls the run made.
+            limiter = ratelimit_section(self.session)
+            if limiter is not None:
+                self.report["ratelimit"] = limiter
         finally:
             self.session.close()
 
