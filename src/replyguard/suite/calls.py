@@ -51,6 +51,8 @@ class CallRecord:
     """The answer's ``message``, ``retry_after``, ``success`` and ``error_code`` when JSON."""
     body_is_json: bool = True
     headers: dict[str, str] = field(default_factory=dict)
+    probe: bool = False
+    """A poll of a throttled token (the plan counts them: suite.polls)."""
     exchange: Exchange | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -69,6 +71,7 @@ class CallRecord:
             "body": self.body,
             "body_is_json": self.body_is_json,
             "headers": self.headers,
+            "probe": self.probe,
         }
 
 
@@ -85,7 +88,9 @@ class CallLog:
         """The log's clock (epoch seconds)."""
         return float(self._clock())
 
-    def record(self, sent: float, exchange: Exchange, *, role: str, valid: bool) -> CallRecord:
+    def record(
+        self, sent: float, exchange: Exchange, *, role: str, valid: bool, probe: bool = False
+    ) -> CallRecord:
         """Keep one answered call sent at ``sent`` (:meth:`now` then), answered just now."""
         body = exchange.json()
         kept = (
@@ -102,6 +107,7 @@ class CallLog:
             body=kept,
             body_is_json=body is not None,
             headers=_limiter_headers(exchange.headers),
+            probe=probe,
             exchange=exchange,
         )
         self.calls.append(call)

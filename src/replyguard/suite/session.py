@@ -143,7 +143,7 @@ class ApiSession:
             self.exchanges.append(exchange)
             if limited:
                 role = "raw" if raw_token is not None else (token or "none")
-                call = self.calls.record(sent, exchange, role=role, valid=billable)
+                call = self.calls.record(sent, exchange, role=role, valid=billable, probe=probe)
                 if billable and exchange.status == 429:
                     self.budget.refund()
                 if probe and call.served:
