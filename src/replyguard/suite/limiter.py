@@ -99,11 +99,18 @@ def _limits(api: ApiSession) -> Limits:
     return Limits(rate.limit, rate.window_seconds)
 
 
+def _assess(calls: Sequence[CallRecord], api: ApiSession) -> Assessment:
+    # fresh: the run owns its tokens, and the burst, its first generate-reply calls, waits
+    # for a fresh window first (as the rate-limit tests always assumed): a refusal within a
+    # window of a token's first call is the target's, not an earlier window's.
+    return assess(model_calls(calls, api), _limits(api), fresh=True)
+
+
 def assess_run(api: ApiSession, rule: str) -> tuple[Assessment, Judgement, Exchange | None]:
     """The model on every generate-reply call so far: its assessment, one rule's verdict and
     the exchange of the verdict's first evidence (a curl reproduction for a failure)."""
     calls = list(api.calls.calls)
-    assessment = assess(model_calls(calls, api), _limits(api))
+    assessment = _assess(calls, api)
     judgement = assessment.verdicts[rule]
     example = calls[judgement.calls[0]].exchange if judgement.calls else None
     return assessment, judgement, example
@@ -116,7 +123,7 @@ def ratelimit_section(api: ApiSession) -> dict[str, Any] | None:
     if not calls:
         return None
     limits = _limits(api)
-    assessment = assess(model_calls(calls, api), limits)
+    assessment = _assess(calls, api)
     return {
         "limit": limits.limit,
         "window": limits.window,
