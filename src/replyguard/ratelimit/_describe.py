@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import email.utils
 import itertools
 import math
@@ -350,25 +351,30 @@ def _own_limit(tl: Timeline) -> tuple[int, int, int] | None:
     """Another token of the account served right after a refusal, before the next one."""
     limits = tl.limits
     calls = tl.calls
-    close = limits.window / (10 * limits.limit)
+    close = limits.window / (4 * limits.limit)
     for token in tl.tokens:
         refusals = tl.refusals(token)
-        for q, q2 in itertools.pairwise(refusals):
-            if calls[q2].received - calls[q].sent >= limits.shortest_window:
+        if len(refusals) < 2:
+            continue
+        by_answer = sorted(refusals, key=lambda i: calls[i].received)
+        answers = [calls[i].received for i in by_answer]
+        sent = [calls[i].sent for i in refusals]
+        for other, account in tl.account.items():
+            if other == token or account != tl.account[token]:
                 continue
-            if tl.all_counter.possibly(calls[q].sent, calls[q2].received) >= limits.limit:
-                continue
-            for other, account in tl.account.items():
-                if other == token or account != tl.account[token]:
+            for s in tl.served(other):
+                c = calls[s]
+                k = bisect.bisect_right(answers, c.sent) - 1
+                m = bisect.bisect_left(sent, c.received)
+                if k < 0 or m >= len(refusals):
                     continue
-                for s in tl.served(other):
-                    c = calls[s]
-                    if (
-                        c.sent >= calls[q].received
-                        and c.received <= calls[q2].sent
-                        and (c.received - calls[q].sent < close)
-                    ):
-                        return q, s, q2
+                q, q2 = by_answer[k], refusals[m]
+                if c.received - calls[q].sent >= close:
+                    continue
+                if calls[q2].received - calls[q].sent >= limits.shortest_window:
+                    continue
+                if tl.all_counter.possibly(calls[q].sent, calls[q2].received) < limits.limit:
+                    return q, s, q2
     return None
 
 
@@ -441,18 +447,17 @@ def counts(tl: Timeline) -> dict[str, Finding]:
 def _refusals_count(tl: Timeline) -> Finding:
     limits = tl.limits
     for token in tl.tokens:
+        sent = [tl.calls[i].sent for i in tl.refusals(token)]
         for r in returns(tl, token):
             q = tl.calls[r.served]
-            polls = [
-                i for i in tl.refusals(token) if q.sent - limits.window < tl.calls[i].sent < q.sent
-            ]
-            if (
-                len(polls) + tl.token_counter(token).possibly(q.sent - limits.window, q.received)
-                > limits.limit
-            ):
+            polls = bisect.bisect_left(sent, q.sent) - bisect.bisect_right(
+                sent, q.sent - limits.window
+            )
+            served = tl.token_counter(token).possibly(q.sent - limits.window, q.received)
+            if polls + served > limits.limit:
                 return Finding(
                     "no",
-                    f"[{token}] {len(polls)} refused calls in the window before "
+                    f"[{token}] {polls} refused calls in the window before "
                     f"{tl.at(r.served)} did not keep it from being served",
                     (r.served,),
                 )

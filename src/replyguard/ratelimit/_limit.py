@@ -111,10 +111,13 @@ def _explained(tl: Timeline, resets: _Resets, burst: list[int], anchor: int) -> 
     def sure(a: float, b: float) -> int:
         return sum(1 for i in burst if calls[i].sent >= a and calls[i].received < b)
 
+    # Fewer calls lie surely between a later earlier reset and r: the latest possible earlier
+    # reset at least the shortest window before r is the only one worth trying.
     reachable: list[float] = []
     for r in candidates:
-        if sure(float("-inf"), r) <= limits.limit or any(
-            r - p >= limits.shortest_window and sure(p, r) <= limits.limit for p in reachable
+        k = bisect.bisect_right(reachable, r - limits.shortest_window) - 1
+        if sure(float("-inf"), r) <= limits.limit or (
+            k >= 0 and sure(reachable[k], r) <= limits.limit
         ):
             reachable.append(r)
             if sure(r, float("inf")) <= limits.limit:
