@@ -28,7 +28,6 @@ from replyguard.ratelimit._results import (
     GLOBAL,
     NEVER_RESETS,
     NO_LIMIT,
-    SLIDING_COUNTER,
     SLIDING_LOG,
     TOKEN,
     TOKEN_BUCKET,
@@ -55,21 +54,23 @@ class Return:
 
 
 def returns(tl: Timeline, token: str) -> list[Return]:
-    """The token's returns, in time order."""
-    out: list[Return] = []
+    """The token's returns, in time order: served calls surely after a refusal with no served
+    call surely between them."""
     calls = tl.calls
-    seq = [i for i in tl.tokens[token] if calls[i].served or i in tl.refused]
-    for n, i in enumerate(seq):
-        if n == 0 or not calls[i].served or seq[n - 1] not in tl.refused:
+    refusals = sorted(tl.refusals(token), key=lambda i: calls[i].received)
+    answers = [calls[i].received for i in refusals]
+    served = tl.served(token)
+    served_sent = [calls[i].sent for i in served]
+    out: list[Return] = []
+    for n, s in enumerate(served):
+        k = bisect.bisect_right(answers, calls[s].sent) - 1
+        if k < 0:
             continue
-        run = 0
-        nxt = None
-        for j in seq[n:]:
-            if j in tl.refused:
-                nxt = j
-                break
-            run += 1
-        out.append(Return(seq[n - 1], i, run, nxt))
+        q0 = refusals[k]
+        first = bisect.bisect_left(served_sent, calls[q0].received)
+        if any(calls[x].received <= calls[s].sent for x in served[first:n]):
+            continue
+        out.append(Return(q0, s, 0, None))
     return out
 
 
@@ -248,12 +249,15 @@ def shape(tl: Timeline, found: LimitFindings, never: list[int]) -> Shape:
             f"{tl.at(before)} and {tl.at(after)}: slots come back one by one"
         )
         if found.over:
-            refill, pieces = _refill(tl, found.over[0].token)
-            irregular = len(pieces) >= 2 and max(pieces) > 2 * min(pieces)
-            family = SLIDING_COUNTER if irregular else TOKEN_BUCKET
+            refill, _ = _refill(tl, found.over[0].token)
             b = found.over[0]
-            text = f"{slots}; {len(b.calls)} served within {b.span:.1f}s of a burst's first call"
-            return Shape(Finding(family, text, (b.calls[0], s)), size, refill, None, none)
+            # A leaky bucket, GCRA and a sliding counter hand slots back the same way: from
+            # outside they are one family (SLIDING_COUNTER is never told apart).
+            text = (
+                f"{slots}; {len(b.calls)} served within {b.span:.1f}s of a burst's first call "
+                "(a token or leaky bucket, GCRA or a sliding counter)"
+            )
+            return Shape(Finding(TOKEN_BUCKET, text, (b.calls[0], s)), size, refill, None, none)
         return Shape(
             Finding(
                 SLIDING_LOG,
@@ -265,12 +269,7 @@ def shape(tl: Timeline, found: LimitFindings, never: list[int]) -> Shape:
             None,
             none,
         )
-    full = [
-        r
-        for r in returns(tl, token)
-        if r.after >= limits.limit
-        and (tl.calls[r.served].received - tl.calls[r.refusal].sent < limits.window / 2)
-    ]
+    full = [r for r in returns(tl, token) if _all_back(tl, token, r)]
     if full:
         anchor, window = _anchor(tl, token)
         r = full[0]
@@ -280,6 +279,15 @@ def shape(tl: Timeline, found: LimitFindings, never: list[int]) -> Shape:
         )
         return Shape(Finding(FIXED_WINDOW, text, (r.served,)), size, None, window, anchor)
     return Shape(Finding(UNKNOWN, "no slot was seen coming back"), size, None, None, none)
+
+
+def _all_back(tl: Timeline, token: str, r: Return) -> bool:
+    """``limit`` calls served within half a window after a refusal: a bucket refilling one slot
+    per window/limit cannot do that, a fixed window's reset does."""
+    q = tl.calls[r.refusal]
+    end = q.sent + tl.limits.window / 2
+    served = [i for i in tl.served(token) if tl.calls[i].sent >= q.received]
+    return sum(1 for i in served if tl.calls[i].received <= end) >= tl.limits.limit
 
 
 def _stuck(tl: Timeline, token: str) -> tuple[float, int] | None:
