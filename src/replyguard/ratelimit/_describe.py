@@ -157,6 +157,7 @@ def _anchor(tl: Timeline, token: str) -> tuple[Finding, float | None]:
         )
         for a, b in itertools.pairwise(rets)
         if calls[b.served].received - calls[a.refusal].sent < 1.5 * limits.window
+        and calls[b.refusal].sent >= calls[a.served].received
     ]
     window = statistics.median((lo + hi) / 2 for lo, hi in lengths) if lengths else None
     horizon = limits.window + limits.early
@@ -306,8 +307,9 @@ def scope(tl: Timeline, found: LimitFindings) -> tuple[Finding, list[int], list[
     """The scope, with the refusals that show a shared limit and the calls that show a token's
     own one."""
     limits = tl.limits
-    account = [r for r in found.unjustified if r.account >= limits.limit]
-    everyone = [r for r in found.unjustified if r.account < limits.limit <= r.everyone]
+    short = [r for r in found.unjustified if r.own_slack < limits.limit]
+    account = [r for r in short if r.account >= limits.limit]
+    everyone = [r for r in short if r.account < limits.limit <= r.everyone]
     if account:
         r = account[0]
         return (
