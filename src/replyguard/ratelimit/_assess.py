@@ -32,8 +32,8 @@ from replyguard.ratelimit._timeline import Timeline, finite_number
 
 __all__ = ["assess"]
 
-#: Seconds a client may be late in honouring retry_after (the contract suite's network slack).
-_SLACK = 0.25
+#: Seconds of clock disagreement tolerated between load processes on one machine.
+_CLOCK = 0.05
 
 
 def assess(calls: Sequence[Call], limits: Limits, *, fresh: bool = False) -> Assessment:
@@ -95,7 +95,7 @@ def _split_unjustified(
     maybe_429: list[int] = []
     limit = tl.limits.limit
     for r in found.unjustified:
-        if r.account >= limit or r.everyone >= limit:
+        if r.own_slack < limit <= r.everyone:
             continue  # the scope's evidence
         if r.with_refusals >= limit:
             maybe_429.append(r.call)
@@ -124,9 +124,11 @@ def _limit(
         what = (
             f"a token bucket, burst {description.burst}, one slot every {description.refill:.3g}s"
             if family == TOKEN_BUCKET and description.burst and description.refill
+            else "a token bucket: slots came back one by one"
+            if family == TOKEN_BUCKET
             else family
             if family == NO_LIMIT
-            else f"slots came back one by one ({family})"
+            else f"no fixed window's reset explains more than {limits.limit}"
         )
         observed = (
             f"[{b.token}] {len(b.calls)} served within {b.span:.0f}s after a burst "
@@ -253,7 +255,9 @@ def _retry_after_waits(tl: Timeline) -> tuple[list[tuple[int, int]], list[int], 
             wait = finite_number(c.retry_after) if c.status == 429 else None
             if wait is None or wait <= 0:
                 continue
-            promised = c.received + wait + _SLACK
+            # Laravel's retry_after is the ceiling of the seconds left: the window has ended by
+            # the answer plus retry_after (its whole-second timer ends it early, never late).
+            promised = c.received + wait + _CLOCK
             k = bisect.bisect_left(sent, promised)
             later = refusals[k] if k < len(refusals) else None
             # A slot freed by then may have gone to a call served in between (a bucket hands
@@ -264,8 +268,7 @@ def _retry_after_waits(tl: Timeline) -> tuple[list[tuple[int, int]], list[int], 
             n = bisect.bisect_right(served_sent, c.received)
             if n < len(served):
                 nxt = calls[served[n]]
-                if nxt.sent >= c.received + wait:
-                    honoured.append(q)
+                honoured.append(q)
                 over = max(over, c.sent + wait - nxt.received)
     return dishonest, honoured, over
 

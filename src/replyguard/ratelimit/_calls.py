@@ -198,14 +198,22 @@ class Limits:
 
     limit: int
     window: float
-    early: float = 1.0
-    """Seconds a fixed window may end early: Laravel stores its timer in whole seconds
-    (``RateLimiter::availableAt`` is an integer timestamp), so a window opened at t ends
-    between t + window - 1 and t + window."""
+    timer_step: float | None = None
+    """Seconds a fixed window may end early; None: one second of a 60-second window, scaled
+    with the window. Laravel stores its timer in whole seconds (``RateLimiter::availableAt``
+    is an integer timestamp), so a window opened at t ends between t + window - 1 and
+    t + window; a scaled test window (2 s) scales that second with it."""
 
     def __post_init__(self) -> None:
         if self.limit < 1 or not self.window > 0 or not math.isfinite(self.window):
             raise ValueError(f"a limit needs limit >= 1 and a window > 0, not {self!r}")
+
+    @property
+    def early(self) -> float:
+        """Seconds a fixed window may end early (see ``timer_step``)."""
+        if self.timer_step is not None:
+            return self.timer_step
+        return min(1.0, self.window / 60)
 
     @property
     def shortest_window(self) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import email.utils
 import itertools
 import math
@@ -27,7 +28,6 @@ from replyguard.ratelimit._results import (
     GLOBAL,
     NEVER_RESETS,
     NO_LIMIT,
-    SLIDING_COUNTER,
     SLIDING_LOG,
     TOKEN,
     TOKEN_BUCKET,
@@ -54,21 +54,23 @@ class Return:
 
 
 def returns(tl: Timeline, token: str) -> list[Return]:
-    """The token's returns, in time order."""
-    out: list[Return] = []
+    """The token's returns, in time order: served calls surely after a refusal with no served
+    call surely between them."""
     calls = tl.calls
-    seq = [i for i in tl.tokens[token] if calls[i].served or i in tl.refused]
-    for n, i in enumerate(seq):
-        if n == 0 or not calls[i].served or seq[n - 1] not in tl.refused:
+    refusals = sorted(tl.refusals(token), key=lambda i: calls[i].received)
+    answers = [calls[i].received for i in refusals]
+    served = tl.served(token)
+    served_sent = [calls[i].sent for i in served]
+    out: list[Return] = []
+    for n, s in enumerate(served):
+        k = bisect.bisect_right(answers, calls[s].sent) - 1
+        if k < 0:
             continue
-        run = 0
-        nxt = None
-        for j in seq[n:]:
-            if j in tl.refused:
-                nxt = j
-                break
-            run += 1
-        out.append(Return(seq[n - 1], i, run, nxt))
+        q0 = refusals[k]
+        first = bisect.bisect_left(served_sent, calls[q0].received)
+        if any(calls[x].received <= calls[s].sent for x in served[first:n]):
+            continue
+        out.append(Return(q0, s, 0, None))
     return out
 
 
@@ -155,6 +157,7 @@ def _anchor(tl: Timeline, token: str) -> tuple[Finding, float | None]:
         )
         for a, b in itertools.pairwise(rets)
         if calls[b.served].received - calls[a.refusal].sent < 1.5 * limits.window
+        and calls[b.refusal].sent >= calls[a.served].received
     ]
     window = statistics.median((lo + hi) / 2 for lo, hi in lengths) if lengths else None
     horizon = limits.window + limits.early
@@ -247,12 +250,15 @@ def shape(tl: Timeline, found: LimitFindings, never: list[int]) -> Shape:
             f"{tl.at(before)} and {tl.at(after)}: slots come back one by one"
         )
         if found.over:
-            refill, pieces = _refill(tl, found.over[0].token)
-            irregular = len(pieces) >= 2 and max(pieces) > 2 * min(pieces)
-            family = SLIDING_COUNTER if irregular else TOKEN_BUCKET
+            refill, _ = _refill(tl, found.over[0].token)
             b = found.over[0]
-            text = f"{slots}; {len(b.calls)} served within {b.span:.1f}s of a burst's first call"
-            return Shape(Finding(family, text, (b.calls[0], s)), size, refill, None, none)
+            # A leaky bucket, GCRA and a sliding counter hand slots back the same way: from
+            # outside they are one family (SLIDING_COUNTER is never told apart).
+            text = (
+                f"{slots}; {len(b.calls)} served within {b.span:.1f}s of a burst's first call "
+                "(a token or leaky bucket, GCRA or a sliding counter)"
+            )
+            return Shape(Finding(TOKEN_BUCKET, text, (b.calls[0], s)), size, refill, None, none)
         return Shape(
             Finding(
                 SLIDING_LOG,
@@ -264,12 +270,7 @@ def shape(tl: Timeline, found: LimitFindings, never: list[int]) -> Shape:
             None,
             none,
         )
-    full = [
-        r
-        for r in returns(tl, token)
-        if r.after >= limits.limit
-        and (tl.calls[r.served].received - tl.calls[r.refusal].sent < limits.window / 2)
-    ]
+    full = [r for r in returns(tl, token) if _all_back(tl, token, r)]
     if full:
         anchor, window = _anchor(tl, token)
         r = full[0]
@@ -279,6 +280,15 @@ def shape(tl: Timeline, found: LimitFindings, never: list[int]) -> Shape:
         )
         return Shape(Finding(FIXED_WINDOW, text, (r.served,)), size, None, window, anchor)
     return Shape(Finding(UNKNOWN, "no slot was seen coming back"), size, None, None, none)
+
+
+def _all_back(tl: Timeline, token: str, r: Return) -> bool:
+    """``limit`` calls served within half a window after a refusal: a bucket refilling one slot
+    per window/limit cannot do that, a fixed window's reset does."""
+    q = tl.calls[r.refusal]
+    end = q.sent + tl.limits.window / 2
+    served = [i for i in tl.served(token) if tl.calls[i].sent >= q.received]
+    return sum(1 for i in served if tl.calls[i].received <= end) >= tl.limits.limit
 
 
 def _stuck(tl: Timeline, token: str) -> tuple[float, int] | None:
@@ -297,8 +307,9 @@ def scope(tl: Timeline, found: LimitFindings) -> tuple[Finding, list[int], list[
     """The scope, with the refusals that show a shared limit and the calls that show a token's
     own one."""
     limits = tl.limits
-    account = [r for r in found.unjustified if r.account >= limits.limit]
-    everyone = [r for r in found.unjustified if r.account < limits.limit <= r.everyone]
+    short = [r for r in found.unjustified if r.own_slack < limits.limit]
+    account = [r for r in short if r.account >= limits.limit]
+    everyone = [r for r in short if r.account < limits.limit <= r.everyone]
     if account:
         r = account[0]
         return (
@@ -350,25 +361,30 @@ def _own_limit(tl: Timeline) -> tuple[int, int, int] | None:
     """Another token of the account served right after a refusal, before the next one."""
     limits = tl.limits
     calls = tl.calls
-    close = limits.window / (10 * limits.limit)
+    close = limits.window / (4 * limits.limit)
     for token in tl.tokens:
         refusals = tl.refusals(token)
-        for q, q2 in itertools.pairwise(refusals):
-            if calls[q2].received - calls[q].sent >= limits.shortest_window:
+        if len(refusals) < 2:
+            continue
+        by_answer = sorted(refusals, key=lambda i: calls[i].received)
+        answers = [calls[i].received for i in by_answer]
+        sent = [calls[i].sent for i in refusals]
+        for other, account in tl.account.items():
+            if other == token or account != tl.account[token]:
                 continue
-            if tl.all_counter.possibly(calls[q].sent, calls[q2].received) >= limits.limit:
-                continue
-            for other, account in tl.account.items():
-                if other == token or account != tl.account[token]:
+            for s in tl.served(other):
+                c = calls[s]
+                k = bisect.bisect_right(answers, c.sent) - 1
+                m = bisect.bisect_left(sent, c.received)
+                if k < 0 or m >= len(refusals):
                     continue
-                for s in tl.served(other):
-                    c = calls[s]
-                    if (
-                        c.sent >= calls[q].received
-                        and c.received <= calls[q2].sent
-                        and (c.received - calls[q].sent < close)
-                    ):
-                        return q, s, q2
+                q, q2 = by_answer[k], refusals[m]
+                if c.received - calls[q].sent >= close:
+                    continue
+                if calls[q2].received - calls[q].sent >= limits.shortest_window:
+                    continue
+                if tl.all_counter.possibly(calls[q].sent, calls[q2].received) < limits.limit:
+                    return q, s, q2
     return None
 
 
@@ -441,18 +457,17 @@ def counts(tl: Timeline) -> dict[str, Finding]:
 def _refusals_count(tl: Timeline) -> Finding:
     limits = tl.limits
     for token in tl.tokens:
+        sent = [tl.calls[i].sent for i in tl.refusals(token)]
         for r in returns(tl, token):
             q = tl.calls[r.served]
-            polls = [
-                i for i in tl.refusals(token) if q.sent - limits.window < tl.calls[i].sent < q.sent
-            ]
-            if (
-                len(polls) + tl.token_counter(token).possibly(q.sent - limits.window, q.received)
-                > limits.limit
-            ):
+            polls = bisect.bisect_left(sent, q.sent) - bisect.bisect_right(
+                sent, q.sent - limits.window
+            )
+            served = tl.token_counter(token).possibly(q.sent - limits.window, q.received)
+            if polls + served > limits.limit:
                 return Finding(
                     "no",
-                    f"[{token}] {len(polls)} refused calls in the window before "
+                    f"[{token}] {polls} refused calls in the window before "
                     f"{tl.at(r.served)} did not keep it from being served",
                     (r.served,),
                 )

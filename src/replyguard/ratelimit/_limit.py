@@ -39,9 +39,17 @@ class Refusal:
     token: str
     call: int
     own: int
+    """The token's calls possibly counted in the window before it."""
     account: int
+    """...of every token of its account."""
     everyone: int
+    """...of every token."""
     with_refusals: int
+    """The token's calls, refused ones too."""
+    own_slack: int
+    """The token's calls over one more slot's time (window + window/limit): a bucket refilling
+    slightly slower than limit per window still reaches ``limit`` here, so a shortfall below
+    it is never read as another token's calls."""
 
 
 @dataclass(slots=True)
@@ -91,34 +99,89 @@ class _Resets:
         return ok
 
 
-def _explained(tl: Timeline, resets: _Resets, burst: list[int], anchor: int) -> bool:
-    """Whether fixed-window resets (at least the shortest window apart) split ``burst`` into
-    groups of at most ``limit`` served calls each."""
+class _Served:
+    """One token's served calls, for counts over spans."""
+
+    def __init__(self, tl: Timeline, token: str) -> None:
+        calls = tl.calls
+        self.items = sorted(tl.served(token), key=lambda i: calls[i].sent)
+        self.sent = [calls[i].sent for i in self.items]
+        by_answer = sorted(self.items, key=lambda i: calls[i].received)
+        self.received = [calls[i].received for i in by_answer]
+        self.latest_sent: list[float] = []
+        top = -math.inf
+        for i in by_answer:
+            top = max(top, calls[i].sent)
+            self.latest_sent.append(top)
+        self.longest = max((calls[i].received - calls[i].sent for i in self.items), default=0.0)
+        self.calls = calls
+
+    def surely(self, a: float, b: float) -> int:
+        """Calls surely processed in [a, b): sent at or after a, answered before b."""
+        before_b = bisect.bisect_left(self.received, b)
+        sent_before_a = bisect.bisect_left(self.sent, a)
+        # Calls sent before a and answered at or after b were counted by neither side.
+        first = bisect.bisect_left(self.sent, a - self.longest)
+        spanning = sum(1 for i in self.items[first:sent_before_a] if self.calls[i].received >= b)
+        return before_b - sent_before_a + spanning
+
+    def across(self, r: float) -> int:
+        """Calls sent before r and answered at or after it (on either side of r)."""
+        return bisect.bisect_left(self.sent, r) - bisect.bisect_left(self.received, r)
+
+    def latest_sent_before(self, b: float) -> float:
+        """The latest send time of the calls answered before b (-inf when none)."""
+        k = bisect.bisect_left(self.received, b)
+        return self.latest_sent[k - 1] if k else -math.inf
+
+
+def _windows_fit(tl: Timeline, token: str, resets: _Resets) -> bool:
+    """Whether fixed windows hold every served call of the token: each window lasts between
+    the shortest window and the window, starts with all slots back (no refusal rules it out)
+    and serves at most ``limit``; the first may have opened before the run.
+
+    A call answered across a window's start may belong to either side: it is counted on the
+    earlier side while that has room, else carried into the later window (``carried``).
+    """
     limits = tl.limits
-    calls = tl.calls
-    # Resets at least the shortest window apart: at most this many groups fit in a window.
-    groups = math.floor(limits.window / limits.shortest_window) + 2
-    if len(burst) > groups * limits.limit:
-        return False
-    lo = calls[anchor].sent
-    hi = lo + limits.window
-    # Every count the test below makes changes only at a call's send or answer time: trying
-    # each such time and an instant after it tries every distinct place for a reset.
-    events = [lo, *tl.events_in(lo, hi)]
-    times = sorted({t for e in events for t in (e, e + _EPS) if lo < t < hi})
-    candidates = [r for r in times if resets.possible(r)]
-
-    def sure(a: float, b: float) -> int:
-        return sum(1 for i in burst if calls[i].sent >= a and calls[i].received < b)
-
-    reachable: list[float] = []
-    for r in candidates:
-        if sure(float("-inf"), r) <= limits.limit or any(
-            r - p >= limits.shortest_window and sure(p, r) <= limits.limit for p in reachable
-        ):
-            reachable.append(r)
-            if sure(r, float("inf")) <= limits.limit:
-                return True
+    served = _Served(tl, token)
+    if not served.items:
+        return True
+    shortest, window, limit = limits.shortest_window, limits.window, limits.limit
+    first = tl.calls[served.items[0]]
+    last_sent = served.sent[-1]
+    if len(served.items) <= limit and last_sent - first.received < window:
+        return True
+    # Every count below changes only at a call's send or answer time: each such time and an
+    # instant after it stand for every distinct place a window may start.
+    times = sorted({t for e in tl.events for t in (e, e + _EPS)})
+    # Window starts reached so far, by how many calls they carry in, in time order.
+    reached: dict[int, list[float]] = {}
+    for r in times:
+        if not resets.possible(r):
+            continue
+        across = served.across(r)
+        best: int | None = None
+        before = served.surely(-math.inf, r)
+        latest = served.latest_sent_before(r)
+        if before <= limit and (latest == -math.inf or latest - first.received < window):
+            best = across - min(across, limit - before)
+        # Later earlier starts leave fewer calls between and none past the window's end: per
+        # number carried in, the latest one at least the shortest window back is the one.
+        for carried, starts in reached.items():
+            k = bisect.bisect_right(starts, r - shortest) - 1
+            if k < 0:
+                continue
+            p = starts[k]
+            inside = served.surely(p, r) + carried
+            if inside <= limit and latest < p + window:
+                out = across - min(across, limit - inside)
+                best = out if best is None else min(best, out)
+        if best is None:
+            continue
+        reached.setdefault(best, []).append(r)
+        if served.surely(r, math.inf) + best <= limit and last_sent < r + window:
+            return True
     return False
 
 
@@ -127,29 +190,28 @@ def _bursts(tl: Timeline, token: str, findings: LimitFindings) -> None:
     served = tl.served(token)
     if len(served) <= limits.limit:
         return
-    resets = _Resets(tl, token)
     calls = tl.calls
-    covered: set[tuple[int, ...]] = set()
+    over: list[Burst] = []
     for n, a in enumerate(served):
         end = calls[a].sent + limits.window
         burst = [i for i in served[n:] if calls[i].received < end]
-        if len(burst) <= limits.limit:
-            continue
-        key = tuple(burst)
-        if any(set(key) <= set(c) for c in covered):
-            continue
-        covered.add(key)
-        if _explained(tl, resets, burst, a):
-            findings.explained += 1
-            continue
-        span = max(calls[i].received for i in burst) - calls[a].sent
-        findings.over.append(Burst(token, key, span))
-        return  # one unexplained burst is the evidence: the first, as a client meets it
+        if len(burst) > limits.limit and not (over and set(burst) <= set(over[-1].calls)):
+            span = max(calls[i].received for i in burst) - calls[a].sent
+            over.append(Burst(token, tuple(burst), span))
+    if not over:
+        return
+    if _windows_fit(tl, token, _Resets(tl, token)):
+        findings.explained += len(over)
+        return
+    # The first burst over the limit, as a client meets it, is the evidence.
+    findings.over.append(max(over[:3], key=lambda b: len(b.calls)))
 
 
 def _refusals(tl: Timeline, token: str, findings: LimitFindings) -> None:
     limits = tl.limits
-    horizon = limits.window + limits.early
+    # A full window or a full sliding window both hold `limit` counted calls within the window
+    # before a refusal: a count over that span clears both.
+    horizon = limits.window
     own_refusals = tl.refusals(token)
     mine = tl.token_counter(token)
     account = tl.account_counter(token)
@@ -164,8 +226,11 @@ def _refusals(tl: Timeline, token: str, findings: LimitFindings) -> None:
             continue
         if tl.may_predate(token, q):
             continue
-        others = bisect.bisect_left(refusal_sent, c.received) - bisect.bisect_left(
-            refusal_received, lo
+        # Refused calls can fill a window only after the token was last served again after a
+        # refusal: a return means the window had reset.
+        back = _last_return(tl, token, c.sent, refusal_received[0] if refusal_received else 0.0)
+        others = bisect.bisect_left(refusal_sent, c.received) - max(
+            bisect.bisect_left(refusal_received, lo), bisect.bisect_left(refusal_sent, back)
         )
         findings.unjustified.append(
             Refusal(
@@ -175,8 +240,22 @@ def _refusals(tl: Timeline, token: str, findings: LimitFindings) -> None:
                 account.possibly(lo, c.received),
                 tl.all_counter.possibly(lo, c.received),
                 own + max(0, others - 1),
+                mine.possibly(lo - limits.window / limits.limit, c.received),
             )
         )
+
+
+def _last_return(tl: Timeline, token: str, before: float, first_refusal: float) -> float:
+    """The send time of the token's last call served before ``before`` after its first refusal
+    was answered (-inf when none)."""
+    latest = -math.inf
+    for i in tl.served(token):
+        c = tl.calls[i]
+        if c.received > before:
+            break
+        if c.sent >= first_refusal:
+            latest = max(latest, c.sent)
+    return latest
 
 
 def _one_by_one(tl: Timeline, token: str, findings: LimitFindings) -> None:

@@ -79,6 +79,7 @@ class Timeline:
         self.events = sorted({t for c in self.calls for t in (c.sent, c.received)})
         self._token_counter: dict[str, Counter] = {}
         self._account_counter: dict[str, Counter] = {}
+        self._busy: dict[str, Counter] = {}
 
     # -- classification ------------------------------------------------------------------
 
@@ -166,12 +167,13 @@ class Timeline:
     def quiet_before(self, i: int, span: float) -> bool:
         """No call of the call's account possibly processed in the ``span`` before call ``i``."""
         c = self.calls[i]
+        if not self.fresh and c.sent - span < self.start:
+            return False
         account = self.account[c.token]
-        for j in self.tokens_of_account(account):
-            other = self.calls[j]
-            if j != i and other.sent < c.sent and other.received > c.sent - span:
-                return False
-        return not (not self.fresh and c.sent - span < self.start)
+        if account not in self._busy:
+            self._busy[account] = Counter.of(self.calls[j] for j in self.tokens_of_account(account))
+        # The call itself is not counted: it was not sent before its own send time.
+        return self._busy[account].possibly(c.sent - span, c.sent) == 0
 
     def tokens_of_account(self, account: str) -> list[int]:
         """Every call of the account's tokens."""
