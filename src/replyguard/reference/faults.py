@@ -218,6 +218,47 @@ def _first_wins(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return {**new, **old}  # PHP's `$old + $new`: keys already set are never updated
 
 
+# -- rate-limit families a gateway runs (issue 18) -------------------------------------------
+
+#: nginx's stock page for a 503 (``ngx_http_special_response.c``), as ``limit_req`` answers it.
+_NGINX_503_PAGE = (
+    "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n"
+    "<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n"
+    "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+
+
+@when("generate_reply", "throttled")
+def _gateway_503_html(answer: Answer) -> None:
+    # The gateway answers before the application: none of its headers, no JSON, no retry_after.
+    answer.status = 503
+    answer.body = _NGINX_503_PAGE
+    answer.headers = {}
+    answer.media_type = "text/html"
+
+
+_GATEWAY = [
+    (
+        "ratelimit.token-bucket",
+        "a gateway's token bucket: a burst of `limit`, then one slot back every window/limit "
+        "(12 s at 5 a minute), with the documented 429 and a constant retry_after of the window",
+        _change(limiter="token-bucket", respond=_retry_after(lambda honest, window: window)),
+    ),
+    (
+        "ratelimit.gcra",
+        "GCRA as redis-cell runs it: a burst of `limit`, then one slot every window/limit, "
+        "retry_after the honest wait for the next slot",
+        _change(limiter="gcra"),
+    ),
+    (
+        "ratelimit.gateway-503-html",
+        "over the limit a gateway answers 503 with its HTML page (nginx limit_req's default), "
+        "no retry_after",
+        _respond(_gateway_503_html),
+    ),
+]
+
+
 # -- the registry ---------------------------------------------------------------------------
 
 _RATELIMIT = [
@@ -544,8 +585,9 @@ _ASSISTANT = [
     ),
 ]
 
-#: Every fault by name, in a stable order (rate limit, generate-reply, create-assistant).
+#: Every fault by name, in a stable order (rate limit, gateway limiters, generate-reply,
+#: create-assistant).
 FAULTS: dict[str, Fault] = {
     name: Fault(name, description, behaviour)
-    for name, description, behaviour in (*_RATELIMIT, *_REPLY, *_ASSISTANT)
+    for name, description, behaviour in (*_RATELIMIT, *_GATEWAY, *_REPLY, *_ASSISTANT)
 }

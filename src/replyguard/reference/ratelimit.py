@@ -6,7 +6,12 @@ window (a fixed window per key), checks ``tooManyAttempts`` *before* hitting, so
 refuses is not counted, and answers ``{"message": "Too Many Attempts.", "retry_after": N}`` with
 ``Retry-After`` and ``X-RateLimit-*`` headers.
 
-The counter lives in SQLite and each check-and-increment runs inside the caller's
+The other families real targets run live here too, so the harness can be proven on each: a
+fixed window anchored to the clock and a sliding log (both conforming), and a token bucket and
+GCRA (both hand back one slot every ``window / limit`` seconds, so they serve more than
+``limit`` within a window after a burst: faults by the documents).
+
+Every limiter's state lives in SQLite and each check-and-increment runs inside the caller's
 ``BEGIN IMMEDIATE`` transaction, so it is exact across several worker processes.
 """
 
@@ -20,11 +25,14 @@ from typing import Protocol
 
 __all__ = [
     "LIMITERS",
+    "ClockWindowLimiter",
     "Decision",
     "FixedWindowLimiter",
+    "GcraLimiter",
     "NeverResetLimiter",
     "RateLimiter",
     "SlidingLogLimiter",
+    "TokenBucketLimiter",
     "UnlimitedLimiter",
     "make_limiter",
 ]
@@ -41,6 +49,9 @@ class Decision:
     retry_after: int = 0
     #: Epoch seconds at which the window resets (only meaningful when refused).
     reset_at: int = 0
+    #: Whole seconds until the quota is back in full, allowed or refused (the IETF draft's
+    #: ``RateLimit: ...;t=``); 0 where a limiter does not know it.
+    reset_in: int = 0
 
     def headers(self) -> dict[str, str]:
         """The ``X-RateLimit-*`` (and when refused ``Retry-After``) headers Laravel sends."""
@@ -72,25 +83,29 @@ class FixedWindowLimiter:
         self.limit = limit
         self.window = window
 
+    def _current(self, row: tuple[float, int] | None, now: float) -> tuple[float, int]:
+        """The window in force at ``now``: (its start, hits counted in it)."""
+        if row is None or now >= row[0] + self.window:
+            return now, 0
+        return float(row[0]), int(row[1])
+
     def hit(self, conn: sqlite3.Connection, key: str, now: float) -> Decision:
         """Check-and-increment; the caller holds a ``BEGIN IMMEDIATE`` transaction."""
         row = conn.execute(
             "SELECT window_start, hits FROM throttle WHERE key = ?", (key,)
         ).fetchone()
-        if row is None or now >= row[0] + self.window:
-            window_start, hits = now, 0
-        else:
-            window_start, hits = float(row[0]), int(row[1])
+        window_start, hits = self._current(row, now)
+        seconds_left = window_start + self.window - now
+        reset_in = min(self.window, max(1, math.ceil(seconds_left)))
         if hits >= self.limit:
             # Refused hits are not counted: Laravel checks tooManyAttempts() before hit().
-            seconds_left = window_start + self.window - now
-            retry_after = min(self.window, max(1, math.ceil(seconds_left)))
             return Decision(
                 allowed=False,
                 limit=self.limit,
                 remaining=0,
-                retry_after=retry_after,
-                reset_at=int(now) + retry_after,
+                retry_after=reset_in,
+                reset_at=int(now) + reset_in,
+                reset_in=reset_in,
             )
         hits += 1
         conn.execute(
@@ -99,7 +114,25 @@ class FixedWindowLimiter:
             " hits = excluded.hits",
             (key, window_start, hits),
         )
-        return Decision(allowed=True, limit=self.limit, remaining=max(0, self.limit - hits))
+        return Decision(
+            allowed=True,
+            limit=self.limit,
+            remaining=max(0, self.limit - hits),
+            reset_in=reset_in,
+        )
+
+
+class ClockWindowLimiter(FixedWindowLimiter):
+    """A fixed window anchored to the clock: windows start at multiples of ``window`` epoch
+    seconds (Kong's rate-limiting plugin, Redis ``INCR`` on a per-minute key, the ``limits``
+    library's fixed-window strategy). A correct variant: at most ``limit`` per window, and
+    ``retry_after`` is the time to the next boundary."""
+
+    def _current(self, row: tuple[float, int] | None, now: float) -> tuple[float, int]:
+        start = now - now % self.window
+        if row is None or float(row[0]) != start:
+            return start, 0
+        return start, int(row[1])
 
 
 class SlidingLogLimiter:
@@ -180,10 +213,102 @@ class NeverResetLimiter(FixedWindowLimiter):
         return super().hit(conn, key, now)
 
 
-#: Limiter kinds by name: "fixed" is Laravel's; the others are a variant or faults.
+class TokenBucketLimiter:
+    """A token bucket per key (Envoy's ``token_bucket``, cloud gateways' rate and burst): it
+    holds up to ``limit`` tokens, a hit takes one, and one comes back every ``window / limit``
+    seconds. A burst of ``limit`` is served at once, then one more per interval: more than
+    ``limit`` within a window, a fault by the documents. ``retry_after`` is the time to the
+    next token (a fault may show something else)."""
+
+    def __init__(self, limit: int, window: int) -> None:
+        self.limit = limit
+        self.window = window
+        self.interval = window / limit
+
+    def hit(self, conn: sqlite3.Connection, key: str, now: float) -> Decision:
+        """Refill, then take a token if there is one; the caller holds the transaction."""
+        row = conn.execute(
+            "SELECT tokens, at FROM throttle_bucket WHERE key = ?", (key,)
+        ).fetchone()
+        tokens = (
+            float(self.limit)
+            if row is None
+            else min(float(self.limit), float(row[0]) + (now - float(row[1])) / self.interval)
+        )
+        if tokens < 1:
+            # The bucket is not written back: the refill keeps counting from the last hit.
+            retry_after = min(self.window, max(1, math.ceil((1 - tokens) * self.interval)))
+            return Decision(
+                allowed=False,
+                limit=self.limit,
+                remaining=0,
+                retry_after=retry_after,
+                reset_at=int(now) + retry_after,
+                reset_in=math.ceil((self.limit - tokens) * self.interval),
+            )
+        tokens -= 1
+        conn.execute(
+            "INSERT INTO throttle_bucket (key, tokens, at) VALUES (?, ?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET tokens = excluded.tokens, at = excluded.at",
+            (key, tokens, now),
+        )
+        return Decision(
+            allowed=True,
+            limit=self.limit,
+            remaining=int(tokens),
+            reset_in=math.ceil((self.limit - tokens) * self.interval),
+        )
+
+
+class GcraLimiter:
+    """The generic cell rate algorithm, the way ``redis-cell`` runs it (``CL.THROTTLE key
+    limit-1 limit window``): one theoretical arrival time per key, an emission interval of
+    ``window / limit`` and a tolerance of ``window``. It serves like a token bucket (``limit`` at
+    once, then one per interval) and its ``retry_after`` is honest: the wait for the next slot."""
+
+    def __init__(self, limit: int, window: int) -> None:
+        self.limit = limit
+        self.window = window
+        self.interval = window / limit
+
+    def hit(self, conn: sqlite3.Connection, key: str, now: float) -> Decision:
+        """Check-and-advance the arrival time; the caller holds the transaction."""
+        row = conn.execute("SELECT tat FROM throttle_gcra WHERE key = ?", (key,)).fetchone()
+        tat = now if row is None else max(float(row[0]), now)
+        new_tat = tat + self.interval
+        allow_at = new_tat - self.window
+        if now < allow_at:
+            retry_after = min(self.window, max(1, math.ceil(allow_at - now)))
+            return Decision(
+                allowed=False,
+                limit=self.limit,
+                remaining=0,
+                retry_after=retry_after,
+                reset_at=int(now) + retry_after,
+                reset_in=math.ceil(tat - now),
+            )
+        conn.execute(
+            "INSERT INTO throttle_gcra (key, tat) VALUES (?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET tat = excluded.tat",
+            (key, new_tat),
+        )
+        # A small epsilon: float noise must not turn 4.0 free slots into 3.
+        remaining = int((now - allow_at) / self.interval + 1e-9)
+        return Decision(
+            allowed=True,
+            limit=self.limit,
+            remaining=min(self.limit - 1, remaining),
+            reset_in=math.ceil(new_tat - now),
+        )
+
+
+#: Limiter kinds by name: "fixed" is Laravel's; the others are variants or faults.
 LIMITERS: dict[str, Callable[[int, int], RateLimiter]] = {
     "fixed": FixedWindowLimiter,
+    "clock": ClockWindowLimiter,
     "sliding": SlidingLogLimiter,
+    "token-bucket": TokenBucketLimiter,
+    "gcra": GcraLimiter,
     "unlimited": UnlimitedLimiter,
     "never-reset": NeverResetLimiter,
 }

@@ -64,6 +64,9 @@ CREATE TABLE IF NOT EXISTS throttle (
     key TEXT PRIMARY KEY, window_start REAL NOT NULL, hits INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS throttle_log (key TEXT NOT NULL, at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS throttle_log_key ON throttle_log (key, at);
+CREATE TABLE IF NOT EXISTS throttle_bucket (
+    key TEXT PRIMARY KEY, tokens REAL NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS throttle_gcra (key TEXT PRIMARY KEY, tat REAL NOT NULL);
 """
 
 

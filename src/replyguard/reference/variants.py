@@ -150,3 +150,43 @@ VARIANTS.update(
     (name, Variant(name, description, behaviour))
     for name, description, behaviour in _RATELIMIT_VARIANTS
 )
+
+
+# -- limiter families and header conventions of real targets (issue 18) ---------------------
+
+#: The quota policy's name in the IETF fields (draft-ietf-httpapi-ratelimit-headers: an
+#: sf-String naming the policy that ``RateLimit`` refers back to).
+_IETF_POLICY = '"default"'
+
+
+@when("generate_reply")
+def _ietf_ratelimit_headers(answer: Answer) -> None:
+    """``RateLimit-Policy: "default";q=<limit>;w=<window>`` on every generate-reply answer, and
+    ``RateLimit: "default";r=<remaining>;t=<seconds until the window resets>``; on a 429 ``t``
+    names the same moment as ``Retry-After`` (the draft's SHOULD)."""
+    decision = answer.decision
+    if decision is None:
+        return
+    reset = decision.reset_in if decision.allowed else decision.retry_after
+    answer.headers["RateLimit-Policy"] = f"{_IETF_POLICY};q={decision.limit};w={answer.window}"
+    answer.headers["RateLimit"] = f"{_IETF_POLICY};r={decision.remaining};t={reset}"
+
+
+_FAMILY_VARIANTS = [
+    (
+        "clock-window",
+        "fixed windows anchored to the clock (Kong, Redis INCR per minute key): "
+        "all slots back at each multiple of the window, honest retry_after",
+        replace(FAITHFUL, limiter="clock"),
+    ),
+    (
+        "ietf-ratelimit-headers",
+        "also sends the IETF draft's RateLimit-Policy and RateLimit fields, agreeing with "
+        "the limiter and with Retry-After",
+        replace(FAITHFUL, respond=_ietf_ratelimit_headers),
+    ),
+]
+VARIANTS.update(
+    (name, Variant(name, description, behaviour))
+    for name, description, behaviour in _FAMILY_VARIANTS
+)

@@ -76,6 +76,12 @@ _TABLE = [
     _e("ratelimit.status-503", "ratelimit.status-429"),
     _e("ratelimit.header-disagrees", "ratelimit.retry-after.header-agrees"),
     _e("ratelimit.validation-not-counted", "ratelimit.counts-failed-validation"),
+    # -- rate-limit families a gateway runs (issue 18) --------------------------------------
+    # A bucket serves a burst, then one slot every window/limit: more than the limit within a
+    # window. A 2 s window gives each refill 0.4 s, well above a loaded machine's jitter.
+    _e("ratelimit.token-bucket", "ratelimit.limit", window=2),
+    _e("ratelimit.gcra", "ratelimit.limit", window=2),
+    _e("ratelimit.gateway-503-html", "ratelimit.status-429"),
     # -- generate-reply ---------------------------------------------------------------------
     _e("reply.new-conversation-every-call", "reply.persistence.same-identifier"),
     _e("reply.conversation-not-per-assistant", "reply.persistence.per-assistant"),
