@@ -185,9 +185,8 @@ def timeline(verdict: Verdict | None) -> str:
         )
         for o in STATE.recorder.observations
     ]
-    # The rate-limit model's description, once the judge carries one (the resets or refills).
-    to_json = getattr(getattr(verdict, "limiter", None), "to_json", None)
-    described = to_json() if callable(to_json) else None
+    # The rate-limit model's description (the resets or refills), as the judge reports it.
+    described = ((verdict.assessment if verdict else None) or {}).get("limiter")
     return timeline_svg(marks, limit=target.limit, window=target.window, limiter=described)
 
 

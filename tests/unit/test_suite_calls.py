@@ -130,3 +130,21 @@ def test_the_model_reads_each_call_as_what_it_was_meant_to_be() -> None:
         assert "x" * 20 not in json.dumps(section)
     finally:
         session.close()
+
+
+def test_a_gateway_page_is_not_billed_but_the_apps_own_5xx_is() -> None:
+    answers = iter(
+        [
+            httpx.Response(503, text="<html><body>503 Service Temporarily Unavailable</body>"),
+            httpx.Response(500, json={"message": "Server Error"}),
+        ]
+    )
+    target = parse_target(_TARGET, env={})
+    session = ApiSession(target, Budget(), transport=httpx.MockTransport(lambda r: next(answers)))
+    try:
+        session.generate_reply(_BODY, token="primary", paced=False)
+        assert session.budget.billed == 0
+        session.generate_reply(_BODY, token="primary", paced=False)
+        assert session.budget.billed == 1  # the app answered: it may have made the reply
+    finally:
+        session.close()

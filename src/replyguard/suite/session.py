@@ -35,6 +35,12 @@ def retry_after_of(exchange: Exchange) -> float | None:
     return retry_after_seconds(exchange.json(), exchange.headers)
 
 
+def _not_billed(exchange: Exchange) -> bool:
+    """No reply was made: a 429, or a 5xx that is not the app's JSON (a gateway's page: the
+    request never reached the app). The app's own 5xx stays billable: it may have replied."""
+    return exchange.status == 429 or (exchange.status >= 500 and exchange.json() is None)
+
+
 class ApiSession:
     """Sends the suite's requests; knows the rate limit so its own calls are never throttled."""
 
@@ -108,7 +114,7 @@ class ApiSession:
         them anyway they wait ``retry_after`` and try again, so that only the rate-limit tests
         ever see a 429 on purpose. A ``probe`` (an unpaced poll of a throttled token) enters
         the pacer only when it is served: a refused poll takes no slot.
-        A generate-reply call answered 429 is no reply, so it is not billed.
+        A generate-reply call answered 429, or a gateway's 5xx page, is no reply: not billed.
         """
         __tracebackhide__ = True  # its locals hold the token
         choices: list[str] = []
@@ -144,7 +150,7 @@ class ApiSession:
             if limited:
                 role = "raw" if raw_token is not None else (token or "none")
                 call = self.calls.record(sent, exchange, role=role, valid=billable, probe=probe)
-                if billable and exchange.status == 429:
+                if billable and _not_billed(exchange):
                     self.budget.refund()
                 if probe and call.served:
                     self.pacer.record(key)
