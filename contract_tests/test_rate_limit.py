@@ -1,9 +1,10 @@
 """Rate limit: ``limit`` generate-reply calls per window per token, then a documented 429.
 
-One burst of ``limit + 1`` calls on a fresh bucket is judged by several rules; the per-token,
-counting and recovery checks reuse the state it leaves, so all of them share one window: while
-the primary token is throttled, the second token is served (per token), then fills its own
-bucket with refused calls (what counts), and the primary is served again after ``retry_after``.
+One burst of ``limit + 1`` calls on a fresh bucket (more, bounded, while every one is served)
+is judged by several rules; the per-token, counting and recovery checks reuse the state it
+leaves, so all of them share one window: while the primary token is throttled, the second
+token is served (per token), then fills its own bucket with refused calls (what counts), and
+the primary is served again after ``retry_after``.
 After the refusal the primary token is polled (about every window / 10, only refusals on a
 conforming target, so nothing billed) until it is served again: that reply is the recovery, and
 a reply before a fixed window could have reset is what gives a bucket away. ``ratelimit.limit``
@@ -13,7 +14,6 @@ of the run. A paid target is billed ``limit + 3`` calls here, and no window of i
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass
 
@@ -35,12 +35,7 @@ rule = pytest.mark.rule
 @dataclass(slots=True)
 class Burst:
     answers: list[Exchange]
-    ended: float
     limit: int
-
-    @property
-    def served(self) -> list[Exchange]:
-        return [a for a in self.answers[: self.limit] if a.status != 429]
 
     @property
     def throttled(self) -> Exchange:
@@ -115,7 +110,7 @@ def burst(api: ApiSession, target: Target) -> Burst:
     # benefit of the doubt, but not a refusal right after it nor eleven in a blink.
     while len(answers) <= limit or (len(answers) <= 2 * limit and _is_reply(answers[-1])):
         answers.append(api.generate_reply(_payload(target, "burst"), token="primary", paced=False))
-    return Burst(answers, time.monotonic(), limit)
+    return Burst(answers, limit)
 
 
 @pytest.fixture(scope="session")
