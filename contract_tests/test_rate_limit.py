@@ -19,7 +19,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from replyguard.ratelimit import FAIL, PASS, retry_after_in_range, retry_after_range_text
+from replyguard.ratelimit import (
+    FAIL,
+    PASS,
+    Limits,
+    retry_after_in_range,
+    retry_after_range_text,
+)
 from replyguard.suite.calls import CallRecord, is_reply
 from replyguard.suite.exchange import Exchange
 from replyguard.suite.expect import expect, expect_status, short
@@ -243,7 +249,8 @@ def recovery(api: ApiSession, target: Target, burst: Burst) -> Recovery | None:
         if polls[-1].served:
             break
     served = next((c for c in polls if c.served), None)
-    if served is not None and served.sent < first_hit.sent + window - min(1.0, window / 2):
+    shortest = Limits(target.rate_limit.limit, window).shortest_window
+    if served is not None and served.sent < first_hit.sent + shortest:
         api.generate_reply(_payload(target, "poll"), token="primary", paced=False, probe=True)
         polls.append(api.calls.calls[-1])
     return Recovery(refused.received, usable, polls)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from replyguard.ratelimit import Limits
+
 __all__ = ["MAX_MARKS", "Mark", "limit_windows", "timeline_svg"]
 
 #: Marks drawn at most (a long load run keeps its latest calls); the picture stays small.
@@ -60,7 +62,7 @@ def limit_windows(
     A window lasts ``window`` less up to a second: Laravel keeps its timer in whole seconds,
     so a conforming window may reset that much early.
     """
-    length = window if clock else window - min(1.0, window / 2)
+    length = window if clock else Limits(1, window).shortest_window
     out: list[tuple[float, float, int]] = []
     for at in sorted(times):
         if out and at < out[-1][1]:
