@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 
 from replyguard.suite.budget import Budget
 from replyguard.suite.session import ApiSession
@@ -146,5 +147,23 @@ def test_a_gateway_page_is_not_billed_but_the_apps_own_5xx_is() -> None:
         assert session.budget.billed == 0
         session.generate_reply(_BODY, token="primary", paced=False)
         assert session.budget.billed == 1  # the app answered: it may have made the reply
+    finally:
+        session.close()
+
+
+def test_a_model_that_raises_leaves_the_report_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    from replyguard.suite import limiter
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("no window")
+
+    monkeypatch.setattr(limiter, "assess", broken)
+    session = _session()
+    try:
+        session.generate_reply(_BODY, token="primary", paced=False)
+        section = limiter.ratelimit_section(session)
+        assert section is not None
+        assert "the rate-limit model raised ValueError: no window" in section["limiter"]["summary"]
+        assert len(section["calls"]) == 1
     finally:
         session.close()

@@ -123,11 +123,16 @@ def ratelimit_section(api: ApiSession) -> dict[str, Any] | None:
     if not calls:
         return None
     limits = _limits(api)
-    assessment = _assess(calls, api)
+    try:
+        described = _assess(calls, api).limiter
+        limiter, lines = described.to_json(), described.lines()
+    except Exception as exc:  # replyguard's own bug: the report says so, the verdicts stay
+        problem = f"not described: the rate-limit model raised {type(exc).__name__}: {exc}"
+        limiter, lines = {"summary": problem}, [problem]
     return {
         "limit": limits.limit,
         "window": limits.window,
-        "limiter": assessment.limiter.to_json(),
-        "description": assessment.limiter.lines(),
+        "limiter": limiter,
+        "description": lines,
         "calls": [c.as_dict() | {"served": c.served, "refused": _refused(c)} for c in calls],
     }
