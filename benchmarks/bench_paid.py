@@ -65,6 +65,14 @@ def main() -> int:
         print(f"{key:<22}{plan.get(key, '-'):>10}{spent.get(key, '-'):>10}")
     for op in sorted(set(plan.get("requests", {})) | set(spent.get("requests", {}))):
         print(f"  {op:<20}{plan['requests'].get(op, 0):>10}{spent['requests'].get(op, 0):>10}")
+    section = report.get("ratelimit") or {}
+    polls = [c for c in section.get("calls", []) if c.get("probe")]
+    print(
+        f"polls of the throttled token: {len(polls)} sent, "
+        f"{sum(1 for c in polls if c.get('served'))} served (billed); "
+        f"the plan allowed up to {plan.get('polls', 0)} beyond its rehearsal's"
+    )
+    print(f"limiter: {(section.get('limiter') or {}).get('summary', 'not described')}")
     print(
         f"windows planned {plan.get('windows')}, wall time planned {plan.get('seconds', 0):.0f} s"
         f", measured {wall:.0f} s (rehearsal included)"

@@ -1,13 +1,15 @@
-"""The conformance judge: pure functions over what the load users observed.
+"""The load judge: pure functions over what the load users observed.
 
 No locust or gevent here (tests import this module in a plain pytest process). The input is a
 list of :class:`Observation`, one per HTTP exchange, with client-side times; the output is a
-:class:`Verdict` with violations counted by kind and one example each.
+:class:`Verdict` with violations counted by catalogue rule id and one example each.
 
-Windows are reconstructed per token the way Laravel's throttle opens them: a window starts at the
-first request served after the previous window ended and lasts ``window`` seconds. The server
-processed each request at an unknown instant between its send and receive times, so every
-attribution is made over that interval and ambiguous requests are not judged.
+Every rate-limit decision is :func:`replyguard.ratelimit.assess`'s (the one model the contract
+suite and the fingerprint use too): the observations become its calls, its failing verdicts
+become the violations, keyed by rule id, and its description of the limiter is reported.
+What only a load run can show (no answer at all, a well-behaved client giving up or starving,
+a token never throttled) is counted under the ``load.*`` checks below: they are properties of
+the run, not rules of the API, so they carry no catalogue id.
 """
 
 from __future__ import annotations
@@ -18,53 +20,41 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from replyguard.ratelimit import (
+    CUT,
+    MISSING,
+    NO_ANSWER,
+    Call,
+    Limits,
+    assess,
+    rate_limit_headers,
+)
+
 __all__ = [
+    "CHECKS",
     "CUT",
-    "KINDS",
-    "NO_ANSWER",
+    "GAVE_UP",
+    "INEFFICIENT",
+    "NOT_OVERLOADED",
+    "NO_RESPONSE",
     "Observation",
     "Settings",
     "Verdict",
     "judge",
 ]
 
-NO_ANSWER = 0
-"""Status of a request that got no HTTP answer (transport error): the server may have counted it."""
-CUT = -1
-"""Status of a request cut off when the test stopped: outcome unknown, not a violation."""
-
-OVER_LIMIT = "more than limit served in one window"
-TOO_FEW = "throttled before the limit was reached"
-SHARED = "limit shared between tokens of one account"
-BAD_BODY = "429 body not as documented"
-HEADER_MISMATCH = "Retry-After header disagrees with retry_after"
-DISHONEST = "retry_after dishonest (still throttled after waiting it)"
-TOO_LONG = "retry_after longer than the window needed"
-"""Observed, not a violation: the documents do not say retry_after is the shortest wait."""
-NOT_FULL = "a full window served fewer than the limit"
-UNEXPECTED = "unexpected status"
-NO_RESPONSE = "no answer (transport error)"
-GAVE_UP = "well-behaved client gave up"
-INEFFICIENT = "served rate far below the limit"
-NOT_OVERLOADED = "inconclusive: a token was never throttled"
-_CLOCK = 0.05
-"""Seconds of clock disagreement tolerated between load processes (one machine)."""
-KINDS = (
-    OVER_LIMIT,
-    TOO_FEW,
-    SHARED,
-    BAD_BODY,
-    HEADER_MISMATCH,
-    DISHONEST,
-    NOT_FULL,
-    UNEXPECTED,
-    NO_RESPONSE,
-    GAVE_UP,
-    INEFFICIENT,
-    NOT_OVERLOADED,
-)
-#: Kinds recorded as observations: reported, never failing the run.
-OBSERVED_KINDS = (TOO_LONG,)
+NO_RESPONSE = "load.no-answer"
+"""A request got no HTTP answer (transport error): the server may have counted it."""
+GAVE_UP = "load.gave-up"
+"""The well-behaved client abandoned a message."""
+INEFFICIENT = "load.efficiency"
+"""The well-behaved client was served far below the limit."""
+NOT_OVERLOADED = "load.not-overloaded"
+"""Inconclusive: a token that had to be throttled never was."""
+#: The load run's own checks (not catalogue rules): what only a load run can show.
+CHECKS = (NO_RESPONSE, GAVE_UP, INEFFICIENT, NOT_OVERLOADED)
+SERVER_ERROR = "contract.no-server-error"
+UNDOCUMENTED = "contract.status-code-documented"
 
 
 @dataclass(slots=True, frozen=True)
@@ -82,6 +72,9 @@ class Observation:
     retry_after_header: str | None = None
     body_is_object: bool = True
     scenario: str = ""
+    headers: Mapping[str, str] | None = None
+    """The rate-limit headers (``replyguard.ratelimit.rate_limit_headers``), when recorded."""
+    content_type: str = ""
 
     def to_row(self) -> list[Any]:
         """A compact JSON-able row, for sending observations between locust processes."""
@@ -95,6 +88,8 @@ class Observation:
             self.retry_after_header,
             self.body_is_object,
             self.scenario,
+            dict(self.headers or {}),
+            self.content_type,
         ]
 
     @classmethod
@@ -110,6 +105,29 @@ class Observation:
             row[6],
             bool(row[7]),
             str(row[8]),
+            dict(row[9]) if len(row) > 9 and row[9] else None,
+            str(row[10]) if len(row) > 10 else "",
+        )
+
+    def call(self, account: str) -> Call:
+        """This exchange as the rate-limit model's call."""
+        headers = rate_limit_headers(self.headers)
+        if self.retry_after_header is not None:
+            headers.setdefault("retry-after", self.retry_after_header)
+        throttled = self.status == 429
+        return Call(
+            self.token,
+            self.sent,
+            self.received,
+            self.status,
+            # The recorder keeps a 429's body only; None there means no retry_after.
+            retry_after=self.retry_after if throttled and self.retry_after is not None else MISSING,
+            message=self.message if throttled and self.message is not None else MISSING,
+            body_is_json_object=self.body_is_object if throttled else False,
+            content_type=self.content_type,
+            headers=headers,
+            account=account,
+            step=self.scenario,
         )
 
 
@@ -129,12 +147,13 @@ class Settings:
     """Well-behaved scenario: served / (limit * ceil(span / window)) must reach this, per token."""
     efficiency_tokens: Sequence[str] = ()
     exact_windows: bool = False
-    """Soak: every window but each token's last must serve exactly ``limit`` (all overloaded)."""
+    """Soak: report how many windows each token went through (a window that served fewer
+    than ``limit`` while overloaded is the model's refusal before a full window)."""
 
 
 @dataclass(slots=True)
 class Verdict:
-    """Violations counted by kind, one example each, and figures worth reporting."""
+    """Violations counted by rule id, one example each, and figures worth reporting."""
 
     counts: dict[str, int] = field(default_factory=dict)
     examples: dict[str, str] = field(default_factory=dict)
@@ -144,22 +163,32 @@ class Verdict:
     """Behaviour worth reporting that breaks no documented rule (counted by kind)."""
     notes: list[str] = field(default_factory=list)
     """What this run could not test, and why."""
+    limiter: list[str] = field(default_factory=list)
+    """The rate-limit model's description of the limiter: a summary line, then its items."""
+    assessment: dict[str, Any] | None = None
+    """The model's assessment as JSON (``replyguard.ratelimit.Assessment.to_json``)."""
 
     @property
     def passed(self) -> bool:
         """True when no check failed."""
         return not self.counts
 
-    def add(self, kind: str, example: str) -> None:
-        """Count one violation of ``kind`` (or observation, see OBSERVED_KINDS)."""
-        table = self.observed if kind in OBSERVED_KINDS else self.counts
-        table[kind] = table.get(kind, 0) + 1
+    def add(self, kind: str, example: str, count: int = 1) -> None:
+        """Count ``count`` violations of ``kind`` (a rule id or a ``load.*`` check)."""
+        self.counts[kind] = self.counts.get(kind, 0) + count
+        self.examples.setdefault(kind, example)
+
+    def observe(self, kind: str, example: str) -> None:
+        """Record behaviour that breaks no documented rule."""
+        self.observed[kind] = self.observed.get(kind, 0) + 1
         self.examples.setdefault(kind, example)
 
     def lines(self) -> list[str]:
         """Human-readable summary lines (no tokens: observations carry only labels)."""
         head = "PASS" if self.passed else "FAIL"
         out = [f"replyguard verdict: {head} ({self.observations} requests judged)"]
+        if self.limiter:
+            out.append(f"  limiter: {self.limiter[0]}")
         for name, value in sorted(self.figures.items()):
             out.append(f"  {name}: {value:g}")
         for kind, count in sorted(self.counts.items(), key=lambda item: -item[1]):
@@ -174,181 +203,54 @@ class Verdict:
         return {**asdict(self), "passed": self.passed}
 
 
-def _counted(o: Observation) -> bool:
-    # Laravel's throttle counts every request it lets through, whatever the handler answers
-    # (a 422 counts too); a refused 429 does not. A 401 never reaches the throttle.
-    return o.status not in (429, 401, NO_ANSWER, CUT)
+def _accounts(settings: Settings, tokens: Iterable[str]) -> dict[str, str]:
+    """Each token's account: the settings' account tokens share one, every other is its own."""
+    shared = set(settings.account_tokens)
+    return {t: "account" if t in shared else f"token:{t}" for t in tokens}
 
 
-def _maybe_counted(o: Observation) -> bool:
-    return _counted(o) or o.status in (NO_ANSWER, CUT)
+def _rate_limit(obs: list[Observation], settings: Settings, verdict: Verdict) -> set[int]:
+    """The model's verdicts and description; returns the indexes it judged as refusals."""
+    accounts = _accounts(settings, {o.token for o in obs})
+    calls = [o.call(accounts[o.token]) for o in obs]
+    assessment = assess(calls, Limits(settings.limit, settings.window))
+    for judgement in assessment.failed:
+        verdict.add(judgement.rule, judgement.observed, max(1, len(judgement.calls)))
+    d = assessment.limiter
+    verdict.limiter = [d.summary, *d.lines()]
+    verdict.assessment = assessment.to_json()
+    if "overstated" in d.honest.evidence:
+        # The documents do not say retry_after is the shortest wait: reported, not failed.
+        verdict.observe("retry_after overstated", d.honest.evidence)
+    status = assessment.verdicts["ratelimit.status-429"]
+    return set(status.calls) if status.failed else set()
 
 
-@dataclass(slots=True)
-class _Window:
-    lo: float
-    """Earliest and latest possible start."""
-    hi: float
-    sure: list[Observation]
-    possible: list[Observation]
-
-
-def _windows(served: list[Observation], unknown: list[Observation], window: float) -> list[_Window]:
-    """Greedy Laravel-style windows over one token's served requests.
-
-    Each window's start is known only as an interval [lo, hi]: it is the processing instant of
-    the first request served after the previous window ended.
-    """
-    windows: list[_Window] = []
-    remaining = sorted(served, key=lambda o: o.sent)
-    after = -math.inf  # every request sent at or after this was surely processed after the end
-    lo = -math.inf
-    for _ in range(len(served)):  # each round consumes at least one request
-        if not remaining:
-            break
-        starters = [o for o in remaining if o.sent >= after]
-        if not starters:
-            break  # only ambiguous requests left: not judged
-        starter = min(starters, key=lambda o: o.received)
-        lo = max(remaining[0].sent, lo + window) if windows else remaining[0].sent
-        hi = starter.received
-        sure = [o for o in starters if o.received < lo + window]
-        possible = [o for o in remaining if o.sent < hi + window]
-        possible += [o for o in unknown if o.received >= lo and o.sent < hi + window]
-        windows.append(_Window(lo, hi, sure, possible))
-        done = {id(o) for o in sure} | {id(starter)}
-        remaining = [o for o in remaining if id(o) not in done and o.received >= lo + window]
-        after = hi + window
-    return windows
-
-
-def _check_body(o: Observation, settings: Settings, verdict: Verdict) -> None:
-    top = math.ceil(settings.window)
-    ra = o.retry_after
-    ok_value = isinstance(ra, int) and not isinstance(ra, bool) and 1 <= ra <= top
-    if not o.body_is_object or not isinstance(o.message, str) or not ok_value:
-        verdict.add(
-            BAD_BODY,
-            f"[{o.token}] message={o.message!r} retry_after={ra!r} "
-            f"(documented: a message string and an integer 1..{top})",
-        )
-        return
-    header = o.retry_after_header
-    if header is not None and header.strip() != str(ra):
-        verdict.add(HEADER_MISMATCH, f"[{o.token}] Retry-After {header!r}, retry_after {ra}")
-
-
-def _judge_token(
-    token: str,
-    obs: list[Observation],
-    others: list[Observation],
-    settings: Settings,
-    verdict: Verdict,
-) -> None:
-    limit, window = settings.limit, settings.window
-    served = sorted((o for o in obs if _counted(o)), key=lambda o: o.sent)
-    unknown = [o for o in obs if o.status in (NO_ANSWER, CUT)]
-    throttled = sorted((o for o in obs if o.status == 429), key=lambda o: o.sent)
-    windows = _windows(served, unknown, window)
-    if settings.exact_windows:
-        for n, w in enumerate(windows[:-1]):
-            if len(w.possible) < limit:
-                verdict.add(
-                    NOT_FULL,
-                    f"[{token}] window {n + 1} served {len(w.possible)} "
-                    f"(limit {limit}) while overloaded",
-                )
-        verdict.figures[f"{token}: windows"] = len(windows)
-    for w in windows:
-        if len(w.sure) > limit:
-            start = w.sure[0].sent - (served[0].sent if served else 0)
-            verdict.add(
-                OVER_LIMIT,
-                f"[{token}] {len(w.sure)} served in the {window:g}s window "
-                f"opened at +{start:.2f}s (limit {limit})",
-            )
-    t0 = min(o.sent for o in obs)
-    for q in throttled:
-        home = _home_window(q, windows, window)
-        # A 429 is justified under a fixed window (limit served in its window so far) or a
-        # sliding one (limit served in the window-length before it): either model passes.
-        if home is not None:
-            in_window = len(home.possible)
-        elif q.sent < t0 + window or any(
-            w.lo - _CLOCK <= q.received and q.sent < w.hi + window + _CLOCK for w in windows
-        ):
-            # It may belong to a window, or to one opened before the run: not judged.
-            in_window = limit
-        else:
-            # No window of this token can hold it: nothing of its own was counted before it.
-            in_window = sum(
-                1 for o in unknown if o.received > q.sent - window and o.sent < q.received
-            )
-        sliding = sum(
-            1 for o in served + unknown if o.received > q.sent - window and o.sent < q.received
-        )
-        if in_window < limit and sliding < limit:
-            mine = max(in_window, sliding)
-            shared = sum(
-                1
-                for o in others
-                if _maybe_counted(o) and o.received > q.sent - window and o.sent < q.received
-            )
-            at = f"+{q.sent - t0:.2f}s"
-            if shared and mine + shared >= limit:
-                verdict.add(
-                    SHARED,
-                    f"[{token}] throttled at {at} after {mine} of its own and "
-                    f"{shared} of another token's requests (limit {limit} each)",
-                )
-            else:
-                verdict.add(
-                    TOO_FEW,
-                    f"[{token}] throttled at {at} after only {mine} served "
-                    f"in the window (limit {limit})",
-                )
-    for q in throttled:
-        if not (isinstance(q.retry_after, int | float) and not isinstance(q.retry_after, bool)):
+def _statuses(obs: list[Observation], settings: Settings, refusals: set[int], v: Verdict) -> None:
+    """Answers no rate-limit rule explains: no answer, a server error, an undocumented status."""
+    for n, o in enumerate(obs):
+        if o.status == NO_ANSWER:
+            v.add(NO_RESPONSE, f"[{o.token}] no HTTP answer")
+        elif o.status >= 500:
+            # Over the limit too (ratelimit.status-429), but a server error whatever it means.
+            v.add(SERVER_ERROR, f"[{o.token}] HTTP {o.status}")
+        elif o.status in (200, CUT) or n in refusals:
             continue
-        home = _home_window(q, windows, window)
-        if home is None:
-            continue
-        # Laravel's retry_after is the ceiling of the seconds left, so the window has ended by
-        # q.received + retry_after: a later 429 in the same window proves it too short.
-        deadline = q.received + q.retry_after
-        later = [o for o in throttled if o.sent >= deadline and _surely_in(o, home, window)]
-        if later:
-            verdict.add(
-                DISHONEST,
-                f"[{token}] retry_after {q.retry_after} at +{q.sent - t0:.2f}s"
-                f", still refused {later[0].sent - q.received:.2f}s later",
-            )
-            continue
-        nxt = _next_window(home, windows)
-        # ...and had not ended before q.sent + retry_after - 1: serving earlier proves it too long.
-        if nxt is not None and nxt.hi < q.sent + q.retry_after - 1 - _CLOCK:
-            verdict.add(
-                TOO_LONG,
-                f"[{token}] retry_after {q.retry_after} at "
-                f"+{q.sent - t0:.2f}s, but served again "
-                f"{nxt.hi - q.sent:.2f}s later",
-            )
+        elif o.status == 429 and not settings.check_rate_limit:
+            v.add(UNDOCUMENTED, f"[{o.token}] 429 although the limit is {settings.limit}")
+        elif o.status != 429:
+            v.add(UNDOCUMENTED, f"[{o.token}] HTTP {o.status} to a valid call")
 
 
-def _surely_in(o: Observation, w: _Window, window: float) -> bool:
-    return o.sent >= w.hi and o.received < w.lo + window
-
-
-def _home_window(q: Observation, windows: list[_Window], window: float) -> _Window | None:
-    for w in windows:
-        if _surely_in(q, w, window):
-            return w
-    return None
-
-
-def _next_window(w: _Window, windows: list[_Window]) -> _Window | None:
-    index = windows.index(w)
-    return windows[index + 1] if index + 1 < len(windows) else None
+def _windows(obs: list[Observation], settings: Settings) -> int:
+    """Windows with a served call, opened greedily at the first call served after the last
+    one ended (a figure: how long the soak kept the token busy, in windows)."""
+    count, end = 0, -math.inf
+    for o in sorted((o for o in obs if o.status == 200), key=lambda o: o.sent):
+        if o.sent >= end:
+            count += 1
+            end = o.sent + settings.window
+    return count
 
 
 def _efficiency(obs: list[Observation], settings: Settings) -> float:
@@ -357,7 +259,7 @@ def _efficiency(obs: list[Observation], settings: Settings) -> float:
     The span runs from the first served request to the last exchange; greedy windows opened at
     hits fit ``ceil(span / window)`` times in it, each serving ``limit``.
     """
-    served = [o for o in obs if _counted(o)]
+    served = [o for o in obs if o.status == 200]
     if not served:
         return 0.0
     span = max(o.received for o in obs) - min(o.sent for o in served)
@@ -372,25 +274,15 @@ def judge(
     obs = list(observations)
     verdict = Verdict(observations=len(obs))
     by_token: Mapping[str, list[Observation]] = _group(obs)
-    for o in obs:
-        if o.status == NO_ANSWER:
-            verdict.add(NO_RESPONSE, f"[{o.token}] no HTTP answer")
-        elif o.status == 429 and settings.check_rate_limit:
-            _check_body(o, settings, verdict)
-        elif o.status not in (200, CUT, 429):
-            verdict.add(UNEXPECTED, f"[{o.token}] status {o.status}")
-        elif o.status == 429:
-            verdict.add(UNEXPECTED, f"[{o.token}] 429 although the limit is {settings.limit}")
+    refusals = _rate_limit(obs, settings, verdict) if settings.check_rate_limit and obs else set()
+    _statuses(obs, settings, refusals, verdict)
     if settings.check_rate_limit:
         for token, token_obs in by_token.items():
-            others = (
-                [o for t in settings.account_tokens if t != token for o in by_token.get(t, [])]
-                if token in settings.account_tokens
-                else []
-            )
-            _judge_token(token, token_obs, others, settings, verdict)
-            verdict.figures[f"{token}: served"] = sum(1 for o in token_obs if _counted(o))
+            # A 503 or any answer but a reply is never a served call.
+            verdict.figures[f"{token}: served"] = sum(1 for o in token_obs if o.status == 200)
             verdict.figures[f"{token}: throttled"] = sum(1 for o in token_obs if o.status == 429)
+            if settings.exact_windows:
+                verdict.figures[f"{token}: windows"] = _windows(token_obs, settings)
         for token in settings.require_overload:
             if not any(o.status == 429 for o in by_token.get(token, [])):
                 verdict.add(

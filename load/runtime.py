@@ -191,7 +191,8 @@ class RunState:
         verdict.observations += len(self.probes)
         for item in self.fingerprint.items:
             if item.outcome == "fail":
-                verdict.add(f"fingerprint: {item.name}", f"{item.value}: {item.evidence}")
+                # Keyed by the rule, like every other violation; the item names the measurement.
+                verdict.add(item.rule, f"fingerprint {item.name}: {item.value}: {item.evidence}")
 
 
 def scenario_roles(scenarios: set[str], target: TargetInfo | None) -> dict[str, tuple[str, ...]]:

@@ -16,8 +16,9 @@ from locust.env import Environment
 
 from load.judge import Verdict
 from load.runtime import STATE, TargetInfo
+from replyguard.report.timeline import Mark, timeline_svg
 
-__all__ = ["TAB", "install", "planned_checks", "verdict_rows"]
+__all__ = ["TAB", "install", "planned_checks", "timeline", "verdict_rows"]
 
 TAB = "replyguard"
 TITLE = "replyguard verdict"
@@ -162,8 +163,31 @@ def _page(started: bool) -> str:
         "<!doctype html><html><head><meta charset='utf-8'><title>replyguard verdict"
         "</title><meta http-equiv='refresh' content='2'></head><body>"
         f"<h1>{TITLE}</h1><table border='1' cellpadding='4'><tr><th>Item</th>"
-        f"<th>Result</th><th>Detail</th></tr>{cells}</table></body></html>"
+        f"<th>Result</th><th>Detail</th></tr>{cells}</table>"
+        f"<h2>The rate limit, call by call</h2><div id='timeline'>{timeline(verdict)}</div>"
+        "</body></html>"
     )
+
+
+def timeline(verdict: Verdict | None) -> str:
+    """The run's calls per token as inline SVG (the HTML report draws the same picture)."""
+    target = STATE.targets.get("rate-limit")
+    if target is None:
+        return "<p>no rate-limit target in this run</p>"
+    marks = [
+        Mark.of(
+            o.token,
+            o.sent,
+            o.status,
+            served=200 <= o.status < 300,
+            # A 429, or a gateway's over-limit page: the load judge never counts either served.
+            refused=o.status == 429 or o.status >= 500,
+        )
+        for o in STATE.recorder.observations
+    ]
+    # The rate-limit model's description (the resets or refills), as the judge reports it.
+    described = ((verdict.assessment if verdict else None) or {}).get("limiter")
+    return timeline_svg(marks, limit=target.limit, window=target.window, limiter=described)
 
 
 def install(environment: Environment) -> None:

@@ -11,6 +11,8 @@ Everything else under ``replyguard.suite`` and ``replyguard.engine`` may change 
 """
 
 from replyguard.exchange import Exchange
+from replyguard.ratelimit import FAIL, PASS, Limits, retry_after_in_range, retry_after_range_text
+from replyguard.suite.calls import CallRecord, is_reply
 from replyguard.suite.checks import CHECKS, NEGATIVE_RULES, POSITIVE_RULES, judge_case
 from replyguard.suite.expect import (
     expect,
@@ -19,7 +21,9 @@ from replyguard.suite.expect import (
     expect_validation_error,
     short,
 )
+from replyguard.suite.limiter import assess_run
 from replyguard.suite.observations import Observation, ObservationLog
+from replyguard.suite.polls import SLACK, most_polls, poll_times
 from replyguard.suite.replays import SeenViolations
 from replyguard.suite.schemas import InputSpace, plain_spelling
 from replyguard.suite.session import (
@@ -34,23 +38,34 @@ from replyguard.verdicts import Violation
 __all__ = [
     "ANY_ACCOUNT_TOKEN",
     "CHECKS",
+    "FAIL",
     "NEGATIVE_RULES",
     "NO_BODY",
+    "PASS",
     "POSITIVE_RULES",
+    "SLACK",
     "ApiSession",
+    "CallRecord",
     "Exchange",
     "InputSpace",
+    "Limits",
     "Observation",
     "ObservationLog",
     "SeenViolations",
     "TargetUnreachable",
     "Violation",
+    "assess_run",
     "expect",
     "expect_error_code",
     "expect_status",
     "expect_validation_error",
+    "is_reply",
     "judge_case",
+    "most_polls",
     "plain_spelling",
+    "poll_times",
+    "retry_after_in_range",
     "retry_after_of",
+    "retry_after_range_text",
     "short",
 ]

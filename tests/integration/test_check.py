@@ -135,3 +135,43 @@ def test_failed_validations_are_judged_with_or_without_a_second_token(
     )
     spent = {test.rsplit("::", 1)[-1]: n for test, n in data["spent_by_test"].items()}
     assert spent[judged_by]["generate_reply"] >= 6
+
+
+def test_a_5xx_sent_to_any_test_fails_no_server_error(tmp_path: Path) -> None:
+    # Over the limit the fault answers 503: only the rate-limit tests run (-k), none of them
+    # judges contract.no-server-error, and still the run's 503s fail it, naming the test.
+    with running_reference(
+        window=2, folder=tmp_path / "ref", extra_args=["--fault", "ratelimit.status-503"]
+    ) as reference:
+        report = tmp_path / "report.json"
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "replyguard",
+                "check",
+                "--target",
+                str(reference.profile_path),
+                "--rules",
+                "ratelimit.*,contract.no-server-error",
+                "-k",
+                "test_rate_limit",
+                "--report-json",
+                str(report),
+                "--format",
+                "plain",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=tmp_path,
+        )
+    assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
+    rules = {r["rule"]: r for r in json.loads(report.read_text())["rules"]}
+    assert rules["ratelimit.status-429"]["verdict"] == "fail"
+    failed = rules["contract.no-server-error"]
+    assert failed["verdict"] == "fail"
+    assert "test_rate_limit.py::" in failed["failures"][0]["observed"]
+    assert "HTTP 503" in failed["failures"][0]["response"]
+    others = [r for r, v in rules.items() if r.startswith("ratelimit.") and v["verdict"] == "fail"]
+    assert others == ["ratelimit.status-429"]

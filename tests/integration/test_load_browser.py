@@ -99,8 +99,9 @@ def _shot(driver: Any, tmp_path: Path, name: str) -> None:
         (folder / f"{name}.png").write_bytes(png)
 
 
-def _drive(driver: Any, tmp_path: Path, flags: list[str], name: str) -> str:
-    """Start the UI on a reference run with ``flags``, swarm, stop, return the tab's text."""
+def _drive(driver: Any, tmp_path: Path, flags: list[str], name: str) -> tuple[str, dict[str, int]]:
+    """Start the UI on a reference run with ``flags``, swarm, stop; the tab's text and the
+    timeline's marks on the /replyguard page (calls served, refused; windows over the limit)."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -185,7 +186,18 @@ def _drive(driver: Any, tmp_path: Path, flags: list[str], name: str) -> str:
                 "the final verdict row",
             )
             _shot(driver, tmp_path, f"{name}-3-verdict")
-            return str(text)
+            # The page beside the tab draws every call per token: the plot of the limit.
+            driver.get(base + "/replyguard")
+            plot = _wait(
+                lambda: driver.find_element(By.CSS_SELECTOR, "svg.rl-timeline"), 15, "the plot"
+            )
+            driver.execute_script("arguments[0].scrollIntoView();", plot)
+            _shot(driver, tmp_path, f"{name}-4-timeline")
+            marks = {
+                kind: len(driver.find_elements(By.CSS_SELECTOR, f"svg.rl-timeline g.{kind}"))
+                for kind in ("call.served", "call.refused", "limit-window.over")
+            }
+            return str(text), marks
         finally:
             ui.terminate()
             try:
@@ -196,17 +208,24 @@ def _drive(driver: Any, tmp_path: Path, flags: list[str], name: str) -> str:
 
 
 def test_browser_shows_pass_for_a_correct_server(browser: Any, tmp_path: Path) -> None:
-    text = _drive(browser, tmp_path, [], "correct")
+    text, marks = _drive(browser, tmp_path, [], "correct")
     assert re.search(r"Verdict\s+PASS", text), text
     assert "violation:" not in text
     assert "data older than" not in text
     assert (SCREENSHOTS / "correct-3-verdict.png").stat().st_size > 10_000
+    assert marks["call.served"] > 0, marks
+    assert marks["call.refused"] > 0, marks
+    assert marks["limit-window.over"] == 0, marks
+    assert (SCREENSHOTS / "correct-4-timeline.png").stat().st_size > 10_000
 
 
 def test_browser_names_the_violation_of_a_faulty_server(browser: Any, tmp_path: Path) -> None:
     # One call too many per window: a count the judge is sure of even while Chromium shares the
     # 2 cores. (A limit shared between tokens is judged from when each 429 came, which the
     # judge leaves unjudged when latency blurs it; the headless tests cover that fault.)
-    text = _drive(browser, tmp_path, ["--fault", "ratelimit.limit-plus-one"], "limit-plus-one")
+    text, marks = _drive(
+        browser, tmp_path, ["--fault", "ratelimit.limit-plus-one"], "limit-plus-one"
+    )
     assert re.search(r"Verdict\s+FAIL", text), text
-    assert "violation: more than limit served in one window" in text
+    assert "violation: ratelimit.limit" in text
+    assert marks["limit-window.over"] > 0, marks  # the plot shows the limit broken

@@ -227,7 +227,8 @@ def test_fingerprint_scenario_prints_and_writes_json(measured: Measured) -> None
     run, report, token = measured.scenario, measured.report, measured.token
     assert run.code == 1, run.output[-3000:]
     assert "replyguard rate-limit fingerprint" in run.output
-    assert "VIOLATION fingerprint: scope" in run.output
+    assert "VIOLATION ratelimit.per-token: " in run.output
+    assert "fingerprint scope: account" in run.output
     assert run.seconds < 35  # the run quits when the sequence is done
     data = json.loads(report.read_text())
     items = {i["name"]: i for i in data["fingerprint"]["items"]}

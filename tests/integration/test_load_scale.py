@@ -104,4 +104,4 @@ def test_processes_give_the_same_verdict() -> None:
     assert _figure(passed.output, "secondary: throttled") > 0
     assert "no final observations" not in passed.output
     assert failed.code == 1, failed.output[-3000:]
-    assert "VIOLATION limit shared between tokens of one account" in failed.output
+    assert "VIOLATION ratelimit.per-token: " in failed.output

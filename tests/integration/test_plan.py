@@ -89,3 +89,8 @@ def test_the_plan_of_a_target_at_the_documented_window_overlaps_the_waits(tmp_pa
     windows, seconds = (int(word) for word in line.split() if word.isdigit())
     assert windows == 3, line
     assert 120 < seconds <= 180, line
+    # The polls after the burst's refusal: every 6 s until served, more than the 1 s
+    # rehearsal could send; counted as requests, never as billed calls.
+    lines = planned.stderr.splitlines()
+    requests = next(line for line in lines if "plan: " in line and " requests (" in line)
+    assert "more polls of a throttled token (refusals: not billed)" in requests, requests

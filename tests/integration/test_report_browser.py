@@ -174,3 +174,65 @@ def test_a_person_sees_the_failing_rule_its_reproduction_and_the_known_deviation
     assert not left_out.is_displayed()
     browser.find_element(By.ID, "show-left-out").click()
     assert left_out.is_displayed()
+
+
+@pytest.fixture(scope="module")
+def ratelimit_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """HTML reports of the rate-limit rules: a correct server and one serving a call too many."""
+    folder = tmp_path_factory.mktemp("browser-ratelimit")
+    out = {}
+    for name, extra in (
+        ("correct", []),
+        ("limit-plus-one", ["--fault", "ratelimit.limit-plus-one"]),
+    ):
+        with running_reference(window=2, extra_args=extra) as server:
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "replyguard.cli",
+                    "check",
+                    "--target",
+                    str(server.profile_path),
+                    "--rules",
+                    "ratelimit.*",
+                    "--report-html",
+                    f"{name}.html",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=300,
+                cwd=folder,
+            )
+        assert done.returncode in (0, 1), done.stdout[-2000:] + done.stderr
+        out[name] = folder / f"{name}.html"
+    return out
+
+
+def test_a_person_sees_the_limit_call_by_call(
+    ratelimit_reports: dict[str, Path], browser: Any, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    def marks(page: Path, shot: str) -> dict[str, int]:
+        browser.get(page.as_uri())
+        section = browser.find_element(By.ID, "ratelimit")
+        browser.execute_script("arguments[0].scrollIntoView();", section)
+        assert "documented: 5 per 2 s" in browser.find_element(By.ID, "limiter-summary").text
+        plot = section.find_element(By.CSS_SELECTOR, "svg.rl-timeline")
+        assert plot.is_displayed()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for path in (tmp_path / f"{shot}.png", SCREENSHOTS / f"{shot}.png"):
+            assert browser.save_screenshot(str(path)), path
+            assert path.stat().st_size > 10_000
+        return {
+            kind: len(plot.find_elements(By.CSS_SELECTOR, f"g.{kind}"))
+            for kind in ("call.served", "call.refused", "limit-window.over")
+        }
+
+    held = marks(ratelimit_reports["correct"], "ratelimit-report")
+    assert held["call.served"] >= 5, held
+    assert held["call.refused"] >= 1, held
+    assert held["limit-window.over"] == 0, held
+    over = marks(ratelimit_reports["limit-plus-one"], "ratelimit-report-limit-plus-one")
+    assert over["limit-window.over"] >= 1, over

@@ -24,6 +24,7 @@ from replyguard.config import RunConfig
 from replyguard.reference.launch import running_reference
 from replyguard.suite.budget import BILLED
 from replyguard.suite.pacing import Step, replay
+from replyguard.suite.polls import most_polls
 
 __all__ = ["Plan", "PlanError", "rehearse"]
 
@@ -44,11 +45,14 @@ class Plan:
     tokens: list[str] = field(default_factory=list)
     windows: int = 0
     seconds: float = 0.0
+    polls: int = 0
+    """Polls of a throttled token the run may send beyond the rehearsal's (suite.polls):
+    refusals, never billed, but requests (counted against safety.max_requests)."""
 
     @property
     def total(self) -> int:
-        """All requests of the plan."""
-        return sum(self.requests.values())
+        """All requests of the plan (the most polls included)."""
+        return sum(self.requests.values()) + self.polls
 
     def over_cap(self, config: RunConfig) -> str | None:
         """The one line naming the cap the plan does not fit, or None."""
@@ -68,8 +72,13 @@ class Plan:
     def lines(self) -> list[str]:
         """The plan as lines for a person, printed before the first request."""
         per_op = ", ".join(f"{op} {n}" for op, n in sorted(self.requests.items())) or "none"
+        polls = (
+            f" and up to {self.polls} more polls of a throttled token (refusals: not billed)"
+            if self.polls
+            else ""
+        )
         return [
-            f"plan: {self.total} requests ({per_op})",
+            f"plan: {self.total - self.polls} requests ({per_op}){polls}",
             f"plan: {self.billed_calls} generate-reply calls can be billed (can answer 200)",
             f"plan: {self.assistants_created} assistants created",
             f"plan: tokens used: {', '.join(self.tokens) or 'none'}",
@@ -156,7 +165,23 @@ def rehearse(config: RunConfig) -> Plan:
         tokens=list(report.get("tokens_used", [])),
         windows=max(1, math.ceil(seconds / window)),
         seconds=seconds,
+        polls=_unrehearsed_polls(report, config),
     )
+
+
+def _unrehearsed_polls(report: Mapping[str, Any], config: RunConfig) -> int:
+    """Polls of a throttled token the real run may send beyond the rehearsal's.
+
+    The polls after the burst's refusal fall every window / 10 until the token is served
+    again, from whenever the suite gets to them: on a 1 s rehearsal the other work has often
+    outlasted the window, at the target's window it has not. The plan counts the most one
+    refusal can cost. They are refusals (a 429 is not billed), so the billed calls stay.
+    """
+    calls = (report.get("ratelimit") or {}).get("calls") or []
+    sent = sum(1 for call in calls if call.get("probe"))
+    if not sent:
+        return 0
+    return max(0, most_polls(config.target.rate_limit.window_seconds) - sent)
 
 
 def _wall_time(report: Mapping[str, Any], config: RunConfig) -> float:

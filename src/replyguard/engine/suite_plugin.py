@@ -19,11 +19,14 @@ import pytest
 
 from replyguard.config import RunConfig
 from replyguard.engine.judge import aggregate, untested_reason
+from replyguard.exchange import Exchange
 from replyguard.profile import Target
 from replyguard.spec import Rule, load_rules
 from replyguard.suite.budget import Budget
+from replyguard.suite.limiter import ratelimit_section
 from replyguard.suite.observations import ObservationLog
 from replyguard.suite.outcomes import outcome_of
+from replyguard.suite.server_errors import server_error_outcome
 from replyguard.suite.session import ApiSession
 from replyguard.verdicts import DESELECTED, Outcome
 
@@ -63,6 +66,8 @@ class SuitePlugin:
         self.report: dict[str, Any] | None = None
         #: Requests each test sent (fixtures it set up included), by operation.
         self.spent_by_test: dict[str, dict[str, int]] = {}
+        #: Every 5xx answer of the run with the test that got it (contract.no-server-error).
+        self.server_errors: list[tuple[str, Exchange]] = []
 
     # -- hooks ---------------------------------------------------------------------------
 
@@ -120,6 +125,9 @@ class SuitePlugin:
         try:
             return (yield)
         finally:
+            self.server_errors += [
+                (item.nodeid, e) for e in self.session.exchanges if e.status >= 500
+            ]
             after = self.session.budget.spent
             delta = {op: n - before.get(op, 0) for op, n in after.items() if n - before.get(op, 0)}
             if delta:
@@ -154,6 +162,11 @@ class SuitePlugin:
         try:
             untested = {rid: untested_reason(rule) for rid, rule in self.rules.items()}
             untested.update(self.deselected)
+            whole_run = server_error_outcome(
+                self.server_errors, self.outcomes, self.config.target.secrets()
+            )
+            if whole_run is not None and self._selected(whole_run.rules[0]):
+                self.outcomes.append(whole_run)
             verdicts = aggregate(
                 self.rules, self.outcomes, untested, self.log, strict=self.config.strict
             )
@@ -170,8 +183,15 @@ class SuitePlugin:
                 pacing=self.session.pacer.trace,
                 duration=time.monotonic() - self.started,
             )
+            # The limiter as the rate-limit model describes it, from the calls the run made.
+            limiter = ratelimit_section(self.session)
+            if limiter is not None:
+                self.report["ratelimit"] = limiter
         finally:
             self.session.close()
+
+    def _selected(self, rule: str) -> bool:
+        return not self.config.rules or any(fnmatch.fnmatchcase(rule, g) for g in self.config.rules)
 
     # -- fixtures ------------------------------------------------------------------------
 

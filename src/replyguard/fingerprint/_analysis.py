@@ -4,6 +4,11 @@ An item is a fact with its evidence. Where the documents settle it ("5 requests 
 API token", the 429 body's ``retry_after``), the item is a verdict (``pass`` / ``fail``) naming
 the catalogue rule; where they are silent it is an observation (``observed``), compared with
 the contract's decision when the contract makes one.
+
+Every verdict and the limiter's description come from :func:`replyguard.ratelimit.assess`
+over the same calls (the one rate-limit model); this module only measures what the probe
+sequence was built to show (the window's length and anchor, the X-RateLimit-* headers) and
+lays the items out.
 """
 
 from __future__ import annotations
@@ -12,10 +17,10 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from replyguard import ratelimit as rl
 from replyguard.fingerprint._probe import Probe
-from replyguard.profile import Role
 
-__all__ = ["Fingerprint", "Item", "fingerprint"]
+__all__ = ["ROLE_ACCOUNTS", "Fingerprint", "Item", "calls_of", "fingerprint"]
 
 VERDICT = "verdict"
 OBSERVATION = "observation"
@@ -44,6 +49,8 @@ class Fingerprint:
 
     items: list[Item] = field(default_factory=list)
     probes: int = 0
+    assessment: rl.Assessment | None = None
+    """The rate-limit model's judgement of the same calls."""
 
     @property
     def passed(self) -> bool:
@@ -69,6 +76,7 @@ class Fingerprint:
             "passed": self.passed,
             "probes": self.probes,
             "items": [asdict(i) for i in self.items],
+            "limiter": None if self.assessment is None else self.assessment.limiter.to_json(),
         }
 
 
@@ -115,121 +123,45 @@ class _Analysis:
             return None
         index = self.p.index(served)
         before = next(
-            (q for q in reversed(self.p[:index]) if q.role == Role.PRIMARY and q.status == 429),
-            None,
+            (q for q in reversed(self.p[:index]) if q.role == "primary" and q.status == 429), None
         )
         lo = before.sent if before is not None else served.sent
         return lo, served.received, served
 
-    # -- the items -------------------------------------------------------------------------
+    # -- what the probe sequence measures ------------------------------------------------
 
-    def limit_and_length(self) -> None:
-        prime = _step(self.p, "prime")
-        if not prime or _first(prime, 429) is None:
-            statuses = sorted({p.status for p in prime})
-            self.add(
-                "limit",
-                f"no 429 after {len(prime)} calls",
-                f"{len(prime)} calls with one token answered {statuses}",
-                level=VERDICT,
-                outcome="fail",
-                rule="ratelimit.limit",
-            )
-            return
+    def window_length(self) -> tuple[str, str] | None:
+        """(value, evidence) of the window's length, from the reset after ``w1``'s window."""
         start = _first(_step(self.p, "reset0"), 200)
-        quiet = _step(self.p, "quiet")
         if start is None:
-            last = prime[-1]
-            polls = _step(self.p, "reset0")
-            after = quiet[0].status if quiet else "none"
-            self.add(
-                "limit",
-                "not measured",
-                "the token never served again",
-                level=VERDICT,
-                outcome="not tested",
-                rule="ratelimit.limit",
-            )
-            self.add(
-                "window length",
-                "never resets",
-                f"throttled from {self.at(last)}; {len(polls)} polls over "
-                f"{_s(polls[-1].received - last.sent) if polls else '0s'} all 429, then "
-                f"after a quiet {self.window + 1:g}s: HTTP {after}",
-                level=VERDICT,
-                outcome="fail" if after != 200 else "observed",
-                rule="ratelimit.recovers",
-            )
-            return
-        w1 = _step(self.p, "w1")
-        served = 1 + sum(1 for p in w1 if p.status == 200)
-        ok = served == self.limit and bool(w1) and w1[-1].status == 429
-        self.add(
-            "limit",
-            f"{served} per window",
-            f"window opened at {self.at(start)}: {served} answered 200, the next 429 "
-            f"(documented: {self.limit})",
-            level=VERDICT,
-            outcome="pass" if ok else "fail",
-            rule="ratelimit.limit",
-        )
+            return None
         reset = self.reset_of("reset1")
         if reset is None:
-            self.add(
-                "window length",
-                "never resets",
-                "no 200 while polling after the count",
-                level=VERDICT,
-                outcome="fail",
-                rule="ratelimit.recovers",
-            )
-            return
+            return "never resets", "no 200 while polling after the count"
         lo = reset[0] - start.received
         hi = reset[1] - start.sent
-        good = lo <= self.window + _LATE and hi >= self.window - _EARLY
-        self.add(
-            "window length",
+        return (
             f"{(lo + hi) / 2:.2f}s (between {lo:.2f} and {hi:.2f})",
             f"window opened at {self.at(start)}, first 200 after it at "
             f"{self.at(reset[2])} (documented: {self.window:g}s)",
-            level=VERDICT,
-            outcome="pass" if good else "fail",
-            rule="ratelimit.limit",
         )
 
-    def kind_and_anchor(self) -> None:
+    def counted_in_window(self) -> str | None:
+        """Calls served in the window opened by ``reset0``'s 200, when ``w1`` ended in a 429."""
+        start = _first(_step(self.p, "reset0"), 200)
+        w1 = _step(self.p, "w1")
+        if start is None or not w1 or w1[-1].status != 429:
+            return None
+        served = 1 + sum(1 for p in w1 if p.status == 200)
+        return f"{served} per window"
+
+    def anchor(self) -> Item:
         reset = self.reset_of("reset1")
-        w2 = _step(self.p, "w2")
-        if reset is None or not w2:
-            self.untested("window kind", "no second reset observed")
-            self.untested("window anchor", "no second reset observed")
-            return
-        back = 1 + sum(1 for p in w2 if p.status == 200)
-        limit = 1 + sum(1 for p in _step(self.p, "w1") if p.status == 200)
-        if back >= limit:
-            kind = "fixed"
-            evidence = f"at the reset ({self.at(reset[2])}) all {back} slots came back at once"
-        elif back <= max(1, limit // 2):
-            kind = "sliding"
-            evidence = (
-                f"at the reset ({self.at(reset[2])}) only {back} of {limit} came back: "
-                "slots free up as earlier calls age out"
-            )
-        else:
-            kind = "unclear"
-            evidence = f"at the reset {back} of {limit} slots came back"
-        self.add("window kind", kind, evidence)
         w3 = _step(self.p, "w3")
         opened = _first(w3, 200)
         end = self.reset_of("reset3")
-        if kind != "fixed" or opened is None or end is None:
-            self.untested(
-                "window anchor",
-                "only a fixed window has an anchor"
-                if kind != "fixed"
-                else "no third reset observed",
-            )
-            return
+        if reset is None or opened is None or end is None:
+            return Item("window anchor", "-", "no third reset observed", outcome="not tested")
         span = ((end[0] - opened.received) + (end[1] - opened.sent)) / 2
         if span >= self.window * 0.75:
             value = "first hit"
@@ -237,107 +169,11 @@ class _Analysis:
             value = "clock"
         else:
             value = "unclear"
-        self.add(
+        return Item(
             "window anchor",
             value,
             f"a window opened at {self.at(opened)}, 1.5 windows after a reset, reset "
             f"{span:.2f}s later (on the clock it would reset half a window later)",
-        )
-
-    def counted(self) -> None:
-        for status, step, kind, decision in (
-            (422, "422", "invalid", "counts (contract: counts_failed_validation)"),
-            (404, "404", "missing", ""),
-            (402, "402", "no-balance", ""),
-        ):
-            calls = _step(self.p, step)
-            if not calls:
-                self.untested(
-                    f"{status} counts",
-                    "no such calls (missing token or an earlier step could not finish)",
-                )
-                continue
-            tried = [c for c in calls if c.kind == kind]
-            answered = [c.status for c in tried]
-            last = calls[-1]
-            if status == 402:
-                count = sum(1 for s in answered if s == 402)
-                value = (
-                    "yes"
-                    if answered[-1] == 429 and count == len(answered) - 1
-                    else "no"
-                    if count == len(answered)
-                    else "unclear"
-                )
-                evidence = f"{len(answered)} calls with the low-balance token: {answered}"
-            else:
-                if any(s != status for s in answered):
-                    self.untested(f"{status} counts", f"{kind} calls answered {answered}")
-                    continue
-                value = "yes" if last.status == 429 else "no" if last.status == 200 else "unclear"
-                evidence = (
-                    f"after {len(tried)} answers {status} in a fresh window, a valid "
-                    f"call answered {last.status}"
-                )
-            if decision:
-                agrees = "agrees" if value == "yes" else "differs"
-                evidence += f"; {decision}: {agrees}"
-            self.add(f"{status} counts", value, evidence)
-        bad = [c.status for c in _step(self.p, "401")]
-        if not bad or any(s not in (401, 429) for s in bad):
-            self.untested("401 counts", f"calls with an unknown token answered {bad}")
-        else:
-            value = "yes" if bad[-1] == 429 else "no"
-            self.add(
-                "401 counts",
-                value,
-                f"{len(bad)} calls with an unknown token answered "
-                f"{bad}; contract: counts_unauthenticated false: "
-                f"{'agrees' if value == 'no' else 'differs'}",
-            )
-        quiet = _step(self.p, "quiet")
-        if quiet and quiet[0].status == 200:
-            self.add(
-                "429 counts",
-                "yes",
-                "polling every few tenths of a second kept the token "
-                "throttled; it was served after a quiet window",
-            )
-        elif self.reset_of("reset0") is not None:
-            polls = [p for p in _step(self.p, "reset0") if p.status == 429]
-            self.add("429 counts", "no", f"{len(polls)} throttled polls did not delay the reset")
-        else:
-            self.untested("429 counts", "the token never recovered")
-
-    def scope(self) -> None:
-        calls = {p.role: p.status for p in _step(self.p, "scope")}
-        rule = "ratelimit.per-token"
-        if Role.SECONDARY not in calls:
-            self.untested(
-                "scope",
-                "needs tokens.secondary while the primary token is throttled",
-                level=VERDICT,
-                rule=rule,
-            )
-            return
-        # Any answer but a 429 shows the token was not throttled (another account's token may
-        # well answer 404 for this account's assistant).
-        if calls[Role.SECONDARY] not in (0, 429):
-            value, outcome = "token", "pass"
-        elif calls.get(Role.OTHER_ACCOUNT) not in (None, 0, 429):
-            value, outcome = "account", "fail"
-        elif Role.OTHER_ACCOUNT in calls:
-            value, outcome = "global", "fail"
-        else:
-            value, outcome = "account or global", "fail"
-        shown = ", ".join(f"{role} {status}" for role, status in calls.items())
-        self.add(
-            "scope",
-            value,
-            f"while the primary token was throttled: {shown} (documented: per API token)",
-            level=VERDICT,
-            outcome=outcome,
-            rule=rule,
         )
 
     def lockouts(self) -> list[tuple[list[Probe], float, float]]:
@@ -350,125 +186,32 @@ class _Analysis:
             index = self.p.index(reset[2])
             run: list[Probe] = []
             for q in reversed(self.p[:index]):
-                if q.role != Role.PRIMARY or q.kind != "valid":
+                if q.role != "primary" or q.kind != "valid":
                     continue
                 if q.status != 429:
                     break
                 run.insert(0, q)
             out.append((run, reset[0], reset[1]))
-        if self.reset_of("reset0") is None:
-            # Never served again: the whole run of 429s is one lockout that had not ended by
-            # the last call.
-            run = [
-                q
-                for q in self.p
-                if q.role == Role.PRIMARY
-                and q.kind == "valid"
-                and q.step in ("prime", "reset0", "quiet")
-                and q.status == 429
-            ]
-            if run:
-                out.append((run, run[-1].sent, float("inf")))
         return out
 
-    def retry_after(self) -> None:
-        lockouts = self.lockouts()
-        samples = [
-            (q, lo, hi)
-            for run, lo, hi in lockouts
-            for q in run
-            if isinstance(q.retry_after, int | float) and not isinstance(q.retry_after, bool)
-        ]
-        if not samples:
-            self.untested("retry_after", "no 429 with a numeric retry_after before a reset")
-            self.untested(
-                "retry_after honest",
-                "no 429 with a numeric retry_after",
-                level=VERDICT,
-                rule="ratelimit.recovers",
-            )
-        else:
-            falls = any(len({q.retry_after for q in run}) > 1 for run, _, _ in lockouts)
-            values = sorted({q.retry_after for q, _, _ in samples})
-            value = (
-                "counts down"
-                if falls
-                else f"constant {values[0]:g}"
-                if len(values) == 1
-                else "unclear"
-            )
-            over = max(
-                (q.received + q.retry_after - hi for q, _, hi in samples if hi != float("inf")),
-                default=0.0,
-            )
-            self.add(
-                "retry_after",
-                value,
-                f"{len(samples)} throttled answers before "
-                f"{len(lockouts)} resets gave {values}; overstates the wait by up to "
-                f"{max(0.0, over):.2f}s",
-            )
-            short = [(q, lo) for q, lo, _ in samples if q.received + q.retry_after < lo - 0.5]
-            if short:
-                q, lo = short[0]
-                self.add(
-                    "retry_after honest",
-                    "too short",
-                    f"retry_after {q.retry_after:g} at {self.at(q)}, still throttled "
-                    f"{lo - q.received:.2f}s later",
-                    level=VERDICT,
-                    outcome="fail",
-                    rule="ratelimit.recovers",
-                )
-            else:
-                self.add(
-                    "retry_after honest",
-                    "yes",
-                    "every wait it asked for was enough",
-                    level=VERDICT,
-                    outcome="pass",
-                    rule="ratelimit.recovers",
-                )
-        self.headers(lockouts)
-
-    def headers(self, lockouts: list[tuple[list[Probe], float, float]]) -> None:
-        throttled = [p for p in self.p if p.status == 429 and p.role == Role.PRIMARY]
-        with_header = [p for p in throttled if p.retry_after_header is not None]
-        if not with_header:
-            self.add(
-                "Retry-After header",
-                "not sent",
-                f"{len(throttled)} throttled answers without it (allowed: not documented)",
-            )
-        else:
-            bad = [p for p in with_header if not _close(p.retry_after_header, p.retry_after, 1)]
-            self.add(
-                "Retry-After header",
-                "agrees" if not bad else "disagrees",
-                f"{len(with_header)} answers; e.g. Retry-After "
-                f"{(bad or with_header)[0].retry_after_header!r}, retry_after "
-                f"{(bad or with_header)[0].retry_after!r}",
-                level=VERDICT,
-                outcome="fail" if bad else "pass",
-                rule="ratelimit.retry-after.header-agrees",
-            )
-        self.remaining()
+    def reset_header(self) -> Item:
+        throttled = [p for p in self.p if p.status == 429 and p.role == "primary"]
         resets = [
             (q, hi)
-            for run, _, hi in lockouts
+            for run, _, hi in self.lockouts()
             for q in run
             if q.reset is not None and hi != float("inf")
         ]
         if not resets:
             carried = [p for p in throttled if p.reset is not None]
             if carried:
-                self.untested(
+                return Item(
                     "X-RateLimit-Reset",
+                    "-",
                     f"sent on {len(carried)} answers, but no reset was seen to compare it with",
+                    outcome="not tested",
                 )
-            else:
-                self.add("X-RateLimit-Reset", "not sent", "no throttled answer carried it")
-            return
+            return Item("X-RateLimit-Reset", "not sent", "no throttled answer carried it")
         wrong = [
             (q, hi)
             for q, hi in resets
@@ -483,7 +226,7 @@ class _Analysis:
             else "disagrees"
         )
         q, hi = (wrong or late or resets)[0]
-        self.add(
+        return Item(
             "X-RateLimit-Reset",
             value,
             f"{len(resets)} answers; e.g. {q.reset} at {self.at(q)}: now + Retry-After = "
@@ -491,15 +234,18 @@ class _Analysis:
             f"at {hi:.0f}",
         )
 
-    def remaining(self) -> None:
+    def remaining(self) -> Item:
         bursts = [_step(self.p, s) for s in ("w1", "w2", "w3")]
         served = [p for b in bursts for p in b if p.status == 200]
         if not served:
-            self.untested("X-RateLimit-Remaining", "no burst of served calls to compare with")
-            return
+            return Item(
+                "X-RateLimit-Remaining",
+                "-",
+                "no burst of served calls to compare with",
+                outcome="not tested",
+            )
         if not any(p.remaining is not None for b in bursts for p in b):
-            self.add("X-RateLimit-Remaining", "not sent", "no answer carried it")
-            return
+            return Item("X-RateLimit-Remaining", "not sent", "no answer carried it")
         problems = []
         for burst in bursts:
             ok = [p for p in burst if p.status == 200]
@@ -510,7 +256,7 @@ class _Analysis:
                 problems.append(f"served calls showed {values}")
             if values and values[-1] != 0:
                 problems.append(f"the last call served before a 429 showed {values[-1]}")
-        self.add(
+        return Item(
             "X-RateLimit-Remaining",
             "agrees" if not problems else "disagrees",
             problems[0]
@@ -541,13 +287,157 @@ def _close(value: Any, expected: Any, tolerance: float) -> bool:
         return False
 
 
+#: The account of each probe role: the primary and secondary tokens are one account's.
+ROLE_ACCOUNTS = {
+    "primary": "own",
+    "secondary": "own",
+    "other_account": "other",
+    "low_balance": "low-balance",
+    "invalid": "unknown-token",
+}
+_KINDS = {
+    "valid": rl.VALID,
+    "invalid": rl.INVALID,
+    "missing": rl.MISSING_ASSISTANT,
+    "no-balance": rl.NO_BALANCE,
+    "bad-token": rl.BAD_TOKEN,
+}
+
+
+def calls_of(probes: Sequence[Probe]) -> list[rl.Call]:
+    """The probes as the rate-limit model's calls."""
+    out = []
+    for p in probes:
+        headers = dict(p.headers)
+        for name, value in (
+            ("retry-after", p.retry_after_header),
+            ("x-ratelimit-remaining", p.remaining),
+            ("x-ratelimit-reset", p.reset),
+        ):
+            if value is not None:
+                headers.setdefault(name, value)
+        out.append(
+            rl.Call(
+                p.role,
+                p.sent,
+                p.received,
+                p.status,
+                _KINDS.get(p.kind, p.kind),
+                rl.MISSING if p.retry_after is None else p.retry_after,
+                rl.MISSING,
+                p.retry_after is not None,
+                p.content_type,
+                headers,
+                ROLE_ACCOUNTS.get(p.role, p.role),
+                step=p.step,
+            )
+        )
+    return out
+
+
+def _family(d: rl.Description) -> str:
+    if d.family.value == rl.TOKEN_BUCKET and d.burst is not None and d.refill is not None:
+        return f"token bucket, burst {d.burst}, one slot every {d.refill:.3g}s"
+    return d.family.value
+
+
+_KIND_OF_FAMILY = {rl.FIXED_WINDOW: "fixed", rl.SLIDING_LOG: "sliding"}
+#: The contract's decisions on what counts (x-rate-limit), shown next to the observation.
+_DECISIONS = {"422": ("yes", "counts_failed_validation"), "401": ("no", "counts_unauthenticated")}
+
+
+def _verdict(name: str, value: str, judgement: rl.Judgement, evidence: str | None = None) -> Item:
+    return Item(
+        name,
+        value if judgement.outcome != rl.NOT_TESTED or value != rl.UNKNOWN else "-",
+        evidence if evidence is not None else judgement.observed,
+        VERDICT,
+        judgement.outcome,
+        judgement.rule,
+    )
+
+
+def _observed(name: str, finding: rl.Finding) -> Item:
+    if finding.value == rl.UNKNOWN:
+        return Item(name, "-", finding.evidence, outcome="not tested")
+    return Item(name, finding.value, finding.evidence)
+
+
+def _items(analysis: _Analysis, a: rl.Assessment) -> list[Item]:
+    d, v = a.limiter, a.verdicts
+    family = d.family.value
+    items = [_observed("family", rl.Finding(_family(d), d.family.evidence))]
+    limit = v["ratelimit.limit"]
+    counted = analysis.counted_in_window()
+    if family == rl.TOKEN_BUCKET and d.burst is not None and d.refill is not None:
+        value = f"burst {d.burst}, then one every {d.refill:.3g}s"
+    elif family in (rl.NO_LIMIT, rl.NEVER_RESETS):
+        value = family
+    else:
+        value = counted or "not measured"
+    items.append(_verdict("limit", value, limit))
+    length = analysis.window_length()
+    if family == rl.NEVER_RESETS or (length is not None and length[0] == "never resets"):
+        recovers = v["ratelimit.recovers"]
+        items.append(_verdict("window length", "never resets", recovers, d.family.evidence))
+    elif family in (rl.TOKEN_BUCKET, rl.SLIDING_COUNTER):
+        items.append(_verdict("window length", "none: slots come back one by one", limit))
+    elif length is not None:
+        items.append(_verdict("window length", length[0], limit, length[1]))
+    else:
+        items.append(
+            Item("window length", "-", "no reset observed", VERDICT, rl.NOT_TESTED, limit.rule)
+        )
+    kind = _KIND_OF_FAMILY.get(family, family)
+    items.append(_observed("window kind", rl.Finding(kind, d.family.evidence)))
+    if kind == "fixed":
+        items.append(analysis.anchor())
+    else:
+        items.append(
+            Item("window anchor", "-", "only a fixed window has an anchor", outcome="not tested")
+        )
+    for status in ("422", "404", "402", "401", "429"):
+        found = d.counts[status]
+        if status in _DECISIONS and found.value != rl.UNKNOWN:
+            want, key = _DECISIONS[status]
+            agrees = "agrees" if found.value == want else "differs"
+            found = rl.Finding(
+                found.value, f"{found.evidence}; contract: {key} {want == 'yes'}: {agrees}"
+            )
+        items.append(_observed(f"{status} counts", found))
+    items.append(_verdict("scope", d.scope.value, v["ratelimit.per-token"], d.scope.evidence))
+    refusal = v["ratelimit.status-429"]
+    items.append(_verdict("refusal", "429" if refusal.outcome == rl.PASS else "-", refusal))
+    if refusal.outcome == rl.FAIL:
+        items[-1] = _verdict("refusal", "not 429", refusal)
+    items.append(_observed("retry_after", d.retry_after))
+    honest = {"yes": "yes", "no": "too short"}.get(d.honest.value, "-")
+    outcome = {"yes": rl.PASS, "no": rl.FAIL}.get(d.honest.value, rl.NOT_TESTED)
+    items.append(
+        Item(
+            "retry_after honest", honest, d.honest.evidence, VERDICT, outcome, "ratelimit.recovers"
+        )
+    )
+    header = d.headers["Retry-After"]
+    if header.value == "not sent":
+        items.append(Item("Retry-After header", "not sent", header.evidence))
+    else:
+        same = v["ratelimit.retry-after.header-agrees"]
+        items.append(_verdict("Retry-After header", header.value, same, header.evidence))
+    items.append(analysis.remaining())
+    items.append(analysis.reset_header())
+    if "RateLimit" in d.headers:
+        items.append(_observed("RateLimit header", d.headers["RateLimit"]))
+    return items
+
+
 def fingerprint(probes: Sequence[Probe], limit: int, window: float) -> Fingerprint:
-    """The fingerprint of the limiter that answered ``probes`` (documented limit and window)."""
-    analysis = _Analysis(probes, limit, window)
-    if probes:
-        analysis.limit_and_length()
-        analysis.kind_and_anchor()
-        analysis.counted()
-        analysis.scope()
-        analysis.retry_after()
-    return Fingerprint(analysis.items, len(probes))
+    """The fingerprint of the limiter that answered ``probes`` (documented limit and window).
+
+    The probe sequence starts on tokens it assumes unused for a window (run it alone).
+    """
+    if not probes:
+        return Fingerprint([], 0)
+    assessment = rl.assess(calls_of(probes), rl.Limits(limit, window), fresh=True)
+    items = _items(_Analysis(probes, limit, window), assessment)
+    return Fingerprint(items, len(probes), assessment)

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from replyguard.profile import Role
+from replyguard.ratelimit import rate_limit_headers
 
 __all__ = ["Probe", "ProbePlan", "Send", "probe_from_response", "run_probes"]
 
@@ -51,6 +52,9 @@ class Probe:
     """``X-RateLimit-Remaining``."""
     reset: str | None = None
     """``X-RateLimit-Reset``."""
+    content_type: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    """Every rate-limit header (``replyguard.ratelimit.rate_limit_headers``), lower case."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -86,6 +90,8 @@ def probe_from_response(
         lower.get("retry-after"),
         lower.get("x-ratelimit-remaining"),
         lower.get("x-ratelimit-reset"),
+        lower.get("content-type", ""),
+        rate_limit_headers(headers),
     )
 
 

@@ -20,6 +20,7 @@ from replyguard.report.sections import (
     TITLES,
     Changes,
     Deviations,
+    Limiter,
     ReportView,
     Spend,
     view,
@@ -55,6 +56,7 @@ pre{background:#f6f8fa;border:1px solid #d0d7de;padding:8px;white-space:pre-wrap
 .filter{position:sticky;top:0;background:#f6f7f9;padding:8px 0;z-index:1}
 .filter input[type=search]{width:280px;padding:4px}
 .hidden{display:none!important} .muted{color:#57606a}
+.timeline{overflow-x:auto;background:#fff;border:1px solid #d0d7de;padding:4px}
 """
 
 _JS = """
@@ -113,6 +115,7 @@ def render_html(report: Mapping[str, Any], secrets: Iterable[str] = ()) -> str:
         *_filter(),
         *_rules(page_view),
         *_observations(page_view.observations),
+        *_limiter(page_view.limiter),
         *_plan(page_view.spend),
         "</main>",
     ]
@@ -321,6 +324,22 @@ def _observations(items: Sequence[Mapping[str, Any]]) -> list[str]:
             f"<td>{'yes' if o.get('agrees') else 'no'}</td></tr>"
         )
     return [*out, "</table></section>"]
+
+
+def _limiter(limiter: Limiter | None) -> list[str]:
+    if limiter is None:
+        return []
+    rows = "".join(
+        f"<tr><td>{_e(name)}</td><td>{_e(value)}</td><td>{_e(evidence)}</td></tr>"
+        for name, value, evidence in limiter.items
+    )
+    return [
+        f'<section id="ratelimit"><h2>{_e(TITLES["ratelimit"])}</h2>',
+        f'<p id="limiter-summary"><strong>{_e(limiter.summary)}</strong></p>',
+        f'<div class="timeline">{limiter.timeline}</div>',
+        f"<table><tr><th>item</th><th>value</th><th>evidence</th></tr>{rows}</table>",
+        "</section>",
+    ]
 
 
 def _plan(spend: Spend) -> list[str]:

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+from replyguard.report.limiter import limiter_items, limiter_summary
+
 __all__ = ["failure_text", "write_junit"]
 
 
@@ -29,6 +31,7 @@ def write_junit(report: Mapping[str, Any], path: Path) -> None:
         skipped=str(summary["not tested"] + summary.get("observed", 0) + len(accepted)),
         time=str(report["duration_seconds"]),
     )
+    _limiter_properties(suite, report)
     for item in report["rules"]:
         case = ElementTree.SubElement(
             suite, "testcase", classname="replyguard.rules", name=item["rule"]
@@ -63,6 +66,22 @@ def write_junit(report: Mapping[str, Any], path: Path) -> None:
     tree = ElementTree.ElementTree(suite)
     ElementTree.indent(tree)
     tree.write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _limiter_properties(suite: ElementTree.Element, report: Mapping[str, Any]) -> None:
+    """The limiter's description as the suite's properties (``ratelimit.*`` names)."""
+    summary = limiter_summary(report)
+    if not summary:
+        return
+    properties = ElementTree.SubElement(suite, "properties")
+    ElementTree.SubElement(properties, "property", name="ratelimit.limiter", value=summary)
+    for name, value, evidence in limiter_items(report):
+        ElementTree.SubElement(
+            properties,
+            "property",
+            name=f"ratelimit.{name.replace(' ', '-')}",
+            value=f"{value} ({evidence})" if evidence else value,
+        )
 
 
 def _accepted(report: Mapping[str, Any]) -> dict[str, str]:

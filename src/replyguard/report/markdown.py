@@ -14,6 +14,7 @@ from replyguard.report.sections import (
     TITLES,
     Changes,
     Deviations,
+    Limiter,
     ReportView,
     Spend,
     view,
@@ -63,6 +64,7 @@ def render_markdown(
     out += _errors(page.erred)
     out += _deviations(page.deviations)
     out += _observations(page.observations)
+    out += _limiter(page.limiter)
     out += _plan(page.spend)
     text = masked("\n".join(out).rstrip() + "\n", secrets)
     if len(text) > limit:
@@ -158,6 +160,16 @@ def _observations(items: Sequence[Mapping[str, Any]]) -> list[str]:
     if len(items) > 50:
         out.append(f"- … and {len(items) - 50} more (see the HTML report)")
     return [*out, ""]
+
+
+def _limiter(limiter: Limiter | None) -> list[str]:
+    if limiter is None:
+        return []
+    out = [f"### {TITLES['ratelimit']}", "", f"**{_cell(limiter.summary)}**", ""]
+    out += [
+        f"- {name}: {_cell(value)} ({_cell(evidence)})" for name, value, evidence in limiter.items
+    ]
+    return [*out, "", "The HTML report draws every generate-reply call on a timeline.", ""]
 
 
 def _plan(spend: Spend) -> list[str]:

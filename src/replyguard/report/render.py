@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import IO, Any
 
 from replyguard.report.junit import failure_text
+from replyguard.report.limiter import limiter_items, limiter_summary
 from replyguard.verdicts import VERDICTS
 
 __all__ = ["print_report", "summary_line"]
@@ -125,9 +126,19 @@ def _print_plain(report: Mapping[str, Any], out: IO[str]) -> None:
         out.write(f"OBSERVED where the documents are silent, this target: {observed}\n")
     if left_out:
         out.write(f"{left_out} rules not selected for this run\n")
+    out.write("".join(f"{line}\n" for line in _limiter_lines(report)))
     out.write(_created_line(report))
     out.write(summary_line(report) + "\n")
     out.flush()
+
+
+def _limiter_lines(report: Mapping[str, Any]) -> list[str]:
+    """The limiter as the rate-limit model describes it (from the run's own calls)."""
+    summary = limiter_summary(report)
+    if not summary:
+        return []
+    items = [f"  {name}: {value} ({evidence})" for name, value, evidence in limiter_items(report)]
+    return [f"RATE LIMIT this target: {summary}", *items]
 
 
 def _print_table(report: Mapping[str, Any], out: IO[str], *, show_passed: bool) -> None:
@@ -163,5 +174,7 @@ def _print_table(report: Mapping[str, Any], out: IO[str], *, show_passed: bool) 
         )
     if left_out:
         console.print(f"{left_out} rules not selected for this run")
+    for line in _limiter_lines(report):
+        console.print(line, markup=False, highlight=False)
     console.print(_created_line(report), end="", markup=False, highlight=False)
     console.print(f"[bold]{summary_line(report)}[/]", highlight=False)

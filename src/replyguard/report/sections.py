@@ -10,8 +10,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from replyguard.report.common import by_area, counts, headline, target_line
+from replyguard.report.limiter import limiter_items, limiter_summary, report_timeline
 
-__all__ = ["TITLES", "Changes", "DeviationRow", "Deviations", "ReportView", "Spend", "view"]
+__all__ = [
+    "TITLES",
+    "Changes",
+    "DeviationRow",
+    "Deviations",
+    "Limiter",
+    "ReportView",
+    "Spend",
+    "view",
+]
 
 #: Every section's title, by section.
 TITLES = {
@@ -21,6 +31,7 @@ TITLES = {
     "errors": "Errors (replyguard could not judge)",
     "failures": "Failing rules",
     "observations": "Where the documents are silent, this target",
+    "ratelimit": "Rate limit, as this target keeps it",
     "plan": "Plan and spend",
 }
 NO_CHANGE = "No change since the baseline."
@@ -67,6 +78,17 @@ class Spend:
 
 
 @dataclass(frozen=True, slots=True)
+class Limiter:
+    """The rate limit as the target keeps it: the model's description and the calls' timeline."""
+
+    summary: str
+    items: Sequence[tuple[str, str, str]]
+    """(name, value, evidence) of each described item."""
+    timeline: str
+    """Inline SVG."""
+
+
+@dataclass(frozen=True, slots=True)
 class ReportView:
     """A report as its readers see it, section by section."""
 
@@ -84,7 +106,15 @@ class ReportView:
     failing: Sequence[Mapping[str, Any]]
     erred: Sequence[Mapping[str, Any]]
     observations: Sequence[Mapping[str, Any]]
+    limiter: Limiter | None
     spend: Spend
+
+
+def _limiter(report: Mapping[str, Any]) -> Limiter | None:
+    summary = limiter_summary(report)
+    if not summary:
+        return None
+    return Limiter(summary, limiter_items(report), report_timeline(report))
 
 
 def _changes(gate: Mapping[str, Any]) -> Changes | None:
@@ -138,6 +168,7 @@ def view(report: Mapping[str, Any]) -> ReportView:
         failing=[r for r in rules if r.get("verdict") == "fail"],
         erred=[r for r in rules if r.get("verdict") == "error"],
         observations=report.get("observations") or [],
+        limiter=_limiter(report),
         spend=Spend(
             requests=report.get("requests") or {},
             duration=report.get("duration_seconds", 0),

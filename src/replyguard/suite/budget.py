@@ -76,3 +76,8 @@ class Budget:
         self.spent[operation] = self.spent.get(operation, 0) + 1
         if billable:
             self.spent[BILLED] = self.billed + 1
+
+    def refund(self) -> None:
+        """A billable call was answered 429: no reply, so no bill (the request still counts)."""
+        if self.billed:
+            self.spent[BILLED] = self.billed - 1

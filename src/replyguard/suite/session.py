@@ -12,6 +12,7 @@ from replyguard.exchange import Exchange
 from replyguard.profile import ACCOUNT_ROLES as _ACCOUNT_ROLES
 from replyguard.profile import Role, Target
 from replyguard.suite.budget import Budget
+from replyguard.suite.calls import CallLog
 from replyguard.suite.pacing import Pacer
 from replyguard.wire import cannot_reach, retry_after_seconds
 
@@ -31,6 +32,12 @@ class TargetUnreachable(ConnectionError):
 def retry_after_of(exchange: Exchange) -> float | None:
     """The wait a 429 asks for (``replyguard.wire`` reads it, here as everywhere)."""
     return retry_after_seconds(exchange.json(), exchange.headers)
+
+
+def _not_billed(exchange: Exchange) -> bool:
+    """No reply was made: a 429, or a 5xx that is not the app's JSON (a gateway's page: the
+    request never reached the app). The app's own 5xx stays billable: it may have replied."""
+    return exchange.status == 429 or (exchange.status >= 500 and exchange.json() is None)
 
 
 class ApiSession:
@@ -62,6 +69,9 @@ class ApiSession:
         #: throttle keys by user): then they are paced as one, or every call spread over them
         #: would be throttled. ratelimit.per-token judges it; pacing only adapts.
         self.shared_bucket = False
+        #: Every generate-reply call of the run, whichever test sent it: the rate-limit
+        #: model's input (replyguard.suite.calls).
+        self.calls = CallLog()
 
     def close(self) -> None:
         self._http.close()
@@ -90,6 +100,7 @@ class ApiSession:
         headers: dict[str, str] | None = None,
         paced: bool = True,
         retry_throttled: bool = True,
+        probe: bool = False,
     ) -> Exchange:
         """Send one request to ``generate_reply`` or ``create_assistant`` and record it.
 
@@ -100,7 +111,9 @@ class ApiSession:
         rate-limit tests name one.
         Paced generate-reply calls wait for room under the limit, and if the target throttles
         them anyway they wait ``retry_after`` and try again, so that only the rate-limit tests
-        ever see a 429 on purpose.
+        ever see a 429 on purpose. A ``probe`` (an unpaced poll of a throttled token) enters
+        the pacer only when it is served: a refused poll takes no slot.
+        A generate-reply call answered 429, or a gateway's 5xx page, is no reply: not billed.
         """
         __tracebackhide__ = True  # its locals hold the token
         choices: list[str] = []
@@ -128,10 +141,18 @@ class ApiSession:
             self.budget.spend(operation, billable=billable)
             if limited and paced:
                 self.pacer.acquire(key, choices=choices)
-            elif limited:
+            elif limited and not probe:
                 self.pacer.record(key)
+            sent = self.calls.now()
             exchange = self._post(self.target.url(operation), payload, request_headers)
             self.exchanges.append(exchange)
+            if limited:
+                role = "raw" if raw_token is not None else (token or "none")
+                call = self.calls.record(sent, exchange, role=role, valid=billable, probe=probe)
+                if billable and _not_billed(exchange):
+                    self.budget.refund()
+                if probe and call.served:
+                    self.pacer.record(key)
             if operation == "create_assistant" and 200 <= exchange.status < 300:
                 self._remember_created(exchange)
             if limited and exchange.status == 429 and token in _ACCOUNT_ROLES:

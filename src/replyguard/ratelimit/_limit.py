@@ -1,0 +1,292 @@
+"""The documented limit, judged the same for every family.
+
+A token is over the limit when more than ``limit`` of its calls were served within ``window``
+seconds of the first of them, unless a fixed window's reset explains the extra calls: a reset
+hands all slots back at once, so after it the next ``limit`` counted calls are all served. A
+reset is ruled out at an instant when a refusal followed it, within the shortest window, before
+``limit`` calls could have been counted. Slots handed back one by one (a token bucket, GCRA, a
+sliding counter) leave such refusals between the extra calls, and fail; a first-hit or a
+clock-anchored window, a sliding log and Laravel's whole-second timer never do.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass, field
+
+from replyguard.ratelimit._timeline import Timeline
+
+__all__ = ["Burst", "LimitFindings", "Refusal", "find"]
+
+_EPS = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class Burst:
+    """More than ``limit`` served within a window of the first: ``calls`` (first one first)."""
+
+    token: str
+    calls: tuple[int, ...]
+    span: float
+    """Seconds from the first call's send to the last one's answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A refusal the token's own calls do not justify, and what does."""
+
+    token: str
+    call: int
+    own: int
+    """The token's calls possibly counted in the window before it."""
+    account: int
+    """...of every token of its account."""
+    everyone: int
+    """...of every token."""
+    with_refusals: int
+    """The token's calls, refused ones too."""
+    own_slack: int
+    """The token's calls over one more slot's time (window + window/limit): a bucket refilling
+    slightly slower than limit per window still reaches ``limit`` here, so a shortfall below
+    it is never read as another token's calls."""
+
+
+@dataclass(slots=True)
+class LimitFindings:
+    """What the limit analysis found, per kind."""
+
+    over: list[Burst] = field(default_factory=list)
+    """Bursts no fixed window explains (the worst first)."""
+    explained: int = 0
+    """Bursts over the limit that a fixed window's reset explains."""
+    justified: list[int] = field(default_factory=list)
+    """Refusals with at least ``limit`` of the token's calls before them (a full window)."""
+    unjustified: list[Refusal] = field(default_factory=list)
+    one_by_one: list[tuple[int, int, int]] = field(default_factory=list)
+    """(refusal, served, refusal) of one token with no room for a reset between them."""
+
+
+class _Resets:
+    """Where a fixed window of one token could have reset."""
+
+    def __init__(self, tl: Timeline, token: str) -> None:
+        self.tl = tl
+        refusals = tl.refusals(token)
+        self.sent = [tl.calls[i].sent for i in refusals]
+        # Suffix minimum of the answer times: the earliest-answered refusal sent at or after r.
+        answered = [tl.calls[i].received for i in refusals]
+        self.first_answer = answered[:]
+        for k in range(len(answered) - 2, -1, -1):
+            self.first_answer[k] = min(answered[k], self.first_answer[k + 1])
+        self.cache: dict[float, bool] = {}
+
+    def possible(self, r: float) -> bool:
+        """No refusal rules out a reset at ``r``."""
+        if r in self.cache:
+            return self.cache[r]
+        limits = self.tl.limits
+        k = bisect.bisect_left(self.sent, r)
+        ok = True
+        if k < len(self.sent):
+            q_answer = self.first_answer[k]
+            # The window opened at r lasts at least the shortest window: a refusal surely in it
+            # needs `limit` counted calls (never refusals, the first ones) between r and it.
+            # Counting every token's calls keeps a shared window from looking refuted.
+            if q_answer < r + limits.shortest_window:
+                ok = self.tl.all_counter.possibly(r, q_answer) >= limits.limit
+        self.cache[r] = ok
+        return ok
+
+
+class _Served:
+    """One token's served calls, for counts over spans."""
+
+    def __init__(self, tl: Timeline, token: str) -> None:
+        calls = tl.calls
+        self.items = sorted(tl.served(token), key=lambda i: calls[i].sent)
+        self.sent = [calls[i].sent for i in self.items]
+        by_answer = sorted(self.items, key=lambda i: calls[i].received)
+        self.received = [calls[i].received for i in by_answer]
+        self.latest_sent: list[float] = []
+        top = -math.inf
+        for i in by_answer:
+            top = max(top, calls[i].sent)
+            self.latest_sent.append(top)
+        self.longest = max((calls[i].received - calls[i].sent for i in self.items), default=0.0)
+        self.calls = calls
+
+    def surely(self, a: float, b: float) -> int:
+        """Calls surely processed in [a, b): sent at or after a, answered before b."""
+        before_b = bisect.bisect_left(self.received, b)
+        sent_before_a = bisect.bisect_left(self.sent, a)
+        # Calls sent before a and answered at or after b were counted by neither side.
+        first = bisect.bisect_left(self.sent, a - self.longest)
+        spanning = sum(1 for i in self.items[first:sent_before_a] if self.calls[i].received >= b)
+        return before_b - sent_before_a + spanning
+
+    def across(self, r: float) -> int:
+        """Calls sent before r and answered at or after it (on either side of r)."""
+        return bisect.bisect_left(self.sent, r) - bisect.bisect_left(self.received, r)
+
+    def latest_sent_before(self, b: float) -> float:
+        """The latest send time of the calls answered before b (-inf when none)."""
+        k = bisect.bisect_left(self.received, b)
+        return self.latest_sent[k - 1] if k else -math.inf
+
+
+def _windows_fit(tl: Timeline, token: str, resets: _Resets) -> bool:
+    """Whether fixed windows hold every served call of the token: each window lasts between
+    the shortest window and the window, starts with all slots back (no refusal rules it out)
+    and serves at most ``limit``; the first may have opened before the run.
+
+    A call answered across a window's start may belong to either side: it is counted on the
+    earlier side while that has room, else carried into the later window (``carried``).
+    """
+    limits = tl.limits
+    served = _Served(tl, token)
+    if not served.items:
+        return True
+    shortest, window, limit = limits.shortest_window, limits.window, limits.limit
+    first = tl.calls[served.items[0]]
+    last_sent = served.sent[-1]
+    if len(served.items) <= limit and last_sent - first.received < window:
+        return True
+    # Every count below changes only at a call's send or answer time: each such time and an
+    # instant after it stand for every distinct place a window may start.
+    times = sorted({t for e in tl.events for t in (e, e + _EPS)})
+    # Window starts reached so far, by how many calls they carry in, in time order.
+    reached: dict[int, list[float]] = {}
+    for r in times:
+        if not resets.possible(r):
+            continue
+        across = served.across(r)
+        best: int | None = None
+        before = served.surely(-math.inf, r)
+        latest = served.latest_sent_before(r)
+        if before <= limit and (latest == -math.inf or latest - first.received < window):
+            best = across - min(across, limit - before)
+        # Later earlier starts leave fewer calls between and none past the window's end: per
+        # number carried in, the latest one at least the shortest window back is the one.
+        for carried, starts in reached.items():
+            k = bisect.bisect_right(starts, r - shortest) - 1
+            if k < 0:
+                continue
+            p = starts[k]
+            inside = served.surely(p, r) + carried
+            if inside <= limit and latest < p + window:
+                out = across - min(across, limit - inside)
+                best = out if best is None else min(best, out)
+        if best is None:
+            continue
+        reached.setdefault(best, []).append(r)
+        if served.surely(r, math.inf) + best <= limit and last_sent < r + window:
+            return True
+    return False
+
+
+def _bursts(tl: Timeline, token: str, findings: LimitFindings) -> None:
+    limits = tl.limits
+    served = tl.served(token)
+    if len(served) <= limits.limit:
+        return
+    calls = tl.calls
+    over: list[Burst] = []
+    for n, a in enumerate(served):
+        end = calls[a].sent + limits.window
+        burst = [i for i in served[n:] if calls[i].received < end]
+        if len(burst) > limits.limit and not (over and set(burst) <= set(over[-1].calls)):
+            span = max(calls[i].received for i in burst) - calls[a].sent
+            over.append(Burst(token, tuple(burst), span))
+    if not over:
+        return
+    if _windows_fit(tl, token, _Resets(tl, token)):
+        findings.explained += len(over)
+        return
+    # The first burst over the limit, as a client meets it, is the evidence.
+    findings.over.append(max(over[:3], key=lambda b: len(b.calls)))
+
+
+def _refusals(tl: Timeline, token: str, findings: LimitFindings) -> None:
+    limits = tl.limits
+    # A full window or a full sliding window both hold `limit` counted calls within the window
+    # before a refusal: a count over that span clears both.
+    horizon = limits.window
+    own_refusals = tl.refusals(token)
+    mine = tl.token_counter(token)
+    account = tl.account_counter(token)
+    refusal_sent = [tl.calls[i].sent for i in own_refusals]
+    refusal_received = sorted(tl.calls[i].received for i in own_refusals)
+    for q in own_refusals:
+        c = tl.calls[q]
+        lo = c.sent - horizon
+        own = mine.possibly(lo, c.received)
+        if own >= limits.limit:
+            findings.justified.append(q)
+            continue
+        if tl.may_predate(token, q):
+            continue
+        # Refused calls can fill a window only after the token was last served again after a
+        # refusal: a return means the window had reset.
+        back = _last_return(tl, token, c.sent, refusal_received[0] if refusal_received else 0.0)
+        others = bisect.bisect_left(refusal_sent, c.received) - max(
+            bisect.bisect_left(refusal_received, lo), bisect.bisect_left(refusal_sent, back)
+        )
+        findings.unjustified.append(
+            Refusal(
+                token,
+                q,
+                own,
+                account.possibly(lo, c.received),
+                tl.all_counter.possibly(lo, c.received),
+                own + max(0, others - 1),
+                mine.possibly(lo - limits.window / limits.limit, c.received),
+            )
+        )
+
+
+def _last_return(tl: Timeline, token: str, before: float, first_refusal: float) -> float:
+    """The send time of the token's last call served before ``before`` after its first refusal
+    was answered (-inf when none)."""
+    latest = -math.inf
+    for i in tl.served(token):
+        c = tl.calls[i]
+        if c.received > before:
+            break
+        if c.sent >= first_refusal:
+            latest = max(latest, c.sent)
+    return latest
+
+
+def _one_by_one(tl: Timeline, token: str, findings: LimitFindings) -> None:
+    """Served calls between two refusals of the token with no room for a reset between."""
+    limits = tl.limits
+    calls = tl.calls
+    refusals = tl.refusals(token)
+    if len(refusals) < 2:
+        return
+    by_answer = sorted(refusals, key=lambda i: calls[i].received)
+    answers = [calls[i].received for i in by_answer]
+    sent = [calls[i].sent for i in refusals]
+    for s in tl.served(token):
+        k = bisect.bisect_right(answers, calls[s].sent) - 1
+        m = bisect.bisect_left(sent, calls[s].received)
+        if k < 0 or m >= len(refusals):
+            continue
+        before, after = by_answer[k], refusals[m]
+        if calls[after].received - calls[before].sent >= limits.shortest_window:
+            continue
+        room = tl.all_counter.possibly(calls[before].sent, calls[after].received)
+        if room < limits.limit:
+            findings.one_by_one.append((before, s, after))
+
+
+def find(tl: Timeline) -> LimitFindings:
+    """Bursts over the limit, refusals with and without a full window, one-by-one slots."""
+    findings = LimitFindings()
+    for token in tl.tokens:
+        _bursts(tl, token, findings)
+        _refusals(tl, token, findings)
+        _one_by_one(tl, token, findings)
+    findings.over.sort(key=lambda b: (-len(b.calls), b.span))
+    return findings
