@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shlex
+import subprocess
+from pathlib import Path
 
 from replyguard.masking import MASK, mask_secrets, mask_token, masked_curl
 
@@ -25,7 +27,7 @@ def test_masked_curl_replaces_the_bearer_token_and_reproduces_the_body() -> None
     )
     assert TOKEN not in command
     words = shlex.split(command)
-    assert words[:3] == ["curl", "-X", "POST"]
+    assert words[:4] == ["curl", "-i", "-X", "POST"]
     assert "Authorization: Bearer $REPLYGUARD_TOKEN" in words
     assert words[words.index("--data-raw") + 1] == '{"message": "it\'s me"}'
 
@@ -34,3 +36,53 @@ def test_secrets_echoed_in_a_body_are_masked_too() -> None:
     command = masked_curl("POST", "http://h/api", {}, f"token={TOKEN}".encode(), [TOKEN])
     assert TOKEN not in command
     assert mask_secrets(f"a {TOKEN} b", [TOKEN, None]) == f"a {MASK} b"
+
+
+def _run(command: str, env: dict[str, str]) -> str:
+    """What bash passes to curl for ``command``: its argv, one word per line (curl replaced)."""
+    script = "curl() { printf '%s\\n' \"$@\"; }\n" + command
+    return subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, env=env, check=True
+    ).stdout
+
+
+def test_the_shell_substitutes_the_token_and_nothing_else() -> None:
+    # The line the issue found: the token in single quotes reached the target as the literal
+    # text "$REPLYGUARD_TOKEN" and got a 401.
+    command = masked_curl(
+        "POST",
+        "http://127.0.0.1:9/api/ai/generate-reply?x=$HOME",
+        {"Authorization": f"Bearer {TOKEN}", "X-Note": "it's $(rm -rf /) `id` $HOME"},
+        '{"message": "$HOME \\"q\\" \'s\' 😀"}'.encode(),
+        secrets=[TOKEN],
+    )
+    assert TOKEN not in command
+    argv = _run(command, {"PATH": "/usr/bin:/bin", "REPLYGUARD_TOKEN": TOKEN, "HOME": "/h"})
+    words = argv.splitlines()
+    assert f"Authorization: Bearer {TOKEN}" in words
+    assert "http://127.0.0.1:9/api/ai/generate-reply?x=$HOME" in words
+    assert "X-Note: it's $(rm -rf /) `id` $HOME" in words
+    assert words[words.index("--data-raw") + 1] == '{"message": "$HOME \\"q\\" \'s\' 😀"}'
+
+
+def test_a_long_body_goes_to_a_file_and_the_line_stays_short(tmp_path: Path) -> None:
+    body = b'{"system_prompt": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+    command = masked_curl("POST", "http://h/api", {}, body, [TOKEN], tmp_path / "bodies")
+    assert len(command) < 10 * 1024
+    words = shlex.split(command)
+    assert "--data-raw" not in words
+    named = Path(words[words.index("--data-binary") + 1].removeprefix("@"))
+    assert named.read_bytes() == body
+    assert named.parent == (tmp_path / "bodies").resolve()
+    # A short body that is not UTF-8 cannot be a shell argument either.
+    binary = masked_curl("POST", "http://h/api", {}, b"\xff\x00{", (), tmp_path / "bodies")
+    named = Path(shlex.split(binary)[-1].removeprefix("@"))
+    assert named.read_bytes() == b"\xff\x00{"
+
+
+def test_a_secret_in_a_long_body_is_masked_in_its_file(tmp_path: Path) -> None:
+    body = (TOKEN + " " + "y" * 5000).encode()
+    command = masked_curl("POST", "http://h/api", {}, body, [TOKEN], tmp_path)
+    named = Path(shlex.split(command)[-1].removeprefix("@"))
+    assert TOKEN.encode() not in named.read_bytes()
+    assert named.read_bytes().startswith(MASK.encode())

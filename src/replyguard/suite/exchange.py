@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from replyguard.masking import MASK, mask_secrets, masked_curl
 
-__all__ = ["Exchange"]
+__all__ = ["BODIES_FOLDER", "Exchange", "bodies_dir"]
+
+#: The folder, beside the run's first report file, that holds the bodies too long for a
+#: reproduction's line (``--data-binary @FILE``).
+BODIES_FOLDER = "replyguard-bodies"
+
+
+def bodies_dir(reports: Iterable[Path | None], state_dir: Path | None = None) -> Path:
+    """Where a run keeps its reproductions' long bodies.
+
+    Beside the first report file the run writes; with none, in ``.replyguard/bodies`` under
+    ``state_dir`` (default: the working directory), beside the remembered last report.
+    """
+    for report in reports:
+        if report is not None:
+            return report.parent / BODIES_FOLDER
+    return (state_dir or Path()) / ".replyguard" / "bodies"
 
 
 def _masked_headers(headers: httpx.Headers) -> dict[str, str]:
@@ -64,9 +82,11 @@ class Exchange:
                 self._json = None
         return self._json
 
-    def curl(self, secrets: tuple[str, ...] = ()) -> str:
-        """A curl command reproducing the request, tokens masked."""
-        return masked_curl(self.method, self.url, self.request_headers, self.request_body, secrets)
+    def curl(self, secrets: tuple[str, ...] = (), bodies: Path | None = None) -> str:
+        """A curl command reproducing the request, tokens masked; long bodies in ``bodies``."""
+        return masked_curl(
+            self.method, self.url, self.request_headers, self.request_body, secrets, bodies
+        )
 
     def summary(self, secrets: tuple[str, ...] = (), limit: int = 300) -> str:
         """``HTTP 422 {...}``, shortened, tokens masked."""

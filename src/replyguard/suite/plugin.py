@@ -19,6 +19,7 @@ import pytest
 from replyguard.config import RunConfig
 from replyguard.spec import Rule, load_rules
 from replyguard.suite.budget import Budget
+from replyguard.suite.exchange import bodies_dir
 from replyguard.suite.observations import ObservationLog
 from replyguard.suite.outcomes import outcome_of
 from replyguard.suite.session import ApiSession
@@ -55,7 +56,12 @@ class SuitePlugin:
         self.rules: dict[str, Rule] = load_rules()
         self.outcomes: list[Outcome] = []
         self.deselected: dict[str, str] = {}
-        self.log = ObservationLog(secrets=config.target.secrets())
+        #: Where reproductions keep bodies too long for their line (beside the reports).
+        self.bodies = bodies_dir(
+            (config.report_json, config.junit_xml, config.gate.report_html, config.gate.report_md),
+            config.gate.remember_dir,
+        )
+        self.log = ObservationLog(secrets=config.target.secrets(), bodies=self.bodies)
         self.session = api or ApiSession(config.target, Budget.for_target(config.target.safety))
         self.started = time.monotonic()
         self.report: dict[str, Any] | None = None
@@ -142,6 +148,7 @@ class SuitePlugin:
                     exc,
                     self.session.last,
                     self.config.target.secrets(),
+                    self.bodies,
                 )
             )
         return report
