@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from replyguard.gate.baseline import DESELECTED
-from replyguard.report.common import VERDICTS, by_area, counts, headline, masked, target_line
+from replyguard.report.common import (
+    VERDICTS,
+    by_area,
+    counts,
+    headline,
+    is_local,
+    masked,
+    requests_text,
+    target_line,
+)
 
 __all__ = ["render_html", "write_html"]
 
@@ -321,13 +330,20 @@ def _observations(report: Mapping[str, Any]) -> list[str]:
 
 def _plan(report: Mapping[str, Any]) -> list[str]:
     out = ['<section id="plan"><h2>Plan and spend</h2>']
-    requests = report.get("requests") or {}
     out.append(
         "<p>requests sent: "
-        + _e(", ".join(f"{k} {v}" for k, v in requests.items()) or "none")
+        + _e(requests_text(report) or "none")
         + f" in {_e(report.get('duration_seconds', 0))} s</p>"
     )
-    for key in ("plan", "spent", "created_assistants"):
+    created = report.get("created_assistants") or []
+    if created and is_local(report):
+        out.append(f"<p>created assistants: {len(created)} (on the local reference)</p>")
+    elif created:
+        out.append(
+            f"<h3>created assistants ({len(created)})</h3><p>no documented way to delete them; "
+            f"remove them in the vendor's portal: {_e(', '.join(map(str, created)))}</p>"
+        )
+    for key in ("plan", "spent"):
         if report.get(key):
             out.append(
                 f"<h3>{_e(key.replace('_', ' '))}</h3><pre>"

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from replyguard.report.common import VERDICTS, counts, headline, masked, target_line
+from replyguard.report.common import VERDICTS, counts, headline, masked, requests_text, target_line
 
 __all__ = ["render_markdown", "write_markdown"]
 
@@ -165,13 +165,9 @@ def _observations(report: Mapping[str, Any]) -> list[str]:
 
 def _plan(report: Mapping[str, Any]) -> list[str]:
     out = []
-    requests = report.get("requests") or {}
+    requests = requests_text(report)
     if requests:
-        out.append(
-            "Requests sent: "
-            + ", ".join(f"{k} {v}" for k, v in requests.items())
-            + f" in {report.get('duration_seconds', 0)} s."
-        )
+        out.append(f"Requests sent: {requests} in {report.get('duration_seconds', 0)} s.")
     for key in ("plan", "spent"):
         if report.get(key):
             out.append(f"{key}: `{_cell(json.dumps(report[key], ensure_ascii=False))}`")
