@@ -19,6 +19,7 @@ __all__ = [
     "mask_secrets",
     "mask_token",
     "masked_curl",
+    "token_variable",
 ]
 
 MASK = "***"
@@ -52,6 +53,18 @@ def mask_secrets(text: str, secrets: Iterable[str | None]) -> str:
     return text
 
 
+def token_variable(role: str | None) -> str:
+    """The shell variable a reproduction reads a profile token from, by the token's role.
+
+    The account's two tokens share ``REPLYGUARD_TOKEN`` (the documents tie nothing but the
+    limit to a token, and the suite sends most calls on whichever has room); the low-balance
+    and other-account tokens answer differently, so they have their own.
+    """
+    if role in (None, "primary", "secondary"):
+        return TOKEN_VARIABLE
+    return f"{TOKEN_VARIABLE}_{role.upper()}"
+
+
 def default_bodies_dir() -> Path:
     """Where a reproduction's body file goes when the caller names no folder."""
     return Path(tempfile.gettempdir()) / "replyguard-bodies"
@@ -64,11 +77,15 @@ def masked_curl(
     body: bytes | str | Any = None,
     secrets: Iterable[str | None] = (),
     bodies_dir: Path | None = None,
+    token_role: str | None = None,
+    keep_bearer: bool = False,
 ) -> str:
     """A curl command that reproduces a request when pasted into a shell, tokens masked.
 
-    A bearer token becomes ``"$REPLYGUARD_TOKEN"`` in double quotes, so the shell substitutes
-    it; every other word is quoted with :func:`shlex.quote`. A body over
+    A masked bearer token becomes ``"$REPLYGUARD_TOKEN"`` (:func:`token_variable` of
+    ``token_role``) in double quotes, so the shell substitutes it; with ``keep_bearer`` (the
+    caller knows it is no secret: a made-up token a 401 test sends) it stays as sent. Every
+    other word is quoted with :func:`shlex.quote`. A body over
     :data:`BODY_INLINE_LIMIT` bytes, or one a shell argument cannot carry (invalid UTF-8, NUL),
     is written to ``bodies_dir`` (default: :func:`default_bodies_dir`) and sent with
     ``--data-binary @FILE``.
@@ -85,11 +102,13 @@ def masked_curl(
         lowered = name.lower()
         if lowered in _CURL_OWN:
             continue
-        if lowered == "authorization" and value.lower().startswith("bearer"):
+        bearer = lowered == "authorization" and value.lower().startswith("bearer")
+        if bearer and not keep_bearer:
             # Double quotes: the one word the shell must expand.
-            parts += ["-H", f'"{_shell_safe(name)}: Bearer ${TOKEN_VARIABLE}"']
+            variable = token_variable(token_role)
+            parts += ["-H", f'"{_shell_safe(name)}: Bearer ${variable}"']
             continue
-        if lowered in _SECRET_HEADERS:
+        if lowered in _SECRET_HEADERS and not bearer:
             value = MASK
         parts += ["-H", shlex.quote(mask_secrets(f"{name}: {value}", secrets))]
     data = _body_bytes(body)

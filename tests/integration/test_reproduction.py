@@ -29,10 +29,15 @@ pytestmark = [
 
 CASES = [
     # A generate-reply failure: an emoji identifier (quoted in the line) is a 500.
-    ("reply.emoji-identifier-500", "reply.customer-identifier.echo", "generate-reply"),
+    ("reply.emoji-identifier-500", "reply.customer-identifier.echo", "", "generate-reply"),
     # A create-assistant failure: a 422 whose errors are a flat list.
-    ("assistant.errors-flat-list", "assistant.validation.error-shape", "user/assistant"),
+    ("assistant.errors-flat-list", "assistant.validation.error-shape", "", "user/assistant"),
+    # Sent with the low-balance token: its line reads $REPLYGUARD_TOKEN_LOW_BALANCE.
+    ("reply.error-envelope-without-success", "reply.error.shape", "balance", "_LOW_BALANCE"),
+    # Sent with a made-up token (no secret): its line sends that token, not the real one.
+    ("auth.redirect-to-login", "auth.invalid-token", "wrong_token", "not-a-token"),
 ]
+ROLES = {"primary": "", "low_balance": "_LOW_BALANCE", "other_account": "_OTHER_ACCOUNT"}
 
 
 def _answer(curl_output: str) -> tuple[int, str]:
@@ -41,9 +46,9 @@ def _answer(curl_output: str) -> tuple[int, str]:
     return int(head.split()[1]), body
 
 
-@pytest.mark.parametrize(("fault", "rule", "path"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(("fault", "rule", "keyword", "shown"), CASES, ids=[c[0] for c in CASES])
 def test_the_printed_curl_reproduces_the_failure(
-    tmp_path: Path, fault: str, rule: str, path: str
+    tmp_path: Path, fault: str, rule: str, keyword: str, shown: str
 ) -> None:
     with running_reference(tmp_path / "ref", window=1, extra_args=["--fault", fault]) as ref:
         tokens = [str(t) for t in ref.profile["tokens"].values()]
@@ -54,6 +59,7 @@ def test_the_printed_curl_reproduces_the_failure(
                 *("--target", str(ref.profile_path), "--rules", rule, "--format", "plain"),
                 *("--report-json", str(out / "r.json"), "--report-html", str(out / "r.html")),
                 *("--report-md", str(out / "r.md")),
+                *(("-k", keyword) if keyword else ()),
             ],
             capture_output=True,
             text=True,
@@ -66,7 +72,7 @@ def test_the_printed_curl_reproduces_the_failure(
         assert verdict["verdict"] == "fail"
         failure = verdict["failures"][0]
         curl = failure["curl"]
-        assert path in curl
+        assert shown in curl
         # The same line everywhere the report goes.
         assert f"reproduce: {curl}\n" in result.stdout
         copied = re.search(r'<pre class="curl">.*?<code>(.*?)</code>', (out / "r.html").read_text())
@@ -77,7 +83,8 @@ def test_the_printed_curl_reproduces_the_failure(
             for text in (result.stdout, result.stderr, *(p.read_text() for p in out.iterdir())):
                 assert token not in text
         # Pasted into bash with the token exported, it gets the answer the report shows.
-        env = {**os.environ, "REPLYGUARD_TOKEN": ref.token("primary")}
+        env = {**os.environ}
+        env.update({f"REPLYGUARD_TOKEN{suffix}": ref.token(r) for r, suffix in ROLES.items()})
         pasted = subprocess.run(
             ["bash", "-c", curl], capture_output=True, text=True, timeout=30, env=env, cwd=tmp_path
         )

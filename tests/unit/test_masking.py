@@ -6,7 +6,12 @@ import shlex
 import subprocess
 from pathlib import Path
 
+import httpx
+import pytest
+
 from replyguard.masking import MASK, mask_secrets, mask_token, masked_curl
+from replyguard.suite.exchange import Exchange
+from replyguard.target import Tokens
 
 TOKEN = "rg_secretsecretsecret42"
 
@@ -86,3 +91,44 @@ def test_a_secret_in_a_long_body_is_masked_in_its_file(tmp_path: Path) -> None:
     named = Path(shlex.split(command)[-1].removeprefix("@"))
     assert TOKEN.encode() not in named.read_bytes()
     assert named.read_bytes().startswith(MASK.encode())
+
+
+def _exchange(token: str) -> Exchange:
+    request = httpx.Request(
+        "POST",
+        "http://127.0.0.1:9/api/user/ai/generate-reply",
+        headers={"Authorization": f"Bearer {token}"},
+        content=b"{}",
+    )
+    return Exchange.from_response(httpx.Response(402, request=request), TOKENS)
+
+
+TOKENS = Tokens(primary=TOKEN, secondary=TOKEN + "2", low_balance=TOKEN + "3")
+
+
+@pytest.mark.parametrize(
+    ("token", "variable"),
+    [
+        (TOKEN, "$REPLYGUARD_TOKEN"),
+        (TOKEN + "2", "$REPLYGUARD_TOKEN"),  # the account's second token: same answers
+        (TOKEN + "3", "$REPLYGUARD_TOKEN_LOW_BALANCE"),  # a 402 needs the low-balance token
+    ],
+)
+def test_a_reproduction_reads_the_variable_of_the_role_it_was_sent_with(
+    token: str, variable: str
+) -> None:
+    exchange = _exchange(token)
+    assert token not in repr(exchange)
+    command = exchange.curl(TOKENS.secrets())
+    assert f'"authorization: Bearer {variable}"' in command
+    assert token not in command
+
+
+def test_a_made_up_token_is_reproduced_as_sent() -> None:
+    # The 401 test's token is no secret; replacing it by the real one would answer 200.
+    command = _exchange("replyguard-not-a-token").curl(TOKENS.secrets())
+    assert "'authorization: Bearer replyguard-not-a-token'" in command
+    # Without the profile's tokens at hand, every bearer is masked.
+    request = httpx.Request("POST", "http://h/api", headers={"Authorization": "Bearer xyzxyz"})
+    unknown = Exchange.from_response(httpx.Response(401, request=request))
+    assert "xyzxyz" not in unknown.curl()

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from replyguard.masking import MASK, mask_secrets, masked_curl
+from replyguard.target import TOKEN_ROLES, Tokens
 
 __all__ = ["BODIES_FOLDER", "Exchange", "bodies_dir"]
 
@@ -31,15 +32,31 @@ def bodies_dir(reports: Iterable[Path | None], state_dir: Path | None = None) ->
     return (state_dir or Path()) / ".replyguard" / "bodies"
 
 
-def _masked_headers(headers: httpx.Headers) -> dict[str, str]:
-    # Recorded already masked: an Exchange may be printed in a traceback or a report.
-    masked = {}
+def _masked_headers(
+    headers: httpx.Headers, tokens: Tokens | None
+) -> tuple[dict[str, str], str | None]:
+    """The headers with the credential masked, and the profile role of the token sent.
+
+    Recorded already masked: an Exchange may be printed in a traceback or a report. With the
+    profile's ``tokens`` known, a bearer that is none of them (a made-up token of a 401 test)
+    is kept, so its reproduction sends what the test sent.
+    """
+    masked, role = {}, None
     for name, value in headers.items():
         if name.lower() == "authorization":
-            scheme = value.split(" ", 1)[0] if " " in value else ""
-            value = f"{scheme} {MASK}".strip()
+            scheme, _, credential = value.partition(" ")
+            role = _role_of(credential, tokens)
+            made_up = tokens is not None and scheme.lower() == "bearer" and credential
+            if not made_up or role is not None:
+                value = f"{scheme} {MASK}".strip() if credential else MASK
         masked[name] = value
-    return masked
+    return masked, role
+
+
+def _role_of(credential: str, tokens: Tokens | None) -> str | None:
+    if tokens is None or not credential:
+        return None
+    return next((r for r in TOKEN_ROLES if tokens.role(r) == credential), None)
 
 
 @dataclass(slots=True)
@@ -52,18 +69,25 @@ class Exchange:
     headers: dict[str, str]
     text: str
     elapsed: float = 0.0
+    token_role: str | None = None
+    """The profile role of the token sent (its reproduction reads the matching variable)."""
     response: httpx.Response | None = field(default=None, repr=False)
     _json: Any = field(default=None, repr=False)
     _parsed: bool = field(default=False, repr=False)
 
     @classmethod
-    def from_response(cls, response: httpx.Response) -> Exchange:
-        """Record an httpx response together with the request that produced it."""
+    def from_response(cls, response: httpx.Response, tokens: Tokens | None = None) -> Exchange:
+        """Record an httpx response together with the request that produced it.
+
+        ``tokens``: the profile's, to name the role of the token sent (None: mask any).
+        """
         request = response.request
+        headers, role = _masked_headers(request.headers, tokens)
         return cls(
             method=request.method,
             url=str(request.url),
-            request_headers=_masked_headers(request.headers),
+            request_headers=headers,
+            token_role=role,
             request_body=request.content,
             status=response.status_code,
             headers={k.lower(): v for k, v in response.headers.items()},
@@ -85,8 +109,22 @@ class Exchange:
     def curl(self, secrets: tuple[str, ...] = (), bodies: Path | None = None) -> str:
         """A curl command reproducing the request, tokens masked; long bodies in ``bodies``."""
         return masked_curl(
-            self.method, self.url, self.request_headers, self.request_body, secrets, bodies
+            self.method,
+            self.url,
+            self.request_headers,
+            self.request_body,
+            secrets,
+            bodies,
+            self.token_role,
+            keep_bearer=self._made_up_bearer(),
         )
+
+    def _made_up_bearer(self) -> bool:
+        """Was the bearer sent no profile token (recorded as sent, not masked)?"""
+        value = next(
+            (v for k, v in self.request_headers.items() if k.lower() == "authorization"), ""
+        )
+        return value.lower().startswith("bearer ") and MASK not in value
 
     def summary(self, secrets: tuple[str, ...] = (), limit: int = 300) -> str:
         """``HTTP 422 {...}``, shortened, tokens masked."""
