@@ -136,5 +136,7 @@ def test_ctrl_c_writes_the_report_so_far_and_exits_130(
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["interrupted"] is True
     assert report["summary"]["pass"] > 0
+    reasons = {r["reason"] for r in report["rules"] if r["verdict"] == "not tested"}
+    assert "not reached: the run was interrupted (Ctrl-C)" in reasons
     last = json.loads((tmp_path / ".replyguard" / "last-report.json").read_text())
     assert last["interrupted"] is True

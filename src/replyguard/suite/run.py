@@ -36,6 +36,7 @@ from replyguard.suite.selection import (
     check_rule_globs,
     nothing_tested,
 )
+from replyguard.suite.verdicts import NO_TEST
 from replyguard.target import ProfileError
 
 __all__ = ["contract_tests_dir", "run_check", "run_suite", "write_reports"]
@@ -205,6 +206,10 @@ def run_suite(config: RunConfig, watch: SelectionWatch | None = None) -> dict[st
         code = pytest.main(args, plugins=[plugin, progress, watch])
     if watch.interrupted and plugin.report is not None:
         plugin.report["interrupted"] = True
+        for item in plugin.report["rules"]:
+            # Its tests were never reached, which is not what the reason would say.
+            if item["verdict"] == "not tested" and item["reason"] == NO_TEST:
+                item["reason"] = "not reached: the run was interrupted (Ctrl-C)"
         return plugin.report
     if plugin.report is None or code not in (
         pytest.ExitCode.OK,
