@@ -140,3 +140,25 @@ def test_ctrl_c_writes_the_report_so_far_and_exits_130(
     assert "not reached: the run was interrupted (Ctrl-C)" in reasons
     last = json.loads((tmp_path / ".replyguard" / "last-report.json").read_text())
     assert last["interrupted"] is True
+
+
+def test_pytest_contract_tests_refuses_a_misspelt_rule_too(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(root / "contract_tests"),
+            "-p",
+            "no:cacheprovider",
+            "--rules",
+            "ratelimit.limt",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert done.returncode == int(pytest.ExitCode.USAGE_ERROR), done.stdout + done.stderr
+    assert "closest: ratelimit.limit" in done.stderr

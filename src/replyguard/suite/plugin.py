@@ -22,6 +22,7 @@ from replyguard.suite.budget import Budget
 from replyguard.suite.exchange import bodies_dir
 from replyguard.suite.observations import ObservationLog
 from replyguard.suite.outcomes import outcome_of
+from replyguard.suite.selection import SelectionError, check_rule_globs
 from replyguard.suite.session import ApiSession
 from replyguard.suite.verdicts import Outcome, aggregate, untested_reason
 from replyguard.target import Target
@@ -101,6 +102,11 @@ class SuitePlugin:
         globs = self.config.rules
         if not globs:
             return
+        try:
+            # `pytest contract_tests --rules`: a typo is a usage error, as in `replyguard check`.
+            check_rule_globs(globs, self.rules)
+        except SelectionError as exc:
+            raise pytest.UsageError(str(exc)) from None
         keep = [
             item
             for item in items
