@@ -56,14 +56,20 @@ def exit_code(verdict: Verdict) -> ExitCode:
 
 def advice(users: int | None, tokens: int, window: float) -> str:
     """What to change so that the next run can judge."""
-    least = 2 * max(tokens, 1)
+    tokens = max(tokens, 1)
+    least = 2 * tokens
+    longer = f"for at least two windows (-t {2 * window + 10:g}s or more)"
     ran = (
-        f"this run: {users} user{'s' * (users != 1)} on {tokens} token{'s' * (tokens != 1)}; "
+        f"this run: {users} user{'s' * (users != 1)} on {tokens} token{'s' * (tokens != 1)}"
         if users is not None
         else ""
     )
+    if users is not None and users >= least:
+        return (
+            f"to judge, run longer, {longer}, and check that the target answers in time "
+            f"({ran}: enough users)"
+        )
     return (
-        f"to judge, run at least 2 users per token (-u {least} or more; {ran}"
-        f"the README suggests -u {SUGGESTED_USERS}) for at least two windows "
-        f"(-t {2 * window + 10:g}s or more)"
+        f"to judge, run at least 2 users per token (-u {least} or more; "
+        f"{ran + '; ' if ran else ''}the README suggests -u {SUGGESTED_USERS}) {longer}"
     )

@@ -41,6 +41,10 @@ def test_the_advice_says_what_to_change() -> None:
     assert "-u 4" in text
     assert "this run: 1 user on 2 tokens" in text
     assert "the README suggests -u 20" in text
+    # Enough users: the advice is to run longer, not to add users.
+    enough = advice(8, 1, 2.0)
+    assert "users per token" not in enough
+    assert "run longer" in enough
 
 
 def _options(**given: object) -> SimpleNamespace:
