@@ -25,7 +25,8 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from load import distributed, webui
 from load.judge import CUT, NO_ANSWER, Verdict
-from load.options import add_options, scenario_classes
+from load.options import add_options, scenario_classes, web_ui_exposure
+from load.result import INCONCLUSIVE, exit_code, is_inconclusive, result_of
 from load.runtime import (
     STATE,
     THROUGHPUT_LIMIT,
@@ -75,6 +76,9 @@ def _on_init(environment: Environment, runner: Any, **_: Any) -> None:
         distributed.install_worker(environment, runner)
         return
     options = _options(environment)
+    exposed = web_ui_exposure(options)
+    if exposed:
+        _refuse(f"replyguard: {exposed}")
     try:
         _select_scenario(environment)
     except ValueError as exc:
@@ -234,7 +238,13 @@ def final_lines(environment: Environment) -> list[str]:
     """The final block: the verdict, the fingerprint table and the request totals."""
     verdict = STATE.verdict
     assert verdict is not None
-    lines = list(verdict.lines())
+    lines = _relabelled(verdict)
+    target = STATE.targets.get("rate-limit")
+    if target is not None:
+        lines.insert(1, f"  limit: {target.limit} per {target.window:g} s (judged per token)")
+    if result_of(verdict) == INCONCLUSIVE:
+        rows = webui.verdict_rows(verdict, final=True, users=webui.users_of(environment))
+        lines.append(f"  {rows[0]['detail']}")
     if STATE.fingerprint is not None:
         lines += STATE.fingerprint.lines()
     obs = STATE.recorder.observations
@@ -250,12 +260,30 @@ def final_lines(environment: Environment) -> list[str]:
     return [STATE.mask(line) for line in lines]
 
 
-def _write_csv(path: Path, verdict: Verdict) -> None:
+def _relabelled(verdict: Verdict) -> list[str]:
+    """The judge's lines, with the head saying PASS / FAIL / INCONCLUSIVE.
+
+    The judge counts "inconclusive: …" among its violations; a run that could not judge is
+    not a broken API (issue 20), so those lines say INCONCLUSIVE.
+    """
+    lines = list(verdict.lines())
+    head = f"replyguard verdict: {result_of(verdict)} ({verdict.observations} requests judged)"
+    out = [head, *lines[1:]]
+    for i, line in enumerate(out):
+        kind = line.strip().removeprefix("VIOLATION ").split(":", 1)[0]
+        if line.strip().startswith("VIOLATION ") and is_inconclusive(kind):
+            out[i] = line.replace(f"VIOLATION {kind}", f"{INCONCLUSIVE} {kind}", 1).replace(
+                f"{INCONCLUSIVE} inconclusive: ", f"{INCONCLUSIVE} ", 1
+            )
+    return out
+
+
+def _write_csv(path: Path, verdict: Verdict, environment: Environment) -> None:
     """The verdict beside locust's CSV files (locust's own are written by a timer)."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["Item", "Result", "Detail"])
-        for row in webui.verdict_rows(verdict, final=True):
+        for row in webui.verdict_rows(verdict, final=True, users=webui.users_of(environment)):
             writer.writerow([row["item"], row["result"], row["detail"]])
 
 
@@ -264,6 +292,7 @@ def report(environment: Environment) -> dict[str, Any]:
     verdict = STATE.verdict
     body = {
         "verdict": None if verdict is None else verdict.to_dict(),
+        "result": None if verdict is None else result_of(verdict),
         "fingerprint": None if STATE.fingerprint is None else STATE.fingerprint.to_dict(),
         "scenarios": sorted(STATE.scenarios),
         "targets": {
@@ -290,11 +319,11 @@ def _on_quitting(environment: Environment, **_: Any) -> None:
         options = _options(environment)
         prefix = getattr(options, "csv_prefix", None)
         if prefix:
-            _write_csv(Path(f"{prefix}_replyguard.csv"), verdict)
+            _write_csv(Path(f"{prefix}_replyguard.csv"), verdict, environment)
         if options.replyguard_report_json:
             path = Path(options.replyguard_report_json)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(report(environment), indent=2), encoding="utf-8")
-        environment.process_exit_code = int(ExitCode.OK if verdict.passed else ExitCode.FAILED)
+        environment.process_exit_code = int(exit_code(verdict))
     finally:
         STATE.stack.close()

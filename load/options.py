@@ -13,7 +13,15 @@ from urllib.parse import urlsplit
 
 from replyguard.spec import rate_limit
 
-__all__ = ["DEFAULT_SCENARIOS", "SCENARIOS", "add_options", "is_loopback", "scenario_classes"]
+__all__ = [
+    "DEFAULT_SCENARIOS",
+    "SCENARIOS",
+    "WEB_HOST",
+    "add_options",
+    "is_loopback",
+    "scenario_classes",
+    "web_ui_exposure",
+]
 
 #: ``--scenario`` value -> User class name (the class name also works on the command line).
 SCENARIOS = {
@@ -31,6 +39,11 @@ DEFAULT_SCENARIOS = "conformance,isolation"
 #: windows; long enough that a loaded 2-core machine keeps the limit exact.
 EMBEDDED_WINDOW = 2
 
+#: Where the web UI listens unless --web-host says otherwise: it holds the profile's tokens,
+#: and whoever reaches it can start a swarm against a billed API (locust's own default is
+#: every interface).
+WEB_HOST = "127.0.0.1"
+
 
 def scenario_classes(value: str) -> list[str]:
     """User class names for a ``--scenario`` value (comma-separated scenario names)."""
@@ -47,6 +60,8 @@ def scenario_classes(value: str) -> list[str]:
 
 def add_options(parser: Any) -> None:
     """Register the options on locust's parser (``events.init_command_line_parser``)."""
+    # A default, so --web-host, LOCUST_WEB_HOST and a config file's web-host still win.
+    parser.set_defaults(web_host=WEB_HOST)
     # Locust's own add_argument (argument groups lack include_in_web_ui).
     parser.add_argument(
         "--target",
@@ -87,6 +102,15 @@ def add_options(parser: Any) -> None:
         env_var="REPLYGUARD_ALLOW_REMOTE",
         include_in_web_ui=False,
         help="allow a target that is not on loopback (refused by default)",
+    )
+    parser.add_argument(
+        "--replyguard-open-web-ui",
+        action="store_true",
+        default=False,
+        env_var="REPLYGUARD_OPEN_WEB_UI",
+        include_in_web_ui=False,
+        help="let the web UI listen on a non-loopback --web-host without --web-login "
+        "(anyone who reaches it can start a swarm with the profile's tokens)",
     )
     parser.add_argument(
         "--replyguard-window",
@@ -133,3 +157,21 @@ def is_loopback(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def web_ui_exposure(options: Any) -> str | None:
+    """Why the web UI may not start as asked (another address, no login, no opt-in), or None."""
+    if getattr(options, "headless", False) or getattr(options, "worker", False):
+        return None
+    host = str(getattr(options, "web_host", WEB_HOST) or "")
+    netloc = f"[{host}]" if ":" in host else host
+    if host not in ("", "*") and is_loopback(f"http://{netloc}/"):
+        return None
+    if getattr(options, "web_login", False) or getattr(options, "replyguard_open_web_ui", False):
+        return None
+    where = "every interface" if host in ("", "*") else host
+    return (
+        f"the web UI would listen on {where} without a login: it holds the profile's tokens "
+        "and starts swarms against the target; add --web-login (locust's login page), or "
+        "--replyguard-open-web-ui if every machine that can reach it may (load/README.md)"
+    )

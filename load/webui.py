@@ -14,14 +14,81 @@ from typing import Any
 from flask import Response, jsonify, request
 from locust.env import Environment
 
-from load.judge import Verdict
+from load.judge import (
+    GAVE_UP,
+    INEFFICIENT,
+    NO_RESPONSE,
+    SERVER_ERROR,
+    UNDOCUMENTED,
+    Verdict,
+)
+from load.result import INCONCLUSIVE, advice, is_inconclusive, result_of, violations
 from load.runtime import STATE, TargetInfo
 from replyguard.report.timeline import Mark, timeline_svg
 
-__all__ = ["TAB", "install", "planned_checks", "timeline", "verdict_rows"]
+__all__ = [
+    "TAB",
+    "check_result",
+    "install",
+    "planned_checks",
+    "timeline",
+    "users_of",
+    "verdict_rows",
+]
 
 TAB = "replyguard"
 TITLE = "replyguard verdict"
+#: The judge's kinds (catalogue rule ids, or the load run's own checks) that fail each planned
+#: check (planned_checks' names).
+_FAILS = {
+    "count": {"ratelimit.limit", "ratelimit.status-429"},
+    "429 body": {
+        "ratelimit.body",
+        "ratelimit.retry-after.range",
+        "ratelimit.retry-after.header-agrees",
+    },
+    "recovery": {"ratelimit.recovers"},
+    "per-token isolation": {"ratelimit.per-token"},
+    "well-behaved client": {GAVE_UP, INEFFICIENT},
+    "soak": {"ratelimit.limit", NO_RESPONSE},
+    "throughput": {SERVER_ERROR, UNDOCUMENTED, NO_RESPONSE},
+}
+#: The checks that need a throttled token: a run that never reached the limit cannot judge them.
+_NEED_A_429 = {"count", "429 body", "recovery", "per-token isolation", "soak"}
+
+
+def check_result(check: str, detail: str, verdict: Verdict) -> str:
+    """PASS, FAIL, INCONCLUSIVE or not tested: the final result of one planned check."""
+    if detail.startswith("not tested"):
+        return "not tested"
+    if check == "fingerprint":
+        fingerprint = STATE.fingerprint
+        if fingerprint is None:
+            return "not tested"
+        failed = any(i.level == "verdict" and i.outcome == "fail" for i in fingerprint.items)
+        return "FAIL" if failed else "PASS"
+    if _FAILS.get(check, set()) & set(verdict.counts):
+        return "FAIL"
+    if check in _NEED_A_429 and any(is_inconclusive(k) for k in verdict.counts):
+        # A token that never got a 429: isolation needs both tokens throttled; the other
+        # checks were judged on any token that was.
+        throttled = [v for k, v in verdict.figures.items() if k.endswith(": throttled") and v]
+        if check == "per-token isolation" or not throttled:
+            return INCONCLUSIVE
+    return "PASS"
+
+
+def _limit_row(target: TargetInfo | None) -> list[dict[str, Any]]:
+    if target is None:
+        return []
+    return [
+        {
+            "item": "limit",
+            "result": f"{target.limit} per {target.window:g} s",
+            "detail": "the target's rate_limit (profile): every count is judged per token "
+            f"in windows of {target.window:g} s",
+        }
+    ]
 
 
 def planned_checks(scenarios: set[str], target: TargetInfo | None) -> list[tuple[str, str]]:
@@ -68,9 +135,13 @@ def planned_checks(scenarios: set[str], target: TargetInfo | None) -> list[tuple
 
 
 def verdict_rows(
-    verdict: Verdict | None, *, final: bool, started: bool | None = None
+    verdict: Verdict | None,
+    *,
+    final: bool,
+    started: bool | None = None,
+    users: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows of the tab's table (item, result, detail)."""
+    """Rows of the tab's table (item, result, detail); ``users``: how many the run had."""
     target = STATE.targets.get("rate-limit")
     scenarios = STATE.scenarios or STATE.planned
     rows: list[dict[str, Any]] = []
@@ -85,15 +156,14 @@ def verdict_rows(
             }
         )
     elif final:
-        rows.append(
-            {
-                "item": "Verdict",
-                "result": "PASS" if verdict.passed else "FAIL",
-                "detail": f"{verdict.observations} requests judged",
-            }
-        )
+        result: str = result_of(verdict)
+        detail = f"{verdict.observations} requests judged"
+        if result == INCONCLUSIVE:
+            why = next(verdict.examples[k] for k in verdict.counts if is_inconclusive(k))
+            detail = f"could not judge: {why}; {_advice(target, users)}"
+        rows.append({"item": "Verdict", "result": result, "detail": detail})
     else:
-        result = "no violation so far" if verdict.passed else "FAIL so far"
+        result = "FAIL so far" if violations(verdict) else "no violation so far"
         rows.append(
             {
                 "item": "Verdict",
@@ -102,17 +172,29 @@ def verdict_rows(
                 "judged; the final verdict comes when the test stops",
             }
         )
+    rows += _limit_row(target)
     if verdict is None:
         rows += [
             {"item": f"will judge: {check}", "result": "", "detail": detail}
             for check, detail in planned_checks(scenarios, target)
         ]
         return rows
+    if final:
+        # Every planned check stays on the final tab, with its result (issue 20).
+        rows += [
+            {
+                "item": f"judged: {check}",
+                "result": check_result(check, detail, verdict),
+                "detail": detail,
+            }
+            for check, detail in planned_checks(scenarios, target)
+        ]
     for kind, count in sorted(verdict.counts.items(), key=lambda item: -item[1]):
+        inconclusive = is_inconclusive(kind)
         rows.append(
             {
-                "item": f"violation: {kind}",
-                "result": f"{count}x",
+                "item": kind if inconclusive else f"violation: {kind}",
+                "result": f"{INCONCLUSIVE} ({count}x)" if inconclusive else f"{count}x",
                 "detail": STATE.mask(verdict.examples[kind]),
             }
         )
@@ -141,6 +223,19 @@ def verdict_rows(
     return rows
 
 
+def _advice(target: TargetInfo | None, users: int | None) -> str:
+    """What to change so that the run can judge (users and tokens of this run)."""
+    tokens = {role for scenario in STATE.scenarios for role in STATE.roles.get(scenario, ())}
+    return advice(users, len(tokens) or 1, target.window if target else 60.0)
+
+
+def users_of(environment: Environment) -> int | None:
+    """How many users the run was started with (-u, or the web UI's form)."""
+    options = environment.parsed_options
+    users = getattr(options, "num_users", None) if options is not None else None
+    return int(users) if users is not None else None
+
+
 def _started(environment: Environment) -> bool:
     runner = environment.runner
     return runner is not None and runner.state not in ("ready",)
@@ -152,12 +247,12 @@ def _current() -> tuple[Verdict | None, bool]:
     return STATE.live, False
 
 
-def _page(started: bool) -> str:
+def _page(started: bool, users: int | None) -> str:
     verdict, final = _current()
     cells = "".join(
         f"<tr><td>{html.escape(str(r['item']))}</td><td>{html.escape(str(r['result']))}</td>"
         f"<td>{html.escape(str(r['detail']))}</td></tr>"
-        for r in verdict_rows(verdict, final=final, started=started)
+        for r in verdict_rows(verdict, final=final, started=started, users=users)
     )
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>replyguard verdict"
@@ -217,14 +312,21 @@ def install(environment: Environment) -> None:
         data = response.get_json() or {}
         extended = [e for e in data.get("extended_stats", []) if e.get("key") != TAB]
         extended.append(
-            {"key": TAB, "data": verdict_rows(verdict, final=final, started=_started(environment))}
+            {
+                "key": TAB,
+                "data": verdict_rows(
+                    verdict, final=final, started=_started(environment), users=users_of(environment)
+                ),
+            }
         )
         response.set_data(json.dumps({**data, "extended_stats": extended}))
         return response
 
     @app.route("/replyguard")
     def _verdict_page() -> Response:
-        return Response(STATE.mask(_page(_started(environment))), mimetype="text/html")
+        return Response(
+            STATE.mask(_page(_started(environment), users_of(environment))), mimetype="text/html"
+        )
 
     @app.route("/replyguard/verdict")
     def _verdict() -> Response:
@@ -232,7 +334,10 @@ def install(environment: Environment) -> None:
         body = {
             "final": final,
             "verdict": None if verdict is None else verdict.to_dict(),
+            "result": None if verdict is None or not final else result_of(verdict),
             "fingerprint": None if STATE.fingerprint is None else STATE.fingerprint.to_dict(),
-            "rows": verdict_rows(verdict, final=final, started=_started(environment)),
+            "rows": verdict_rows(
+                verdict, final=final, started=_started(environment), users=users_of(environment)
+            ),
         }
         return jsonify(json.loads(STATE.mask(json.dumps(body))))

@@ -3,25 +3,54 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from replyguard.masking import MASK, mask_secrets, masked_curl
 
-__all__ = ["Exchange"]
+__all__ = ["BODIES_FOLDER", "Exchange", "bodies_dir"]
+
+#: The folder, beside the run's first report file, that holds the bodies too long for a
+#: reproduction's line (``--data-binary @FILE``).
+BODIES_FOLDER = "replyguard-bodies"
 
 
-def _masked_headers(headers: httpx.Headers) -> dict[str, str]:
-    # Recorded already masked: an Exchange may be printed in a traceback or a report.
-    masked = {}
+def bodies_dir(reports: Iterable[Path | None], state_dir: Path | None = None) -> Path:
+    """Where a run keeps its reproductions' long bodies.
+
+    Beside the first report file the run writes; with none, in ``.replyguard/bodies`` under
+    ``state_dir`` (default: the working directory), beside the remembered last report.
+    """
+    for report in reports:
+        if report is not None:
+            return report.parent / BODIES_FOLDER
+    return (state_dir or Path()) / ".replyguard" / "bodies"
+
+
+def _masked_headers(
+    headers: httpx.Headers, roles: Mapping[str, str] | None
+) -> tuple[dict[str, str], str | None]:
+    """The headers with the credential masked, and the profile role of the token sent.
+
+    Recorded already masked: an Exchange may be printed in a traceback or a report. With the
+    profile's tokens known (``roles``: each token's role, by the token), a bearer that is none
+    of them (a made-up token of a 401 test) is kept, so its reproduction sends what the test
+    sent.
+    """
+    masked, role = {}, None
     for name, value in headers.items():
         if name.lower() == "authorization":
-            scheme = value.split(" ", 1)[0] if " " in value else ""
-            value = f"{scheme} {MASK}".strip()
+            scheme, _, credential = value.partition(" ")
+            role = roles.get(credential) if roles and credential else None
+            made_up = roles is not None and scheme.lower() == "bearer" and credential
+            if not made_up or role is not None:
+                value = f"{scheme} {MASK}".strip() if credential else MASK
         masked[name] = value
-    return masked
+    return masked, role
 
 
 @dataclass(slots=True)
@@ -34,18 +63,28 @@ class Exchange:
     headers: dict[str, str]
     text: str
     elapsed: float = 0.0
+    token_role: str | None = None
+    """The profile role of the token sent (its reproduction reads the matching variable)."""
     response: httpx.Response | None = field(default=None, repr=False)
     _json: Any = field(default=None, repr=False)
     _parsed: bool = field(default=False, repr=False)
 
     @classmethod
-    def from_response(cls, response: httpx.Response) -> Exchange:
-        """Record an httpx response together with the request that produced it."""
+    def from_response(
+        cls, response: httpx.Response, roles: Mapping[str, str] | None = None
+    ) -> Exchange:
+        """Record an httpx response together with the request that produced it.
+
+        ``roles``: the profile's tokens' roles by token (``Tokens.roles_by_token``), to name
+        the role of the token sent (None: mask any).
+        """
         request = response.request
+        headers, role = _masked_headers(request.headers, roles)
         return cls(
             method=request.method,
             url=str(request.url),
-            request_headers=_masked_headers(request.headers),
+            request_headers=headers,
+            token_role=role,
             request_body=request.content,
             status=response.status_code,
             headers={k.lower(): v for k, v in response.headers.items()},
@@ -64,9 +103,25 @@ class Exchange:
                 self._json = None
         return self._json
 
-    def curl(self, secrets: tuple[str, ...] = ()) -> str:
-        """A curl command reproducing the request, tokens masked."""
-        return masked_curl(self.method, self.url, self.request_headers, self.request_body, secrets)
+    def curl(self, secrets: tuple[str, ...] = (), bodies: Path | None = None) -> str:
+        """A curl command reproducing the request, tokens masked; long bodies in ``bodies``."""
+        return masked_curl(
+            self.method,
+            self.url,
+            self.request_headers,
+            self.request_body,
+            secrets,
+            bodies,
+            self.token_role,
+            keep_bearer=self._made_up_bearer(),
+        )
+
+    def _made_up_bearer(self) -> bool:
+        """Was the bearer sent no profile token (recorded as sent, not masked)?"""
+        value = next(
+            (v for k, v in self.request_headers.items() if k.lower() == "authorization"), ""
+        )
+        return value.lower().startswith("bearer ") and MASK not in value
 
     def summary(self, secrets: tuple[str, ...] = (), limit: int = 300) -> str:
         """``HTTP 422 {...}``, shortened, tokens masked."""

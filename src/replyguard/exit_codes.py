@@ -17,3 +17,5 @@ class ExitCode(IntEnum):
     """The target broke a documented rule (or regressed against a baseline)."""
     COULD_NOT_JUDGE = 2
     """Usage or profile error, an unreachable target, or replyguard's own errors only."""
+    INTERRUPTED = 130
+    """Stopped by Ctrl-C (128 + SIGINT, as a shell reports it); the report so far is written."""

@@ -130,7 +130,7 @@ def test_the_fault_as_a_known_deviation_exits_0_and_shows_the_reason(
     for report in ("r.html", "r.md"):
         text = (tmp_path / report).read_text()
         assert "the backend allows 1201 s; tracked as API-123" in text
-        assert "curl -X POST" in text  # the failure's reproduction, with its token masked
+        assert "curl -i -X POST" in text  # the failure's reproduction, with its token masked
         assert not [t for t in tokens if t in text]
 
 

@@ -306,9 +306,10 @@ def test_faulty_server_fails_with_named_violation(
     if fault[0] not in available_faults():
         pytest.skip(f"reference server has no fault {fault[0]!r} yet (--list-faults)")
     run = fault_runs[index]
-    if run.code == 0 and "replyguard verdict: PASS" in run.output:
+    if run.code in (0, 2) and re.search(r"replyguard verdict: (PASS|INCONCLUSIVE)", run.output):
         # Five locust runs and their servers share 2 cores: when latency blurs which window a
-        # 429 belongs to, the judge blames nobody (by design: no false alarm under load). A
+        # 429 belongs to, the judge blames nobody (by design: no false alarm under load), or
+        # cannot judge at all when answers come too late (INCONCLUSIVE). A
         # run alone has the latency the judge needs; a wrong verdict there is a real miss.
         name, cls, n, _ = fault
         run = _concurrent(

@@ -99,9 +99,11 @@ def _shot(driver: Any, tmp_path: Path, name: str) -> None:
         (folder / f"{name}.png").write_bytes(png)
 
 
-def _drive(driver: Any, tmp_path: Path, flags: list[str], name: str) -> tuple[str, dict[str, int]]:
-    """Start the UI on a reference run with ``flags``, swarm, stop; the tab's text and the
-    timeline's marks on the /replyguard page (calls served, refused; windows over the limit)."""
+def _drive(
+    driver: Any, tmp_path: Path, flags: list[str], name: str, users: int = 20
+) -> tuple[str, dict[str, int]]:
+    """Start the UI on a reference run with ``flags``, swarm ``users``, stop; the tab's text and
+    the timeline's marks on the /replyguard page (calls served, refused; windows over the limit)."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -129,17 +131,17 @@ def _drive(driver: Any, tmp_path: Path, flags: list[str], name: str) -> tuple[st
         try:
             _wait(lambda: httpx.get(base, timeout=2).status_code == 200, 30, "the web UI")
             driver.get(base)
-            users = _wait(lambda: driver.find_element(By.NAME, "userCount"), 20, "the form")
+            count = _wait(lambda: driver.find_element(By.NAME, "userCount"), 20, "the form")
             host = driver.find_element(By.NAME, "host").get_attribute("value")
             assert host == ref.base_url
             assert "no host" not in driver.page_source.lower()
             _shot(driver, tmp_path, f"{name}-1-form")
             # React owns the inputs: select what is there and type over it.
-            users.send_keys(Keys.CONTROL, "a")
-            users.send_keys("20")
+            count.send_keys(Keys.CONTROL, "a")
+            count.send_keys(str(users))
             rate = driver.find_element(By.NAME, "spawnRate")
             rate.send_keys(Keys.CONTROL, "a")
-            rate.send_keys("20")
+            rate.send_keys(str(users))
             driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
             tab = _wait(
                 lambda: driver.find_element(
@@ -179,7 +181,7 @@ def _drive(driver: Any, tmp_path: Path, flags: list[str], name: str) -> tuple[st
             text = _wait(
                 lambda: (
                     (body := driver.find_element(By.TAG_NAME, "body").text)
-                    and re.search(r"Verdict\s+(PASS|FAIL)", body)
+                    and re.search(r"Verdict\s+(PASS|FAIL|INCONCLUSIVE)", body)
                     and body
                 ),
                 15,
@@ -217,6 +219,21 @@ def test_browser_shows_pass_for_a_correct_server(browser: Any, tmp_path: Path) -
     assert marks["call.refused"] > 0, marks
     assert marks["limit-window.over"] == 0, marks
     assert (SCREENSHOTS / "correct-4-timeline.png").stat().st_size > 10_000
+    # The final tab keeps every judged item with its result, and states the limit and window.
+    assert re.search(r"limit\s+5 per 2 s", text), text
+    for check in ("count", "429 body", "recovery", "per-token isolation"):
+        assert re.search(rf"judged: {check}\s+PASS", text), (check, text)
+
+
+def test_browser_shows_inconclusive_for_one_user(browser: Any, tmp_path: Path) -> None:
+    # The form's old default: one user leaves the second token unthrottled. That is a run
+    # that could not judge, not an API that fails.
+    text, _ = _drive(browser, tmp_path, [], "one-user", users=1)
+    assert re.search(r"Verdict\s+INCONCLUSIVE", text), text
+    assert not re.search(r"Verdict\s+FAIL", text), text
+    assert "at least 2 users per token" in text
+    assert "the README suggests -u 20" in text
+    assert re.search(r"judged: per-token isolation\s+INCONCLUSIVE", text), text
 
 
 def test_browser_names_the_violation_of_a_faulty_server(browser: Any, tmp_path: Path) -> None:

@@ -140,7 +140,7 @@ def test_a_person_sees_the_failing_rule_its_reproduction_and_the_known_deviation
     assert "max_duration = 1201 rejected with 422" in rule.text
     curl = rule.find_element(By.CSS_SELECTOR, "pre.curl code")
     assert curl.is_displayed()
-    assert curl.text.startswith("curl -X POST")
+    assert curl.text.startswith("curl -i -X POST")
     assert "$REPLYGUARD_TOKEN" in curl.text
     assert "HTTP 201" in rule.find_element(By.CSS_SELECTOR, "pre.answer").text
 

@@ -23,11 +23,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from replyguard.config import ConfigError, RunConfig
 from replyguard.config.open import open_run
 from replyguard.config.resolve import Choices
+from replyguard.engine.judge import NO_TEST
 from replyguard.engine.plan import PlanError, rehearse
 from replyguard.engine.preflight import preflight
 from replyguard.engine.suite_plugin import SuitePlugin
 from replyguard.exit_codes import ExitCode
-from replyguard.gate.rerun import remember
+from replyguard.gate.rerun import last_report_path, remember
 from replyguard.gate.run import GateUsageError, finish_gate, prepare_gate
 from replyguard.profile import ProfileError
 from replyguard.reference.launch import ReferenceStartError
@@ -39,7 +40,15 @@ from replyguard.report import (
     write_junit,
     write_markdown,
 )
+from replyguard.spec import load_rules
 from replyguard.suite.budget import BILLED
+from replyguard.suite.selection import (
+    SelectionError,
+    SelectionWatch,
+    check_outputs,
+    check_rule_globs,
+    nothing_tested,
+)
 
 __all__ = ["contract_tests_dir", "run_check", "run_suite", "write_reports"]
 
@@ -59,6 +68,7 @@ def _error(message: str) -> None:
 
 def run_check(choices: Choices) -> int:
     """Run the suite against the chosen target, print and write the report; the exit code."""
+    watch = SelectionWatch()
     try:
         with open_run(choices) as config:
             # issue 12: the gate's inputs are read, and --last-failed picks the rules, first.
@@ -68,6 +78,10 @@ def run_check(choices: Choices) -> int:
             if gate.skip_run:
                 return ExitCode.OK
             config = replace(config, rules=gate.rules)
+            # issue 20: a selection that names no rule, or a file the run cannot write, is
+            # one line before the first request.
+            check_rule_globs(config.rules, load_rules())
+            check_outputs(_outputs(config))
             if config.embedded:
                 _error(
                     f"embedded reference server at {config.target.base_url} "
@@ -91,9 +105,24 @@ def run_check(choices: Choices) -> int:
                     return ExitCode.COULD_NOT_JUDGE
                 if config.plan:
                     return ExitCode.OK
-            report = run_suite(config)
-    except (ProfileError, ConfigError, ReferenceStartError, GateUsageError, PlanError) as exc:
+            report = run_suite(config, watch)
+    except (
+        ProfileError,
+        ConfigError,
+        ReferenceStartError,
+        GateUsageError,
+        PlanError,
+        SelectionError,
+    ) as exc:
         _error(str(exc))
+        return ExitCode.COULD_NOT_JUDGE
+    except KeyboardInterrupt:
+        # Ctrl-C before the suite started (preflight, plan): nothing was judged.
+        _error("interrupted (Ctrl-C) before the suite ran: nothing was judged")
+        return ExitCode.INTERRUPTED
+    keyword_problem = watch.keyword_problem(config.keyword)
+    if keyword_problem:
+        _error(keyword_problem)
         return ExitCode.COULD_NOT_JUDGE
     if report is None:
         return ExitCode.COULD_NOT_JUDGE
@@ -114,7 +143,25 @@ def run_check(choices: Choices) -> int:
         out = sys.stderr if config.format == "json" else sys.stdout
         out.write("".join(f"{line}\n" for line in gated.lines))
     write_reports(report, config, pages=True)
+    if report.get("interrupted"):
+        _error("interrupted (Ctrl-C): the reports hold the rules judged before it")
+        return ExitCode.INTERRUPTED
+    nothing = nothing_tested(report, load_rules())
+    if nothing:
+        _error(nothing)
+        return ExitCode.COULD_NOT_JUDGE
     return gated.exit_code if gated else exit_code(report)
+
+
+def _outputs(config: RunConfig) -> dict[str, Path | None]:
+    """Every file the run will write, by the option that names it."""
+    return {
+        "--report-json": config.report_json,
+        "--junit-xml": config.junit_xml,
+        "--report-html": config.gate.report_html,
+        "--report-md": config.gate.report_md,
+        "the last report": last_report_path(config.gate.remember_dir),
+    }
 
 
 def _spent(report: dict[str, Any]) -> dict[str, Any]:
@@ -146,8 +193,12 @@ def write_reports(report: dict[str, Any], config: RunConfig, *, pages: bool = Fa
         write_junit(report, config.junit_xml)
 
 
-def run_suite(config: RunConfig) -> dict[str, Any] | None:
-    """Run the contract suite in-process; the report, or None when pytest could not run it."""
+def run_suite(config: RunConfig, watch: SelectionWatch | None = None) -> dict[str, Any] | None:
+    """Run the contract suite in-process; the report, or None when pytest could not run it.
+
+    After Ctrl-C the report so far comes back with ``interrupted: true``.
+    """
+    watch = watch or SelectionWatch()
     folder = contract_tests_dir()
     args = [
         str(folder),
@@ -171,7 +222,14 @@ def run_suite(config: RunConfig) -> dict[str, Any] | None:
     plugin = SuitePlugin(config)
     progress = _ProgressPlugin(Console(stderr=True))
     with progress:
-        code = pytest.main(args, plugins=[plugin, progress])
+        code = pytest.main(args, plugins=[plugin, progress, watch])
+    if watch.interrupted and plugin.report is not None:
+        plugin.report["interrupted"] = True
+        for item in plugin.report["rules"]:
+            # Its tests were never reached, which is not what the reason would say.
+            if item["verdict"] == "not tested" and item["reason"] == NO_TEST:
+                item["reason"] = "not reached: the run was interrupted (Ctrl-C)"
+        return plugin.report
     if plugin.report is None or code not in (
         pytest.ExitCode.OK,
         pytest.ExitCode.TESTS_FAILED,

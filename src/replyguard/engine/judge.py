@@ -16,7 +16,11 @@ if TYPE_CHECKING:
     from replyguard.spec import Rule
     from replyguard.suite.observations import ObservationLog
 
-__all__ = ["aggregate", "untested_reason"]
+__all__ = ["NO_TEST", "aggregate", "untested_reason"]
+
+
+#: Why a rule no test covered (or reached) is not tested.
+NO_TEST = "no test of this suite covers it"
 
 
 def untested_reason(rule: Rule) -> str:
@@ -26,7 +30,7 @@ def untested_reason(rule: Rule) -> str:
         return f"not observable through the API ({text})"
     if rule.id.startswith("silent."):
         return "no probe of this zone was sent in this run"
-    return "no test of this suite covers it"
+    return NO_TEST
 
 
 def aggregate(
@@ -76,7 +80,7 @@ def aggregate(
         elif rule in skip_reasons:
             verdict.reason = "; ".join(dict.fromkeys(skip_reasons[rule]))
         else:
-            verdict.reason = untested_reasons.get(rule, "no test of this suite covers it")
+            verdict.reason = untested_reasons.get(rule, NO_TEST)
     if observations is not None:
         _judge_silent_zones(verdicts, observations, strict=strict)
     return list(verdicts.values())

@@ -19,13 +19,14 @@ import pytest
 
 from replyguard.config import RunConfig
 from replyguard.engine.judge import aggregate, untested_reason
-from replyguard.exchange import Exchange
+from replyguard.exchange import Exchange, bodies_dir
 from replyguard.profile import Target
 from replyguard.spec import Rule, load_rules
 from replyguard.suite.budget import Budget
 from replyguard.suite.limiter import ratelimit_section
 from replyguard.suite.observations import ObservationLog
 from replyguard.suite.outcomes import outcome_of
+from replyguard.suite.selection import SelectionError, check_rule_globs
 from replyguard.suite.server_errors import server_error_outcome
 from replyguard.suite.session import ApiSession
 from replyguard.verdicts import DESELECTED, Outcome
@@ -60,7 +61,12 @@ class SuitePlugin:
         self.rules: dict[str, Rule] = load_rules()
         self.outcomes: list[Outcome] = []
         self.deselected: dict[str, str] = {}
-        self.log = ObservationLog(secrets=config.target.secrets())
+        #: Where reproductions keep bodies too long for their line (beside the reports).
+        self.bodies = bodies_dir(
+            (config.report_json, config.junit_xml, config.gate.report_html, config.gate.report_md),
+            config.gate.remember_dir,
+        )
+        self.log = ObservationLog(secrets=config.target.secrets(), bodies=self.bodies)
         self.session = api or ApiSession(config.target, Budget.for_target(config.target.safety))
         self.started = time.monotonic()
         self.report: dict[str, Any] | None = None
@@ -102,6 +108,11 @@ class SuitePlugin:
         globs = self.config.rules
         if not globs:
             return
+        try:
+            # `pytest contract_tests --rules`: a typo is a usage error, as in `replyguard check`.
+            check_rule_globs(globs, self.rules)
+        except SelectionError as exc:
+            raise pytest.UsageError(str(exc)) from None
         keep = [
             item
             for item in items
@@ -152,6 +163,7 @@ class SuitePlugin:
                     exc,
                     self.session.last,
                     self.config.target.secrets(),
+                    self.bodies,
                 )
             )
         return report

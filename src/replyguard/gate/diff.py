@@ -1,7 +1,8 @@
 """``replyguard diff A.json B.json``: every difference between two runs' reports.
 
-For staging against production, or yesterday against today. The targets' names are masked
-(a deployment's name can be an internal host), and B *regresses* against A when a rule fails
+For staging against production, or yesterday against today. The targets are shown by their
+profile names (names are not secrets; tokens are, and a report holds none), and B *regresses*
+against A when a rule fails
 in B that did not in A, or a rule A judged is no longer tested in B (and, with
 ``--fail-on-drift``, when an observation in the documents' silent zones changed).
 """
@@ -15,9 +16,8 @@ from typing import Any
 
 from replyguard.exit_codes import ExitCode
 from replyguard.gate.baseline import Comparison, ReportError, compare, load_report
-from replyguard.masking import mask_token
 
-__all__ = ["DiffResult", "ReportError", "diff_files", "diff_reports", "masked_target"]
+__all__ = ["DiffResult", "ReportError", "diff_files", "diff_reports", "target_label"]
 
 
 @dataclass(slots=True)
@@ -27,11 +27,12 @@ class DiffResult:
     lines: list[str] = field(default_factory=list)
 
 
-def masked_target(report: Mapping[str, Any]) -> str:
-    """The report's target with its name and host masked; brand and mode kept."""
+def target_label(report: Mapping[str, Any]) -> str:
+    """The report's target: its profile name (else its base URL), brand and mode."""
     target = report.get("target") or {}
+    # The report's base_url had its secrets masked when it was written (build_report).
     name = target.get("name") or target.get("base_url")
-    bits = [mask_token(str(name)) if name else "unnamed"]
+    bits = [str(name) if name else "unnamed"]
     bits += [str(target[k]) for k in ("brand", "mode") if target.get(k)]
     if target.get("embedded_reference"):
         bits.append("embedded reference")
@@ -48,7 +49,7 @@ def diff_reports(
     """Compare B with A; the lines are a per-rule table of every difference."""
     comparison = compare(a, b)
     la, lb = labels
-    lines = [f"{la}: {masked_target(a)}", f"{lb}: {masked_target(b)}"]
+    lines = [f"{la}: {target_label(a)}", f"{lb}: {target_label(b)}"]
     rows = [(c.rule, c.before or "absent", c.after or "absent", c.change) for c in comparison.rules]
     if rows:
         widths = [max(len(r[i]) for r in [("rule", la, lb, "change"), *rows]) for i in range(4)]

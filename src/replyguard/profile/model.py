@@ -120,6 +120,10 @@ class Tokens:
         value: str | None = getattr(self, name)
         return value
 
+    def roles_by_token(self) -> dict[str, str]:
+        """Each token's role, by the token (what names the role of a token seen on the wire)."""
+        return {token: role for role in TOKEN_ROLES if (token := self.role(role))}
+
 
 @dataclass(slots=True, frozen=True)
 class Assistants:

@@ -7,15 +7,18 @@ baseline comparison and ``replyguard diff`` all read.
 from __future__ import annotations
 
 import fnmatch
+import ipaddress
 import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from replyguard.exit_codes import ExitCode
 from replyguard.masking import mask_secrets
+from replyguard.suite.budget import BILLED
 from replyguard.verdicts import VERDICTS
 
 if TYPE_CHECKING:
@@ -57,6 +60,9 @@ def build_report(
         items.append(entry)
     counts = Counter(item["verdict"] for item in items)
     target = config.target
+    if target.safety.exhaustive:
+        # A free target bills nothing: "billed_calls" would read as money spent (issue 20).
+        requests = {op: n for op, n in requests.items() if op != BILLED}
     return {
         "version": REPORT_VERSION,
         "target": {
@@ -64,6 +70,7 @@ def build_report(
             "base_url": mask_secrets(target.base_url, target.secrets()),
             "brand": target.brand,
             "embedded_reference": config.embedded,
+            "local": config.embedded or (target.safety.exhaustive and _loopback(target.base_url)),
             "mode": "exhaustive" if target.safety.exhaustive else "paid",
         },
         "options": {
@@ -83,6 +90,17 @@ def build_report(
         "tokens_used": sorted(roles),
         "spent_by_test": {test: dict(ops) for test, ops in (spent_by_test or {}).items()},
     }
+
+
+def _loopback(url: str) -> bool:
+    """Is the URL's host this machine (a reference started with ``replyguard serve``)?"""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def write_json(report: Mapping[str, Any], path: Path) -> None:

@@ -6,9 +6,20 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from replyguard.masking import mask_secrets
+from replyguard.suite.budget import BILLED
 from replyguard.verdicts import VERDICTS
 
-__all__ = ["VERDICTS", "area", "by_area", "counts", "headline", "masked", "target_line"]
+__all__ = [
+    "VERDICTS",
+    "area",
+    "by_area",
+    "counts",
+    "headline",
+    "is_local",
+    "masked",
+    "requests_text",
+    "target_line",
+]
 
 _ORDER: dict[str, int] = {v: i for i, v in enumerate(VERDICTS)}
 
@@ -76,6 +87,19 @@ def target_line(report: Mapping[str, Any]) -> str:
         bits.append("embedded reference")
     base = str(target.get("base_url") or "")
     return " · ".join([*bits, base] if base else bits) or "unknown target"
+
+
+def is_local(report: Mapping[str, Any]) -> bool:
+    """Was the target a local reference (its created assistants are a count, not a list)?"""
+    target = report.get("target") or {}
+    return bool(target.get("local", target.get("embedded_reference")))
+
+
+def requests_text(report: Mapping[str, Any]) -> str:
+    """``create_assistant 250, generate_reply 135``; billed calls only where the target bills."""
+    bills = (report.get("target") or {}).get("mode") != "exhaustive"
+    requests = report.get("requests") or {}
+    return ", ".join(f"{k} {v}" for k, v in requests.items() if bills or k != BILLED)
 
 
 def masked(text: Any, secrets: Iterable[str]) -> str:

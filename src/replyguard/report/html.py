@@ -344,11 +344,15 @@ def _limiter(limiter: Limiter | None) -> list[str]:
 
 def _plan(spend: Spend) -> list[str]:
     out = [f'<section id="plan"><h2>{_e(TITLES["plan"])}</h2>']
-    out.append(
-        "<p>requests sent: "
-        + _e(", ".join(f"{k} {v}" for k, v in spend.requests.items()) or "none")
-        + f" in {_e(spend.duration)} s</p>"
-    )
+    out.append(f"<p>requests sent: {_e(spend.requests or 'none')} in {_e(spend.duration)} s</p>")
+    if spend.created and spend.local:
+        out.append(f"<p>created assistants: {len(spend.created)} (on the local reference)</p>")
+    elif spend.created:
+        out.append(
+            f"<h3>created assistants ({len(spend.created)})</h3><p>no documented way to delete "
+            "them; remove them in the vendor's portal: "
+            f"{_e(', '.join(map(str, spend.created)))}</p>"
+        )
     for key, value in spend.records.items():
         out.append(
             f"<h3>{_e(key.replace('_', ' '))}</h3><pre>"

@@ -175,11 +175,7 @@ def _limiter(limiter: Limiter | None) -> list[str]:
 def _plan(spend: Spend) -> list[str]:
     out = []
     if spend.requests:
-        out.append(
-            "Requests sent: "
-            + ", ".join(f"{k} {v}" for k, v in spend.requests.items())
-            + f" in {spend.duration} s."
-        )
+        out.append(f"Requests sent: {spend.requests} in {spend.duration} s.")
     # The summary leaves the created assistants' ids to the HTML and JSON reports.
     for key in ("plan", "spent"):
         if key in spend.records:

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Mapping
 from typing import IO, Any
 
+from replyguard.report.common import is_local, requests_text
 from replyguard.report.junit import failure_text
 from replyguard.report.limiter import limiter_items, limiter_summary
 from replyguard.verdicts import VERDICTS
@@ -30,7 +31,7 @@ _STYLE = {
 def summary_line(report: Mapping[str, Any]) -> str:
     """``96 passed, 0 failed, 0 errors, 26 not tested, 6 observed of 128 rules in 31.2s; …``"""
     s = report["summary"]
-    requests = ", ".join(f"{k} {v}" for k, v in report.get("requests", {}).items()) or "none"
+    requests = requests_text(report) or "none"
     return (
         f"{s.get('pass', 0)} passed, {s.get('fail', 0)} failed, {s.get('error', 0)} errors, "
         f"{s.get('not tested', 0)} not tested, {s.get('observed', 0)} observed "
@@ -80,6 +81,9 @@ def _created_line(report: Mapping[str, Any]) -> str:
     created = report.get("created_assistants") or []
     if not created or report.get("target", {}).get("embedded_reference"):
         return ""
+    if is_local(report):
+        # A reference started by hand: nothing to clean up in a vendor's portal.
+        return f"created {len(created)} assistants on the local reference\n"
     shown = ", ".join(map(str, created[:20])) + (" …" if len(created) > 20 else "")
     return (
         f"CREATED {len(created)} assistants (no documented way to delete them; remove them "

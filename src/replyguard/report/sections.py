@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from replyguard.report.common import by_area, counts, headline, target_line
+from replyguard.report.common import by_area, counts, headline, is_local, requests_text, target_line
 from replyguard.report.limiter import limiter_items, limiter_summary, report_timeline
 
 __all__ = [
@@ -71,10 +71,15 @@ class Deviations:
 class Spend:
     """What the run sent and how long it took, and the plan/spend records when there are."""
 
-    requests: Mapping[str, Any]
+    requests: str
+    """``create_assistant 250, generate_reply 135``: billed calls only where the target bills."""
     duration: Any
     records: Mapping[str, Any]
-    """plan, spent and created_assistants, those the report has."""
+    """plan and spent, those the report has."""
+    created: Sequence[Any]
+    """The created assistants' ids."""
+    local: bool
+    """A local reference: its created assistants are a count, not a list to clean up."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,12 +175,10 @@ def view(report: Mapping[str, Any]) -> ReportView:
         observations=report.get("observations") or [],
         limiter=_limiter(report),
         spend=Spend(
-            requests=report.get("requests") or {},
+            requests=requests_text(report),
             duration=report.get("duration_seconds", 0),
-            records={
-                key: report[key]
-                for key in ("plan", "spent", "created_assistants")
-                if report.get(key)
-            },
+            records={key: report[key] for key in ("plan", "spent") if report.get(key)},
+            created=report.get("created_assistants") or [],
+            local=is_local(report),
         ),
     )

@@ -10,6 +10,7 @@ disagreeing observation fails the zone's rule.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from replyguard.exchange import Exchange
@@ -44,6 +45,8 @@ class ObservationLog:
 
     secrets: tuple[str, ...] = ()
     items: list[Observation] = field(default_factory=list)
+    bodies: Path | None = None
+    """Where a reproduction's long request body is written."""
     current_test: str = ""
 
     def record(
@@ -64,7 +67,7 @@ class ObservationLog:
             decision=decision,
             agrees=agrees,
             test=self.current_test,
-            curl=exchange.curl(self.secrets) if exchange else "",
+            curl=exchange.curl(self.secrets, self.bodies) if exchange else "",
             response=exchange.summary(self.secrets) if exchange else "",
         )
         self.items.append(observation)

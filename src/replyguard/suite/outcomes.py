@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,8 +46,12 @@ def outcome_of(
     exc: BaseException | None,
     last: Exchange | None,
     secrets: tuple[str, ...],
+    bodies: Path | None = None,
 ) -> Outcome:
-    """The outcome of one test for its rules; every text in it is masked."""
+    """The outcome of one test for its rules; every text in it is masked.
+
+    ``bodies``: where a reproduction's long request body is written.
+    """
     rules = tuple(rules)
     if report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
@@ -56,7 +61,7 @@ def outcome_of(
     if report.passed:
         return Outcome(test, rules, "passed")
     violations = [
-        _violation(test, v.rule, v.expected, v.observed, v.exchange or last, secrets)
+        _violation(test, v.rule, v.expected, v.observed, v.exchange or last, secrets, bodies)
         for v in iter_violations(exc)
     ]
     if violations:
@@ -101,12 +106,13 @@ def _violation(
     observed: str,
     exchange: Exchange | None,
     secrets: tuple[str, ...],
+    bodies: Path | None = None,
 ) -> dict[str, Any]:
     return {
         "rule": rule,
         "test": test,
         "expected": mask_secrets(expected, secrets),
         "observed": mask_secrets(observed, secrets),
-        "curl": exchange.curl(secrets) if exchange else "",
+        "curl": exchange.curl(secrets, bodies) if exchange else "",
         "response": exchange.summary(secrets) if exchange else "",
     }

@@ -241,4 +241,4 @@ class ApiSession:
             response = self._http.post(url, content=content, headers=headers)
         except httpx.TransportError as exc:
             raise TargetUnreachable(cannot_reach(url, exc)) from None
-        return Exchange.from_response(response)
+        return Exchange.from_response(response, self.target.tokens.roles_by_token())
