@@ -11,6 +11,7 @@ from replyguard.client import RetryPolicy
 from replyguard.suite.budget import Budget
 from replyguard.suite.exchange import Exchange
 from replyguard.suite.pacing import Pacer
+from replyguard.suite.unicode_mix import kinds_in
 from replyguard.target import Target
 from replyguard.wire import cannot_reach, retry_after_seconds
 
@@ -54,6 +55,11 @@ class ApiSession:
         self.retry = RetryPolicy(max_attempts=3, base=0.0, jitter=False)
         self._http = httpx.Client(timeout=timeout, transport=transport)
         self.exchanges: list[Exchange] = []
+        #: Every 200 of generate-reply this run got, whichever test asked: reply.text.non-empty
+        #: is judged on them at the end, at no extra call.
+        self.replies: list[Exchange] = []
+        #: The kinds of text beyond ASCII the run's billable calls carried (the plan shows them).
+        self.unicode_sent: set[str] = set()
         #: Ids of the assistants this run created: the documents give no way to delete them,
         #: so the report lists them for the vendor's portal.
         self.created: list[object] = []
@@ -125,6 +131,8 @@ class ApiSession:
         key = self._bucket(secret)
         limited = operation == "generate_reply"
         billable = limited and self.billable(token if raw_token is None else None, body)
+        if billable:
+            self.unicode_sent |= kinds_in(body)
         for attempt in range(self.retry.max_attempts):
             self.budget.spend(operation, billable=billable)
             if limited and paced:
@@ -133,6 +141,8 @@ class ApiSession:
                 self.pacer.record(key)
             exchange = self._post(self.target.url(operation), payload, request_headers)
             self.exchanges.append(exchange)
+            if limited and exchange.status == 200:
+                self.replies.append(exchange)
             if operation == "create_assistant" and 200 <= exchange.status < 300:
                 self._remember_created(exchange)
             if limited and exchange.status == 429 and token in _ACCOUNT_ROLES:
