@@ -24,6 +24,7 @@ from replyguard.config import RunConfig
 from replyguard.reference.launch import running_reference
 from replyguard.suite.budget import BILLED
 from replyguard.suite.pacing import Step, replay
+from replyguard.suite.unicode_mix import describe
 
 __all__ = ["Plan", "PlanError", "rehearse"]
 
@@ -44,6 +45,8 @@ class Plan:
     tokens: list[str] = field(default_factory=list)
     windows: int = 0
     seconds: float = 0.0
+    #: The kinds of text beyond ASCII the valid calls carry (suite.unicode_mix).
+    unicode: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -74,6 +77,7 @@ class Plan:
             f"plan: {self.assistants_created} assistants created",
             f"plan: tokens used: {', '.join(self.tokens) or 'none'}",
             f"plan: about {self.windows} rate-limit windows, about {self.seconds:.0f} s",
+            f"plan: {describe(self.unicode)}",
         ]
 
     def as_dict(self) -> dict[str, Any]:
@@ -156,6 +160,7 @@ def rehearse(config: RunConfig) -> Plan:
         tokens=list(report.get("tokens_used", [])),
         windows=max(1, math.ceil(seconds / window)),
         seconds=seconds,
+        unicode=list(report.get("unicode_in_valid_calls", [])),
     )
 
 

@@ -166,6 +166,7 @@ class SuitePlugin:
                 roles=self.session.roles_used,
                 waited=self.session.pacer.waited,
                 pacing=self.session.pacer.trace,
+                unicode_sent=self.session.unicode_sent,
                 duration=time.monotonic() - self.started,
             )
         finally:
