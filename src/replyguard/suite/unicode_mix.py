@@ -54,6 +54,12 @@ def describe(seen: Iterable[str]) -> str:
     seen = set(seen)
     wanted = [f"{kind} in {name}" for name in FIELDS for kind in KINDS]
     missing = [item for item in wanted if item not in seen]
-    carried = len(wanted) - len(missing)
-    line = f"{carried} of {len(wanted)} kinds of text beyond ASCII in the valid calls"
-    return line + (f" (none with {', '.join(missing)})" if missing else " (all of them)")
+    if not missing:
+        return (
+            f"the valid calls carry {', '.join(KINDS[:-1])} and {KINDS[-1]} "
+            f"in {' and '.join(FIELDS)}"
+        )
+    return (
+        f"the valid calls carry {len(wanted) - len(missing)} of {len(wanted)} kinds of text "
+        f"beyond ASCII (none with {', '.join(missing)})"
+    )
