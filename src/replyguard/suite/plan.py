@@ -137,6 +137,9 @@ def rehearse(config: RunConfig) -> Plan:
             "--format",
             "plain",
             "--no-plan",
+            # The same generated cases as the run it plans.
+            "--seed",
+            str(config.seed),
         ]
         if config.rules:
             args += ["--rules", ",".join(config.rules)]

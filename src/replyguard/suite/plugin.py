@@ -167,6 +167,7 @@ class SuitePlugin:
                 waited=self.session.pacer.waited,
                 pacing=self.session.pacer.trace,
                 unicode_sent=self.session.unicode_sent,
+                negatives_dropped=self.session.negatives_dropped,
                 duration=time.monotonic() - self.started,
             )
         finally:

@@ -60,6 +60,8 @@ class ApiSession:
         self.replies: list[Exchange] = []
         #: The kinds of text beyond ASCII the run's billable calls carried (the plan shows them).
         self.unicode_sent: set[str] = set()
+        #: Generated negative cases re-judged valid or silent, so never sent (the report says so).
+        self.negatives_dropped = 0
         #: Ids of the assistants this run created: the documents give no way to delete them,
         #: so the report lists them for the vendor's portal.
         self.created: list[object] = []

@@ -112,6 +112,7 @@ _TOP_KEYS = {
     "strict",
     "baseline",
     "known_deviations",
+    "seed",
 }
 
 
