@@ -160,7 +160,10 @@ def rehearse(config: RunConfig) -> Plan:
         requests=requests,
         billed_calls=report["requests"].get(BILLED, 0),
         assistants_created=len(report.get("created_assistants", [])),
-        tokens=list(report.get("tokens_used", [])),
+        tokens=[
+            *report.get("tokens_used", []),
+            *([f"pool ({len(pool)} tokens)"] if (pool := config.target.tokens.pool) else []),
+        ],
         windows=max(1, math.ceil(seconds / window)),
         seconds=seconds,
         unicode=list(report.get("unicode_in_valid_calls", [])),
@@ -181,6 +184,8 @@ def _wall_time(report: Mapping[str, Any], config: RunConfig) -> float:
         limit=rate.limit,
         window=rate.window_seconds,
         scale=rate.window_seconds / _REHEARSAL_WINDOW,
+        # The rehearsal has the account's two tokens; the target's pool spreads the calls more.
+        spare=len(config.target.tokens.pool),
     )
     work = float(report["duration_seconds"]) - float(report.get("pacing_wait_seconds", 0.0))
     return ended + max(0.0, work - sum(step.work for step in steps))

@@ -20,8 +20,6 @@ __all__ = ["ANY_ACCOUNT_TOKEN", "NO_BODY", "ApiSession", "TargetUnreachable", "r
 NO_BODY: Any = object()
 #: ``send(token=ANY_ACCOUNT_TOKEN)``: the account token with room first.
 ANY_ACCOUNT_TOKEN = "any"
-#: The primary account's tokens: the ones "any" chooses between.
-_ACCOUNT_ROLES = ("primary", "secondary")
 #: The pacer's key for them once the target shows they share one bucket.
 _SHARED = "account (shared bucket)"
 
@@ -71,6 +69,8 @@ class ApiSession:
         #: throttle keys by user): then they are paced as one, or every call spread over them
         #: would be throttled. ratelimit.per-token judges it; pacing only adapts.
         self.shared_bucket = False
+        #: The roles "any" chooses between: the account's tokens, the pool's included.
+        self._account_roles = target.tokens.account_roles()
 
     def close(self) -> None:
         self._http.close()
@@ -115,7 +115,7 @@ class ApiSession:
         choices: list[str] = []
         if token == ANY_ACCOUNT_TOKEN:
             token = self.freest_account_token()
-            choices = [self._bucket(self.token(r)) for r in _ACCOUNT_ROLES if self.token(r)]
+            choices = [self._bucket(self.token(r)) for r in self._account_roles]
         secret = raw_token if raw_token is not None else (self.token(token) if token else None)
         if raw_token is None and token:
             self.roles_used.add(token)
@@ -147,7 +147,7 @@ class ApiSession:
                 self.replies.append(exchange)
             if operation == "create_assistant" and 200 <= exchange.status < 300:
                 self._remember_created(exchange)
-            if limited and exchange.status == 429 and token in _ACCOUNT_ROLES:
+            if limited and exchange.status == 429 and token in self._account_roles:
                 self.note_throttled(token)
             if not (limited and paced and retry_throttled and exchange.status == 429):
                 return exchange
@@ -162,7 +162,7 @@ class ApiSession:
 
     def billable(self, token: str | None, body: Any) -> bool:
         """Could this generate-reply call answer 200 (and so be billed) on a correct target?"""
-        if token not in ("primary", "secondary") or not isinstance(body, dict):
+        if token not in self._account_roles or not isinstance(body, dict):
             return False
         own = (self.target.assistants.own, self.target.assistants.own_second)
         assistant = body.get("assistant_id")
@@ -188,26 +188,25 @@ class ApiSession:
         """The role of the account token (primary, secondary) with room under the limit first."""
         # Each token has a bucket of its own (the documents: "per API token"), so spreading
         # independent calls over the account's tokens halves the waiting on a paced target.
-        roles = [r for r in _ACCOUNT_ROLES if self.token(r)]
+        roles = self._account_roles
         return min(roles, key=lambda r: self.pacer.delay(self._bucket(self.token(r))))
 
     def note_throttled(self, role: str) -> None:
         """A call on ``role`` was refused with a 429. If the pacer gave that token room, its
         bucket is not its own: from now on the account's tokens are paced as one bucket."""
-        if self.shared_bucket or role not in _ACCOUNT_ROLES:
+        if self.shared_bucket or role not in self._account_roles:
             return
-        other = "secondary" if role == "primary" else "primary"
-        if self.token(other) is None:
+        if len(self._account_roles) < 2:
             return
         # A token that has sent `limit` calls in the window is refused as documented: only a
         # refusal while it still had room says that something else fills its bucket.
         if self.pacer.delay(self._bucket(self.token(role))) <= 0:
             self.shared_bucket = True
-            self.pacer.merge([self.token(r) or "" for r in _ACCOUNT_ROLES], _SHARED)
+            self.pacer.merge([self.token(r) or "" for r in self._account_roles], _SHARED)
 
     def _bucket(self, secret: str | None) -> str:
         """The pacer's key for a token: its own, or the account's when they share a bucket."""
-        if self.shared_bucket and secret and secret in (self.token(r) for r in _ACCOUNT_ROLES):
+        if self.shared_bucket and secret and secret in (self.token(r) for r in self._account_roles):
             return _SHARED
         return secret or ""
 
