@@ -3,9 +3,9 @@
 Run: ``.venv/bin/python benchmarks/bench_pool.py [--pool 8] [--budget 240]``.
 
 Starts the reference server at 5 generate-reply calls per 60 s per token (the documents'
-limit), writes a free (exhaustive) target profile for it whose ``tokens.pool`` lists ``--pool``
-more tokens of the primary's account (the reference seeds them), runs ``replyguard check`` on
-it and prints the wall time. Exit 0 when the check exits 0 within ``--budget`` seconds; with
+limit) with ``--pool N``, so that its free (exhaustive) target profile lists ``N`` more tokens
+of the primary's account as ``tokens.pool``, runs ``replyguard check`` on it and prints the
+wall time. Exit 0 when the check exits 0 within ``--budget`` seconds; with
 ``--pool 0`` it measures the two-token run for comparison. Loopback only; the check is bounded
 by its own pacing and by ``--timeout``.
 """
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from replyguard.reference.launch import running_reference
-from replyguard.reference.store import Store
+from replyguard.reference.seed import POOL_TOKENS
 
 #: The documents: "5 requests per minute per API token".
 LIMIT, WINDOW = 5, 60
@@ -33,22 +33,20 @@ def main() -> int:
     parser.add_argument("--budget", type=float, default=240.0, help="seconds the check may take")
     parser.add_argument("--timeout", type=float, default=1800.0, help="hard stop, seconds")
     args = parser.parse_args()
+    if not 0 <= args.pool <= POOL_TOKENS:
+        print(f"--pool 0..{POOL_TOKENS}: the reference seeds {POOL_TOKENS} spare tokens")
+        return 2
     with (
         tempfile.TemporaryDirectory(prefix="replyguard-bench-pool-") as tmp,
-        running_reference(limit=LIMIT, window=WINDOW, folder=Path(tmp) / "ref") as reference,
+        running_reference(
+            limit=LIMIT,
+            window=WINDOW,
+            folder=Path(tmp) / "ref",
+            # The profile lists that many more tokens of the primary's account (tokens.pool).
+            extra_args=("--pool", str(args.pool)),
+        ) as reference,
     ):
-        # The primary's account ("alpha") has more seeded tokens than the profile names.
-        store = Store(reference.db_path)
-        try:
-            alpha = store.tokens_by_account()["alpha"]
-        finally:
-            store.close()
-        spare = alpha[2:]
-        if len(spare) < args.pool:
-            print(f"the reference seeds {len(spare)} spare tokens, fewer than --pool {args.pool}")
-            return 2
         profile = dict(reference.profile)
-        profile["tokens"] = {**profile["tokens"], "pool": spare[: args.pool]}
         path = Path(tmp) / "pool.json"
         path.write_text(json.dumps(profile), encoding="utf-8")
         report = Path(tmp) / "report.json"

@@ -217,6 +217,12 @@ def test_seed_is_idempotent_and_profile_parses(tmp_path: Path) -> None:
         "assigned_inbound": True,
     }
     assert list(out.parent.iterdir()) == [out]
+    assert "pool" not in profile["tokens"]
+    # serve --pool N: the profile lists N spare tokens of the primary's account.
+    pooled = render_profile("http://127.0.0.1:1/api", tokens, ServerConfig(db_path=db, pool=8))
+    assert tomllib.loads(pooled)["tokens"]["pool"] == tokens["alpha"][2:10]
+    with pytest.raises(ValueError, match="pool must be between 0 and 8"):
+        ServerConfig(db_path=db, pool=9)
 
 
 def test_validate_assistant_defaults(tmp_path: Path) -> None:

@@ -85,17 +85,45 @@ def test_any_spreads_generate_reply_calls_over_the_pool() -> None:
     )
     body = {"assistant_id": 1, "customer_identifier": "+1", "message": "Hi"}
     try:
-        for _ in range(30):  # six tokens, five each: one window, no wait
+        for _ in range(20):  # four pool tokens, five each: one window, no wait
             session.generate_reply(body)
         # A per-token rule keeps its token.
         session.generate_reply(body, token="secondary", paced=False)
     finally:
         session.close()
     assert clock.now == 0
-    assert Counter(used[:30]) == dict.fromkeys(("p" * 20, "s" * 20, *POOL), 5)
-    assert used[30] == "s" * 20
+    # Primary and secondary stay for the rate-limit tests that name them.
+    assert Counter(used[:20]) == dict.fromkeys(POOL, 5)
+    assert used[20] == "s" * 20
     assert session.roles_used >= {"pool.1", "pool.4"}
     assert session.billable("pool.2", body)
+
+
+def test_without_a_pool_any_takes_primary_and_secondary() -> None:
+    session = ApiSession(_target(), Budget())
+    try:
+        assert session.freest_account_token() == "primary"
+        session.pacer.record("p" * 20)
+        session.pacer.limit = 1
+        assert session.freest_account_token() == "secondary"
+    finally:
+        session.close()
+
+
+def test_with_a_pool_the_other_calls_run_before_the_recovery() -> None:
+    # They fill the burst's window on the pool instead of waiting for the primary's reset.
+    from replyguard.suite.plugin import _order
+
+    class Item:
+        def __init__(self, phase: int) -> None:
+            self.phase = phase
+
+        def get_closest_marker(self, name: str) -> Any:
+            return type("Mark", (), {"args": (self.phase,)})()
+
+    items: Any = [Item(n) for n in (4, 3, 2, 1, 0)]
+    assert [i.phase for i in sorted(items, key=lambda i: _order(i, pool=True))] == [0, 1, 3, 2, 4]
+    assert [i.phase for i in sorted(items, key=lambda i: _order(i, pool=False))] == [0, 1, 2, 3, 4]
 
 
 def test_the_plan_replays_the_any_calls_over_the_pool() -> None:

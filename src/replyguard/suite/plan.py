@@ -22,9 +22,11 @@ from typing import Any
 
 from replyguard.config import RunConfig
 from replyguard.reference.launch import running_reference
+from replyguard.reference.seed import POOL_TOKENS
 from replyguard.suite.budget import BILLED
 from replyguard.suite.pacing import Step, replay
 from replyguard.suite.unicode_mix import describe
+from replyguard.target import POOL_ROLE
 
 __all__ = ["Plan", "PlanError", "rehearse"]
 
@@ -91,7 +93,7 @@ def _rehearsal_profile(reference: Mapping[str, Any], config: RunConfig) -> dict[
     # The target's fixtures decide which tests run: keep only the roles and ids it has.
     tokens = dict(profile["tokens"])
     for role in list(tokens):
-        if not target.tokens.role(role):
+        if role != "pool" and not target.tokens.role(role):
             tokens.pop(role)
     assistants = {
         k: v
@@ -115,10 +117,15 @@ def _rehearsal_profile(reference: Mapping[str, Any], config: RunConfig) -> dict[
 def rehearse(config: RunConfig) -> Plan:
     """Run the suite against an embedded reference shaped like the target; its spend is the plan."""
     limit = config.target.rate_limit.limit
+    # The target's pool, as far as the reference has spare tokens (the replay adds the rest).
+    pool = min(len(config.target.tokens.pool), POOL_TOKENS)
     with (
         tempfile.TemporaryDirectory(prefix="replyguard-plan-") as tmp,
         running_reference(
-            limit=limit, window=_REHEARSAL_WINDOW, folder=Path(tmp) / "ref"
+            limit=limit,
+            window=_REHEARSAL_WINDOW,
+            folder=Path(tmp) / "ref",
+            extra_args=("--pool", str(pool)),
         ) as reference,
     ):
         profile_path, report_path = Path(tmp) / "rehearsal.json", Path(tmp) / "report.json"
@@ -161,8 +168,8 @@ def rehearse(config: RunConfig) -> Plan:
         billed_calls=report["requests"].get(BILLED, 0),
         assistants_created=len(report.get("created_assistants", [])),
         tokens=[
-            *report.get("tokens_used", []),
-            *([f"pool ({len(pool)} tokens)"] if (pool := config.target.tokens.pool) else []),
+            *(r for r in report.get("tokens_used", []) if not r.startswith(f"{POOL_ROLE}.")),
+            *([f"pool ({len(config.target.tokens.pool)} tokens)"] if pool else []),
         ],
         windows=max(1, math.ceil(seconds / window)),
         seconds=seconds,
@@ -184,8 +191,8 @@ def _wall_time(report: Mapping[str, Any], config: RunConfig) -> float:
         limit=rate.limit,
         window=rate.window_seconds,
         scale=rate.window_seconds / _REHEARSAL_WINDOW,
-        # The rehearsal has the account's two tokens; the target's pool spreads the calls more.
-        spare=len(config.target.tokens.pool),
+        # A pool larger than the rehearsal's spreads the calls more.
+        spare=max(0, len(config.target.tokens.pool) - POOL_TOKENS),
     )
     work = float(report["duration_seconds"]) - float(report.get("pacing_wait_seconds", 0.0))
     return ended + max(0.0, work - sum(step.work for step in steps))

@@ -12,7 +12,7 @@ from replyguard.suite.budget import Budget
 from replyguard.suite.exchange import Exchange
 from replyguard.suite.pacing import Pacer
 from replyguard.suite.unicode_mix import kinds_in
-from replyguard.target import Target
+from replyguard.target import POOL_ROLE, Target
 from replyguard.wire import cannot_reach, retry_after_seconds
 
 __all__ = ["ANY_ACCOUNT_TOKEN", "NO_BODY", "ApiSession", "TargetUnreachable", "retry_after_of"]
@@ -69,8 +69,12 @@ class ApiSession:
         #: throttle keys by user): then they are paced as one, or every call spread over them
         #: would be throttled. ratelimit.per-token judges it; pacing only adapts.
         self.shared_bucket = False
-        #: The roles "any" chooses between: the account's tokens, the pool's included.
+        #: The account's token roles, the pool's included.
         self._account_roles = target.tokens.account_roles()
+        #: The roles "any" chooses between: the pool when the profile has one, so primary and
+        #: secondary stay for the rate-limit tests that name them; else primary and secondary.
+        pool = tuple(r for r in self._account_roles if r.startswith(f"{POOL_ROLE}."))
+        self._any_roles = pool or self._account_roles
 
     def close(self) -> None:
         self._http.close()
@@ -115,7 +119,7 @@ class ApiSession:
         choices: list[str] = []
         if token == ANY_ACCOUNT_TOKEN:
             token = self.freest_account_token()
-            choices = [self._bucket(self.token(r)) for r in self._account_roles]
+            choices = [self._bucket(self.token(r)) for r in self._any_roles]
         secret = raw_token if raw_token is not None else (self.token(token) if token else None)
         if raw_token is None and token:
             self.roles_used.add(token)
@@ -185,10 +189,11 @@ class ApiSession:
         self.created.append(created if created is not None else "(no id in the answer)")
 
     def freest_account_token(self) -> str:
-        """The role of the account token (primary, secondary) with room under the limit first."""
+        """The role of the account token "any" takes: the first with room under the limit (of
+        the pool when the profile has one, else of primary and secondary)."""
         # Each token has a bucket of its own (the documents: "per API token"), so spreading
         # independent calls over the account's tokens halves the waiting on a paced target.
-        roles = self._account_roles
+        roles = self._any_roles
         return min(roles, key=lambda r: self.pacer.delay(self._bucket(self.token(r))))
 
     def note_throttled(self, role: str) -> None:
