@@ -327,6 +327,12 @@ def _plan(report: Mapping[str, Any]) -> list[str]:
         + _e(", ".join(f"{k} {v}" for k, v in requests.items()) or "none")
         + f" in {_e(report.get('duration_seconds', 0))} s</p>"
     )
+    generated = report.get("generated_cases") or {}
+    if generated:
+        out.append(
+            f"<p>seed {_e(generated.get('seed'))} (--seed replays the generated cases); "
+            f"{_e(generated.get('negatives_dropped', 0))} generated negative cases dropped</p>"
+        )
     for key in ("plan", "spent", "created_assistants"):
         if report.get(key):
             out.append(

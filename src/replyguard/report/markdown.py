@@ -172,6 +172,12 @@ def _plan(report: Mapping[str, Any]) -> list[str]:
             + ", ".join(f"{k} {v}" for k, v in requests.items())
             + f" in {report.get('duration_seconds', 0)} s."
         )
+    generated = report.get("generated_cases") or {}
+    if generated:
+        out.append(
+            f"Seed {generated.get('seed')} (`--seed` replays the generated cases); "
+            f"{generated.get('negatives_dropped', 0)} generated negative cases dropped."
+        )
     for key in ("plan", "spent"):
         if report.get(key):
             out.append(f"{key}: `{_cell(json.dumps(report[key], ensure_ascii=False))}`")
