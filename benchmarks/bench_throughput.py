@@ -12,8 +12,12 @@ Run: ``.venv/bin/python benchmarks/bench_throughput.py [--rounds 5] [--seconds 8
   environment variable named after ``@`` (never printed).
 
 The load tool is wrk (``apt-get install wrk``), driven with a Lua script that varies the
-customer identifier. Targets are alternated within each round, and the medians of the rounds
-are printed with the ratio to Prism. Loopback only, every run bounded in time.
+customer identifier. Every timed request carries a documented-valid body (checked with the
+suite's classifier before the first request), and the Lua script counts every answer that is
+not a 200: a ratio is printed only when every target answered 200 to every timed request
+(like for like), else the script says which did not and exits 1. Targets are alternated
+within each round, and the medians of the rounds are printed with the ratio to Prism.
+Loopback only, every run bounded in time.
 """
 
 from __future__ import annotations
@@ -42,30 +46,71 @@ PRISM_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "re
 REPLY_PATH = "/user/ai/generate-reply"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
+#: The one body every timed request sends (``n`` varies the identifier and the message):
+#: documented-valid, so every target must answer 200 and the ratio compares like with like.
+#: Variables hold strings only: an integer there is the silent zone json-type-leniency, which
+#: Prism (the strict reading) answers with its 422 example.
+BODY = (
+    '{"assistant_id": 101, "customer_identifier": "bench-%d", "message": "hello %d",'
+    ' "variables": {"n": "%d"}}'
+)
+
 LUA = r"""
 local n = 0
+-- A global, not a local: done() reads each thread's count with thread:get().
+not200 = 0
+local threads = {}
 local token = os.getenv("BENCH_TOKEN")
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. token
+function setup(thread)
+  table.insert(threads, thread)
+end
 request = function()
   n = n + 1
-  local body = string.format(
-    '{"assistant_id": 101, "customer_identifier": "bench-%d", "message": "hello %d",'
-    .. ' "variables": {"n": %d}}', n % 500, n, n % 7)
+  local body = string.format('BODY', n % 500, n, n % 7)
   return wrk.format(nil, nil, nil, body)
 end
+response = function(status, headers, body)
+  if status ~= 200 then not200 = not200 + 1 end
+end
 done = function(summary, latency, requests)
+  local others = 0
+  for _, thread in ipairs(threads) do others = others + thread:get("not200") end
   io.write(string.format(
-    'RESULT {"requests": %d, "duration_us": %d, "non_2xx": %d, "socket_errors": %d,'
-    .. ' "p50_us": %d, "p99_us": %d}\n',
-    summary.requests, summary.duration, summary.errors.status,
+    'RESULT {"requests": %d, "duration_us": %d, "non_2xx": %d, "not_200": %d,'
+    .. ' "socket_errors": %d, "p50_us": %d, "p99_us": %d}\n',
+    summary.requests, summary.duration, summary.errors.status, others,
     summary.errors.connect + summary.errors.read + summary.errors.write
     + summary.errors.timeout,
     latency:percentile(50), latency:percentile(99)))
 end
-"""
+""".replace("BODY", BODY)
+
+
+def documented_valid(reference: EmbeddedReference) -> None:
+    """Every body the Lua script sends is documented-valid (the suite's own classifier)."""
+    from replyguard.profile import parse_target
+    from replyguard.suite.schemas import InputSpace
+
+    space = InputSpace(parse_target(reference.profile, env={}), "generate_reply")
+    for n in range(500):
+        body = json.loads(BODY % (n % 500, n, n % 7))
+        if space.region(body) != "valid":
+            raise SystemExit(f"bench_throughput: not a documented-valid body: {body}")
+
+
+def unlike(targets: list[Target]) -> list[str]:
+    """Why the ratio would compare unlike answers: a target that did not answer 200 to every
+    timed request (another status, or no answer at all)."""
+    return [
+        f"{target.name}: {sum(r['not_200'] for r in target.results)} timed requests answered"
+        f" other than 200, {sum(r['socket_errors'] for r in target.results)} not answered"
+        for target in targets
+        if any(r["not_200"] or r["socket_errors"] for r in target.results)
+    ]
 
 
 @dataclass(slots=True)
@@ -183,6 +228,7 @@ def run_wrk(target: Target, script: Path, args: argparse.Namespace) -> dict[str,
         "p99_ms": raw["p99_us"] / 1000,
         "requests": raw["requests"],
         "non_2xx": raw["non_2xx"],
+        "not_200": raw["not_200"],
         "socket_errors": raw["socket_errors"],
     }
 
@@ -264,6 +310,7 @@ def main() -> int:
         reference = start_reference(
             folder / "ref", limit=1_000_000_000, window=3600, workers=args.workers
         )
+        documented_valid(reference)
         targets = [Target("reference", reference.base_url, reference.profile["tokens"]["primary"])]
         prism = None
         try:
@@ -282,7 +329,7 @@ def main() -> int:
                     print(
                         f"round {round_no + 1} {target.name:<10} {result['rps']:8.0f} req/s"
                         f"  p50 {result['p50_ms']:7.1f} ms  p99 {result['p99_ms']:7.1f} ms"
-                        f"  non-2xx {result['non_2xx']}  socket errors"
+                        f"  not 200 {result['not_200']}  socket errors"
                         f" {result['socket_errors']}",
                         flush=True,
                     )
@@ -292,9 +339,16 @@ def main() -> int:
             if prism is not None:
                 prism.terminate()
                 prism.wait(10)
-        served = sum(r["requests"] - r["non_2xx"] for r in targets[0].results)
+        served = sum(r["requests"] - r["not_200"] for r in targets[0].results)
         exact = exact_limit(folder / "exact", args.workers)
 
+    problems = unlike(targets)
+    if problems:
+        # A 422 example against 200s is no throughput comparison: no ratio at all.
+        print("\nno ratio: not every target answered 200 to every timed request")
+        for problem in problems:
+            print(f"  {problem}")
+        return 1
     print(
         f"\nmedians over {args.rounds} rounds of {args.seconds} s, wrk -t{args.threads}"
         f" -c{args.connections}, reference workers={args.workers}:"

@@ -14,8 +14,13 @@ import pytest
 
 from replyguard.profile import Target
 from replyguard.testing import (
+    COMBINING,
+    EMOJI,
+    RTL,
     ApiSession,
     Exchange,
+    ObservationLog,
+    Violation,
     expect,
     expect_error_code,
     expect_status,
@@ -50,6 +55,14 @@ def _body(exchange: Exchange) -> dict:
 
 
 def _served(rule_id: str, exchange: Exchange) -> dict:
+    # A 5xx to a valid call breaks no rule of the test that sent it: it is a server error.
+    expect(
+        "contract.no-server-error",
+        exchange.status < 500,
+        "no 5xx to a documented-valid generate-reply call",
+        exchange.summary(limit=200),
+        exchange,
+    )
     expect_status(rule_id, exchange, 200)
     body = _body(exchange)
     if not isinstance(body.get("conversation_id"), str):
@@ -74,7 +87,9 @@ def conversation(api: ApiSession, target: Target, run_id: str) -> Conversation:
         {
             "assistant_id": target.assistants.own,
             "customer_identifier": identifier,
-            "message": "Hi, I would like to schedule an appointment",
+            # Each valid call carries other text beyond ASCII (suite.unicode_mix), so a paid
+            # run sends every kind in both fields without a billed call of its own.
+            "message": f"Hi, I would like to schedule an appointment at the {COMBINING}",
             "variables": {"customer_name": "John Smith", "source": "whatsapp"},
         }
     )
@@ -88,7 +103,7 @@ def second(api: ApiSession, target: Target, conversation: Conversation) -> Excha
             {
                 "assistant_id": target.assistants.own,
                 "customer_identifier": conversation.identifier,
-                "message": "Tomorrow at ten, please",
+                "message": f"Tomorrow at ten, please {EMOJI}",
                 "variables": {"source": "sms", "plan": "premium"},
             }
         )
@@ -97,7 +112,7 @@ def second(api: ApiSession, target: Target, conversation: Conversation) -> Excha
 
 @pytest.fixture(scope="session")
 def unicode_identifier(run_id: str) -> str:
-    return f"Ünïcode.CASE+{run_id}@Exämple.com 😀"
+    return f"Ünïcode.CASE+{run_id}@Exämple.com 😀 {RTL} {COMBINING}"
 
 
 @pytest.fixture(scope="session")
@@ -109,7 +124,7 @@ def other_identifier(
             {
                 "assistant_id": target.assistants.own,
                 "customer_identifier": unicode_identifier,
-                "message": "Hello",
+                "message": f"Hello {RTL}",
             }
         )
     return conversation.other_identifier
@@ -133,6 +148,43 @@ def test_reply_body_is_as_documented(conversation: Conversation) -> None:
         f"success {body['success']!r}",
         conversation.first,
     )
+
+
+@pytest.mark.phase(5)
+@rule("reply.text.non-empty")
+def test_reply_is_not_empty_while_ai_is_enabled(
+    api: ApiSession, observations: ObservationLog, conversation: Conversation
+) -> None:
+    # Last of the run (phase 5), so it reads every 200 the other tests got: no call of its own
+    # (the conversation fixture is there when this test runs alone).
+    judged = 0
+    for exchange in [conversation.first, *(e for e in api.replies if e is not conversation.first)]:
+        body = _body(exchange)
+        reply, disabled = body.get("reply"), body.get("ai_disabled")
+        if exchange.status != 200 or not isinstance(reply, str) or not isinstance(disabled, bool):
+            continue  # reply.response.shape judges a 200 without them
+        if disabled:
+            if not reply.strip():
+                # "e.g., due to manual takeover": no AI response is expected then.
+                observations.record(
+                    "reply.text.non-empty",
+                    "a 200 with ai_disabled true",
+                    exchange,
+                    answer=f"reply {reply!r}",
+                    decision="not judged: AI responses are disabled for this conversation",
+                    agrees=True,
+                )
+            continue
+        judged += 1
+        expect(
+            "reply.text.non-empty",
+            bool(reply.strip()),
+            "a non-empty reply while ai_disabled is false (the AI-generated response)",
+            f"reply {reply!r} with ai_disabled false",
+            exchange,
+        )
+    if not judged:
+        pytest.skip("inconclusive: no 200 of generate-reply with ai_disabled false in this run")
 
 
 @rule("reply.conversation-id.uuid")
@@ -207,7 +259,7 @@ def test_same_identifier_other_assistant_other_conversation(
         {
             "assistant_id": target.assistants.own_second,
             "customer_identifier": conversation.identifier,
-            "message": "Hello",
+            "message": f"Hello {EMOJI} {RTL}",
         }
     )
     other_id = _served("reply.persistence.per-assistant", exchange).get("conversation_id")
@@ -388,11 +440,30 @@ def test_account_without_balance_is_402(api: ApiSession, target: Target, run_id:
 @rule("auth.missing-token")
 def test_missing_token_is_401(api: ApiSession, operation: str) -> None:
     exchange = api.send(operation, {}, token=None, paced=False)
-    expect_status("auth.missing-token", exchange, 401)
+    _expect_401("auth.missing-token", exchange)
 
 
 @pytest.mark.parametrize("operation", ["generate_reply", "create_assistant"])
 @rule("auth.invalid-token")
 def test_wrong_token_is_401(api: ApiSession, operation: str) -> None:
     exchange = api.send(operation, {}, token=None, raw_token="replyguard-not-a-token", paced=False)
-    expect_status("auth.invalid-token", exchange, 401)
+    _expect_401("auth.invalid-token", exchange)
+
+
+def _expect_401(rule_id: str, exchange: Exchange) -> None:
+    """The documented 401; a 5xx instead (an auth check that crashes) breaks two rules."""
+    if exchange.status >= 500:
+        summary = exchange.summary(limit=200)
+        raise ExceptionGroup(
+            "an auth check answered a server error",
+            [
+                Violation(rule_id, "HTTP 401", summary, exchange),
+                Violation(
+                    "contract.no-server-error",
+                    "no 5xx to a call without a token",
+                    summary,
+                    exchange,
+                ),
+            ],
+        )
+    expect_status(rule_id, exchange, 401)

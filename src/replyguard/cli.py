@@ -19,6 +19,7 @@ from replyguard.config.options import OPTIONS, OptionSpec
 from replyguard.exit_codes import ExitCode
 from replyguard.gate.cli import diff as gate_diff
 from replyguard.reference.config import DEFAULT_LIMIT, DEFAULT_WINDOW
+from replyguard.reference.seed import POOL_TOKENS
 
 __all__ = ["main"]
 
@@ -167,6 +168,15 @@ def check(**flags: Any) -> None:
     show_envvar=True,
     help="Serve a correct variant (see --list-variants).",
 )
+@click.option(
+    "--pool",
+    type=click.IntRange(0, POOL_TOKENS),
+    default=0,
+    show_default=True,
+    envvar="REPLYGUARD_POOL",
+    show_envvar=True,
+    help="List this many more tokens of the primary's account as tokens.pool in the profile.",
+)
 @click.option("--list-faults", is_flag=True, help="List the faults and exit.")
 @click.option("--list-variants", is_flag=True, help="List the correct variants and exit.")
 def serve(
@@ -179,6 +189,7 @@ def serve(
     profile_out: Path | None,
     fault: str | None,
     variant: str | None,
+    pool: int,
     list_faults: bool,
     list_variants: bool,
 ) -> None:
@@ -210,6 +221,7 @@ def serve(
             profile_out=profile_out,
             fault=fault,
             variant=variant,
+            pool=pool,
         )
     )
 

@@ -10,6 +10,7 @@ through the ``observations`` fixture (an :class:`ObservationLog`). The fixtures 
 Everything else under ``replyguard.suite`` and ``replyguard.engine`` may change without notice.
 """
 
+from replyguard.config import RunConfig
 from replyguard.exchange import Exchange
 from replyguard.ratelimit import FAIL, PASS, Limits, retry_after_in_range, retry_after_range_text
 from replyguard.suite.calls import CallRecord, is_reply
@@ -33,16 +34,20 @@ from replyguard.suite.session import (
     TargetUnreachable,
     retry_after_of,
 )
+from replyguard.suite.unicode_mix import COMBINING, EMOJI, RTL
 from replyguard.verdicts import Violation
 
 __all__ = [
     "ANY_ACCOUNT_TOKEN",
     "CHECKS",
+    "COMBINING",
+    "EMOJI",
     "FAIL",
     "NEGATIVE_RULES",
     "NO_BODY",
     "PASS",
     "POSITIVE_RULES",
+    "RTL",
     "SLACK",
     "ApiSession",
     "CallRecord",
@@ -51,6 +56,7 @@ __all__ = [
     "Limits",
     "Observation",
     "ObservationLog",
+    "RunConfig",
     "SeenViolations",
     "TargetUnreachable",
     "Violation",

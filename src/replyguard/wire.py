@@ -72,6 +72,7 @@ def transport_reason(exc: BaseException) -> str:
     return text[:200]
 
 
-def cannot_reach(url: str, exc: httpx.TransportError | OSError) -> str:
-    """The one line shown for a target that did not answer at all."""
-    return f"cannot reach {url}: {transport_reason(exc)}"
+def cannot_reach(url: str, exc: httpx.TransportError | OSError, *, hint: str = "") -> str:
+    """The one line shown for a target that did not answer at all (``hint`` appended)."""
+    line = f"cannot reach {url}: {transport_reason(exc)}"
+    return f"{line}: {hint}" if hint else line

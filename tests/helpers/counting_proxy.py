@@ -1,4 +1,4 @@
-"""A loopback HTTP proxy that counts the requests it forwards to one upstream server.
+"""A loopback HTTP proxy that counts (and records) the requests it forwards to one upstream.
 
 It sits in front of a reference server so a test can count, on the server's side of the
 wire, every request a run sends, independently of replyguard's own accounting.
@@ -34,6 +34,8 @@ class CountingProxy:
     def __init__(self, server: ThreadingHTTPServer) -> None:
         self.server = server
         self.counts: Counter[tuple[str, str]] = Counter()
+        #: ``(path, body)`` of every forwarded request, in the order they came.
+        self.bodies: list[tuple[str, bytes]] = []
         self.lock = threading.Lock()
 
     @property
@@ -45,6 +47,7 @@ class CountingProxy:
         """Forget the counts so far."""
         with self.lock:
             self.counts.clear()
+            self.bodies.clear()
 
     def total(self) -> int:
         """Requests forwarded since the last reset."""
@@ -77,6 +80,7 @@ def counting_proxy(upstream_base_url: str) -> Iterator[CountingProxy]:
             body = self.rfile.read(length) if length else None
             with proxy.lock:
                 proxy.counts[(self.command, self.path.split("?", 1)[0])] += 1
+                proxy.bodies.append((self.path.split("?", 1)[0], body or b""))
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
             conn = http.client.HTTPConnection(host, port, timeout=30)
             try:

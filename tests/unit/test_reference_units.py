@@ -20,6 +20,7 @@ from replyguard.reference.dialect import boolean_of, integer_of, laravel_input, 
 from replyguard.reference.payload import parse_input
 from replyguard.reference.profile import render_profile, write_profile
 from replyguard.reference.ratelimit import FixedWindowLimiter, make_limiter
+from replyguard.reference.seed import TOKENS_PER_ACCOUNT
 from replyguard.reference.store import SCHEMA, Store, open_database
 from replyguard.reference.validation import Errors, as_integer, as_number, validate_reply
 
@@ -199,7 +200,11 @@ def test_seed_is_idempotent_and_profile_parses(tmp_path: Path) -> None:
     tokens = store.tokens_by_account()
     open_database(db).close()
     assert Store(db).tokens_by_account() == tokens
-    assert {name: len(ts) for name, ts in tokens.items()} == {"alpha": 2, "beta": 2, "broke": 2}
+    # Two named in the profile and eight more for a tokens.pool (benchmarks/bench_pool.py).
+    assert {name: len(ts) for name, ts in tokens.items()} == dict.fromkeys(
+        ("alpha", "beta", "broke"), TOKENS_PER_ACCOUNT
+    )
+    assert TOKENS_PER_ACCOUNT >= 10
     text = render_profile("http://127.0.0.1:1/api", tokens, ServerConfig(db_path=db))
     out = tmp_path / "p" / "target.toml"
     write_profile(out, text)
@@ -212,6 +217,12 @@ def test_seed_is_idempotent_and_profile_parses(tmp_path: Path) -> None:
         "assigned_inbound": True,
     }
     assert list(out.parent.iterdir()) == [out]
+    assert "pool" not in profile["tokens"]
+    # serve --pool N: the profile lists N spare tokens of the primary's account.
+    pooled = render_profile("http://127.0.0.1:1/api", tokens, ServerConfig(db_path=db, pool=8))
+    assert tomllib.loads(pooled)["tokens"]["pool"] == tokens["alpha"][2:10]
+    with pytest.raises(ValueError, match="pool must be between 0 and 8"):
+        ServerConfig(db_path=db, pool=9)
 
 
 def test_validate_assistant_defaults(tmp_path: Path) -> None:

@@ -213,3 +213,12 @@ def test_silent_zone_probes_are_silent_and_cover_every_zone() -> None:
         assert CREATE.region(payload) == "silent", probe.label
     zones = {p.zone for p in SILENT_PROBES} | {"string-trimming", "error-shapes"}
     assert zones == set(spec.load_silent_zones())
+
+
+@pytest.mark.parametrize("blank", [None, "", "  ", "\u200b"])
+def test_a_blank_optional_field_does_not_trigger_a_mode_rule(blank: Any) -> None:
+    # Laravel's ConvertEmptyStringsToNull makes it absent: "Pipeline mode only" then holds.
+    # bench_negative_cases found this one: laravel-lenient accepted what was sent as invalid.
+    realtime = minimal_assistant(TARGET.catalog, "dualplex")
+    assert CREATE.region({**realtime, "transcriber_provider_id": blank}) != "invalid"
+    assert CREATE.region({**realtime, "transcriber_provider_id": 7}) == "invalid"

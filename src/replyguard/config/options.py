@@ -294,6 +294,18 @@ OPTIONS: tuple[OptionSpec, ...] = (
         help="Write a Markdown summary here; also appended to $GITHUB_STEP_SUMMARY "
         "when that is set.",
     ),
+    # -- generated cases (issue 19) ---------------------------------------------------------
+    OptionSpec(
+        "seed",
+        "--seed",
+        _count,
+        None,
+        profile="seed",
+        metavar="N",
+        help="Seed of the generated cases (hypothesis, schemathesis); every report shows "
+        "the run's. The same seed replays a run's generated cases exactly (default: a "
+        "fresh one per run).",
+    ),
 )
 
 _BY_NAME = {spec.name: spec for spec in OPTIONS}

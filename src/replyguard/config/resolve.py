@@ -8,6 +8,7 @@ again further down.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -54,6 +55,8 @@ class RunConfig:
     """True: print the plan and send nothing; False: no rehearsal; None: rehearse if paid."""
     gate: GateOptions = field(default_factory=GateOptions)
     """The regression gate's inputs (baseline, known deviations, --last-failed, reports)."""
+    seed: int = 0
+    """The seed of the run's generated cases (--seed, else drawn once here)."""
     origins: Mapping[str, str] = field(default_factory=dict)
     """Where each option's value came from: a flag, a variable, the profile or the default."""
 
@@ -161,6 +164,8 @@ def run_config(choices: Choices, profile: Profile, *, embedded: bool = False) ->
         plan=final("plan"),
         gate=gate_options(final, origins, Path(profile.path)),
         origins=origins,
+        # Drawn once when not given, so the report can name the seed that replays the run.
+        seed=secrets.randbelow(2**32) if final("seed") is None else int(final("seed")),
     )
 
 

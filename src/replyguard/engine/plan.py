@@ -21,10 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from replyguard.config import RunConfig
+from replyguard.profile import POOL_ROLE
 from replyguard.reference.launch import running_reference
+from replyguard.reference.seed import POOL_TOKENS
 from replyguard.suite.budget import BILLED
 from replyguard.suite.pacing import Step, replay
 from replyguard.suite.polls import most_polls
+from replyguard.suite.unicode_mix import describe
 
 __all__ = ["Plan", "PlanError", "rehearse"]
 
@@ -48,6 +51,8 @@ class Plan:
     polls: int = 0
     """Polls of a throttled token the run may send beyond the rehearsal's (suite.polls):
     refusals, never billed, but requests (counted against safety.max_requests)."""
+    #: The kinds of text beyond ASCII the valid calls carry (suite.unicode_mix).
+    unicode: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -83,6 +88,7 @@ class Plan:
             f"plan: {self.assistants_created} assistants created",
             f"plan: tokens used: {', '.join(self.tokens) or 'none'}",
             f"plan: about {self.windows} rate-limit windows, about {self.seconds:.0f} s",
+            f"plan: {describe(self.unicode)}",
         ]
 
     def as_dict(self) -> dict[str, Any]:
@@ -96,7 +102,7 @@ def _rehearsal_profile(reference: Mapping[str, Any], config: RunConfig) -> dict[
     # The target's fixtures decide which tests run: keep only the roles and ids it has.
     tokens = dict(profile["tokens"])
     for role in list(tokens):
-        if not target.tokens.role(role):
+        if role != "pool" and not target.tokens.role(role):
             tokens.pop(role)
     assistants = {
         k: v
@@ -120,10 +126,15 @@ def _rehearsal_profile(reference: Mapping[str, Any], config: RunConfig) -> dict[
 def rehearse(config: RunConfig) -> Plan:
     """Run the suite against an embedded reference shaped like the target; its spend is the plan."""
     limit = config.target.rate_limit.limit
+    # The target's pool, as far as the reference has spare tokens (the replay adds the rest).
+    pool = min(len(config.target.tokens.pool), POOL_TOKENS)
     with (
         tempfile.TemporaryDirectory(prefix="replyguard-plan-") as tmp,
         running_reference(
-            limit=limit, window=_REHEARSAL_WINDOW, folder=Path(tmp) / "ref"
+            limit=limit,
+            window=_REHEARSAL_WINDOW,
+            folder=Path(tmp) / "ref",
+            extra_args=("--pool", str(pool)),
         ) as reference,
     ):
         profile_path, report_path = Path(tmp) / "rehearsal.json", Path(tmp) / "report.json"
@@ -142,6 +153,9 @@ def rehearse(config: RunConfig) -> Plan:
             "--format",
             "plain",
             "--no-plan",
+            # The same generated cases as the run it plans.
+            "--seed",
+            str(config.seed),
         ]
         if config.rules:
             args += ["--rules", ",".join(config.rules)]
@@ -162,10 +176,14 @@ def rehearse(config: RunConfig) -> Plan:
         requests=requests,
         billed_calls=report["requests"].get(BILLED, 0),
         assistants_created=len(report.get("created_assistants", [])),
-        tokens=list(report.get("tokens_used", [])),
+        tokens=[
+            *(r for r in report.get("tokens_used", []) if not r.startswith(f"{POOL_ROLE}.")),
+            *([f"pool ({len(config.target.tokens.pool)} tokens)"] if pool else []),
+        ],
         windows=max(1, math.ceil(seconds / window)),
         seconds=seconds,
         polls=_unrehearsed_polls(report, config),
+        unicode=list(report.get("unicode_in_valid_calls", [])),
     )
 
 
@@ -198,6 +216,8 @@ def _wall_time(report: Mapping[str, Any], config: RunConfig) -> float:
         limit=rate.limit,
         window=rate.window_seconds,
         scale=rate.window_seconds / _REHEARSAL_WINDOW,
+        # A pool larger than the rehearsal's spreads the calls more.
+        spare=max(0, len(config.target.tokens.pool) - POOL_TOKENS),
     )
     work = float(report["duration_seconds"]) - float(report.get("pacing_wait_seconds", 0.0))
     return ended + max(0.0, work - sum(step.work for step in steps))

@@ -53,6 +53,14 @@ def _phase(item: pytest.Item) -> int:
     return 3
 
 
+def _order(item: pytest.Item, *, pool: bool) -> float:
+    """When a test runs. With a token pool, "any" calls never take primary or secondary, so
+    the other generate-reply calls (phase 3) fill the burst's window on the pool, before the
+    recovery (phase 2) that waits for the primary's reset."""
+    phase = _phase(item)
+    return 1.5 if pool and phase == 3 else phase
+
+
 class SuitePlugin:
     """One run of the contract suite against one target: hooks, fixtures and the outcomes."""
 
@@ -104,7 +112,7 @@ class SuitePlugin:
         # Waits for the rate limit overlap with work the documents do not rate-limit: the
         # burst first, create-assistant while its window resets, then recovery, the other
         # generate-reply calls, and last the tests that need a fresh window of their own.
-        items.sort(key=_phase)
+        items.sort(key=lambda item: _order(item, pool=bool(self.config.target.tokens.pool)))
         globs = self.config.rules
         if not globs:
             return
@@ -193,6 +201,8 @@ class SuitePlugin:
                 roles=self.session.roles_used,
                 waited=self.session.pacer.waited,
                 pacing=self.session.pacer.trace,
+                unicode_sent=self.session.unicode_sent,
+                negatives_dropped=self.session.negatives_dropped,
                 duration=time.monotonic() - self.started,
             )
             # The limiter as the rate-limit model describes it, from the calls the run made.

@@ -112,6 +112,7 @@ _TOP_KEYS = {
     "strict",
     "baseline",
     "known_deviations",
+    "seed",
 }
 
 
@@ -301,7 +302,7 @@ class _Reader:
         return Paths(**paths)
 
     def tokens(self, raw: Mapping[str, Any]) -> Tokens:
-        table = self.table(raw, "tokens", set(TOKEN_ROLES), required=True)
+        table = self.table(raw, "tokens", {*TOKEN_ROLES, "pool"}, required=True)
         primary = self.string(table, "tokens.primary", required=True)
         assert primary is not None
         return Tokens(
@@ -309,7 +310,28 @@ class _Reader:
             secondary=self.string(table, "tokens.secondary") or None,
             low_balance=self.string(table, "tokens.low_balance") or None,
             other_account=self.string(table, "tokens.other_account") or None,
+            pool=self.pool(table),
         )
+
+    def pool(self, table: Mapping[str, Any]) -> tuple[str, ...]:
+        """``tokens.pool``: more tokens of the primary's account, each distinct from the rest."""
+        raw = table.get("pool") or []
+        if not isinstance(raw, list):
+            raise self.fail("tokens.pool", "expected a list of tokens")
+        named = {self.string(table, f"tokens.{role}") for role in ("primary", "secondary")} - {None}
+        pool: list[str] = []
+        for index, item in enumerate(raw):
+            key = f"tokens.pool[{index}]"
+            if not isinstance(item, str):
+                raise self.fail(key, f"expected a string, got {type(item).__name__}")
+            token = self.expand(key, item)
+            if not token.strip():
+                raise self.fail(key, "is empty")
+            if token in pool or token in named:
+                # Each token has a bucket of its own only if it is another token.
+                raise self.fail(key, "a token listed twice (primary, secondary or the pool)")
+            pool.append(token)
+        return tuple(pool)
 
     def assistants(self, raw: Mapping[str, Any]) -> Assistants:
         table = self.table(

@@ -10,6 +10,7 @@ __all__ = [
     "DEFAULT_MAX_BILLED_CALLS",
     "DEFAULT_MAX_REQUESTS",
     "MODES",
+    "POOL_ROLE",
     "TOKEN_ROLES",
     "Assistants",
     "Capabilities",
@@ -42,6 +43,8 @@ TOKEN_ROLES: tuple[Role, ...] = tuple(Role)
 #: The primary account's tokens: the ones a test's "any" token chooses between, and the ones a
 #: limit shared by the account would show on.
 ACCOUNT_ROLES: tuple[Role, ...] = (Role.PRIMARY, Role.SECONDARY)
+#: ``tokens.pool``'s tokens have the roles ``pool.1``, ``pool.2``, …
+POOL_ROLE = "pool"
 #: A paid run sends about 300 create-assistant requests (refusals: free, not rate-limited by
 #: the documents) and its generate-reply calls; the billed ones have their own cap.
 DEFAULT_MAX_REQUESTS = 500
@@ -99,6 +102,9 @@ class Tokens:
     secondary: str | None = None
     low_balance: str | None = None
     other_account: str | None = None
+    #: More tokens of the primary's account, for throughput only (``tokens.pool``): the limit
+    #: is per token, so calls that are not about the limit spread over them. Roles ``pool.1``…
+    pool: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         # A profile may be printed in a traceback; its tokens never are.
@@ -107,14 +113,23 @@ class Tokens:
         shown = ", ".join(
             f"{r}={mask_token(getattr(self, r))!r}" for r in TOKEN_ROLES if getattr(self, r)
         )
-        return f"Tokens({shown})"
+        pool = f", pool={len(self.pool)} tokens" if self.pool else ""
+        return f"Tokens({shown}{pool})"
 
     def secrets(self) -> tuple[str, ...]:
         """Every token of the profile, for masking."""
-        return tuple(t for t in (self.role(r) for r in TOKEN_ROLES) if t)
+        return tuple(t for t in (self.role(r) for r in TOKEN_ROLES) if t) + self.pool
+
+    def account_roles(self) -> tuple[str, ...]:
+        """The primary account's token roles: primary, secondary, then the pool's."""
+        pool = tuple(f"{POOL_ROLE}.{n}" for n in range(1, len(self.pool) + 1))
+        return (Role.PRIMARY, *((Role.SECONDARY,) if self.secondary else ()), *pool)
 
     def role(self, name: str) -> str | None:
-        """The token of a role (primary, secondary, low_balance, other_account)."""
+        """The token of a role (primary, secondary, low_balance, other_account, pool.N)."""
+        prefix, _, number = name.partition(".")
+        if prefix == POOL_ROLE and number.isdigit() and 1 <= int(number) <= len(self.pool):
+            return self.pool[int(number) - 1]
         if name not in TOKEN_ROLES:
             raise ValueError(f"unknown token role {name!r}")
         value: str | None = getattr(self, name)

@@ -7,6 +7,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .seed import POOL_TOKENS
+
 __all__ = ["CONFIG_ENV", "ServerConfig", "default_db_path"]
 
 #: Environment variable that carries the config (as JSON) to uvicorn worker processes.
@@ -45,6 +47,9 @@ class ServerConfig:
     #: Rate-limit algorithm: "fixed" (Laravel's throttle) is the only one so far.
     rate_limiter: str = "fixed"
     access_log: bool = False
+    #: Spare tokens of the primary's account listed as ``tokens.pool`` in the profile (up to
+    #: the seed's ``POOL_TOKENS``).
+    pool: int = 0
 
     def __post_init__(self) -> None:
         self.db_path = Path(self.db_path)
@@ -56,6 +61,8 @@ class ServerConfig:
             raise ValueError("window must be at least 1 second")
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
+        if not 0 <= self.pool <= POOL_TOKENS:
+            raise ValueError(f"pool must be between 0 and {POOL_TOKENS}")
         if not 0 <= self.port <= 65535:
             raise ValueError("port must be between 0 and 65535")
 

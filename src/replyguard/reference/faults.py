@@ -259,6 +259,53 @@ _GATEWAY = [
 ]
 
 
+# -- the last misses (issue 19): an empty reply, 4-byte UTF-8, an auth check that crashes ----
+
+
+@when("generate_reply", "served")
+def _empty_reply(answer: Answer) -> None:
+    # The model call timed out and the controller answered with what it had.
+    answer.body["reply"] = ""
+
+
+def _outside_bmp(value: Any) -> bool:
+    return isinstance(value, str) and any(ord(char) > 0xFFFF for char in value)
+
+
+@when("generate_reply", "served")
+def _emoji_message_500(answer: Answer) -> None:
+    # The messages table is MySQL utf8 (3-byte): an emoji fails the insert, Laravel's handler
+    # answers its JSON 500.
+    if _outside_bmp(answer.request.get("message")):
+        answer.status = 500
+        answer.body = {"message": "Server Error"}
+
+
+@when(None, "unauthenticated")
+def _unauthenticated_500(answer: Answer) -> None:
+    # The auth guard dereferences the missing user: Laravel's JSON 500, not the 401.
+    answer.status = 500
+    answer.body = {"message": "Server Error"}
+
+
+_MISSES = [
+    (
+        "reply.empty-reply",
+        'a 200 with reply "" while ai_disabled is false',
+        _respond(_empty_reply),
+    ),
+    (
+        "reply.emoji-message-500",
+        "an emoji in message is a 500 (utf8mb3 column)",
+        _respond(_emoji_message_500),
+    ),
+    (
+        "auth.unauthenticated-500",
+        'no or a wrong token is answered 500 {"message": "Server Error"}, not 401',
+        _respond(_unauthenticated_500),
+    ),
+]
+
 # -- the registry ---------------------------------------------------------------------------
 
 _RATELIMIT = [
@@ -589,5 +636,5 @@ _ASSISTANT = [
 #: create-assistant).
 FAULTS: dict[str, Fault] = {
     name: Fault(name, description, behaviour)
-    for name, description, behaviour in (*_RATELIMIT, *_GATEWAY, *_REPLY, *_ASSISTANT)
+    for name, description, behaviour in (*_RATELIMIT, *_GATEWAY, *_REPLY, *_ASSISTANT, *_MISSES)
 }

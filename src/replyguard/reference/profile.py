@@ -69,6 +69,11 @@ def render_profile(base_url: str, tokens: dict[str, list[str]], config: ServerCo
         f"secondary = {_toml_str(tokens['alpha'][1])}",
         f"low_balance = {_toml_str(tokens['broke'][0])}",
         f"other_account = {_toml_str(tokens['beta'][0])}",
+        *(
+            [f"pool = [{', '.join(_toml_str(t) for t in tokens['alpha'][2 : 2 + config.pool])}]"]
+            if config.pool
+            else []
+        ),
         "",
         "[assistants]",
         "own = 101",

@@ -25,7 +25,11 @@ __all__ = [
 
 #: Created assistants get ids from here up, well clear of the seeded ones.
 FIRST_CREATED_ASSISTANT_ID = 1000
-TOKENS_PER_ACCOUNT = 2
+#: Two named in the profile (primary, secondary) and eight more for a ``tokens.pool``: an
+#: account's QA team can create several API tokens, and the limit is per token.
+TOKENS_PER_ACCOUNT = 10
+#: The spare ones a profile may list as ``tokens.pool`` (``replyguard serve --pool N``).
+POOL_TOKENS = TOKENS_PER_ACCOUNT - 2
 
 #: (account id, name, balance in cents). "broke" has nothing left: the 402 fixture.
 ACCOUNTS: tuple[tuple[int, str, int], ...] = (

@@ -46,6 +46,8 @@ def build_report(
     roles: Iterable[str] = (),
     waited: float = 0.0,
     pacing: Iterable[Step] = (),
+    unicode_sent: Iterable[str] = (),
+    negatives_dropped: int = 0,
 ) -> dict[str, Any]:
     """The JSON report: every rule of the catalogue with its verdict."""
     items = []
@@ -89,6 +91,10 @@ def build_report(
         "created_assistants": list(created),
         "tokens_used": sorted(roles),
         "spent_by_test": {test: dict(ops) for test, ops in (spent_by_test or {}).items()},
+        # Which kinds of text beyond ASCII the billable calls carried (suite.unicode_mix).
+        "unicode_in_valid_calls": sorted(unicode_sent),
+        # --seed N replays the generated cases; negatives re-judged valid or silent are dropped.
+        "generated_cases": {"seed": config.seed, "negatives_dropped": negatives_dropped},
     }
 
 

@@ -353,6 +353,12 @@ def _plan(spend: Spend) -> list[str]:
             "them; remove them in the vendor's portal: "
             f"{_e(', '.join(map(str, spend.created)))}</p>"
         )
+    if spend.generated:
+        out.append(
+            f"<p>seed {_e(spend.generated.get('seed'))} (--seed replays the generated cases); "
+            f"{_e(spend.generated.get('negatives_dropped', 0))} generated negative cases "
+            "dropped</p>"
+        )
     for key, value in spend.records.items():
         out.append(
             f"<h3>{_e(key.replace('_', ' '))}</h3><pre>"

@@ -177,6 +177,11 @@ def _plan(spend: Spend) -> list[str]:
     if spend.requests:
         out.append(f"Requests sent: {spend.requests} in {spend.duration} s.")
     # The summary leaves the created assistants' ids to the HTML and JSON reports.
+    if spend.generated:
+        out.append(
+            f"Seed {spend.generated.get('seed')} (`--seed` replays the generated cases); "
+            f"{spend.generated.get('negatives_dropped', 0)} generated negative cases dropped."
+        )
     for key in ("plan", "spent"):
         if key in spend.records:
             out.append(f"{key}: `{_cell(json.dumps(spend.records[key], ensure_ascii=False))}`")

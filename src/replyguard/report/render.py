@@ -36,7 +36,19 @@ def summary_line(report: Mapping[str, Any]) -> str:
         f"{s.get('pass', 0)} passed, {s.get('fail', 0)} failed, {s.get('error', 0)} errors, "
         f"{s.get('not tested', 0)} not tested, {s.get('observed', 0)} observed "
         f"of {s['rules']} rules in {report['duration_seconds']:.1f}s; "
-        f"requests sent: {requests}"
+        f"requests sent: {requests}{_generated(report)}"
+    )
+
+
+def _generated(report: Mapping[str, Any]) -> str:
+    """``; seed N`` (what --seed replays) and the negative cases dropped, when known."""
+    generated = report.get("generated_cases")
+    if not isinstance(generated, Mapping):
+        return ""
+    dropped = generated.get("negatives_dropped") or 0
+    text = f"; seed {generated.get('seed')}"
+    return text + (
+        f", {dropped} generated negative cases dropped (valid or silent)" if dropped else ""
     )
 
 

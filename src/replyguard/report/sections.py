@@ -80,6 +80,8 @@ class Spend:
     """The created assistants' ids."""
     local: bool
     """A local reference: its created assistants are a count, not a list to clean up."""
+    generated: Mapping[str, Any]
+    """The generated cases: the run's seed and the negative cases dropped."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,5 +182,6 @@ def view(report: Mapping[str, Any]) -> ReportView:
             records={key: report[key] for key in ("plan", "spent") if report.get(key)},
             created=report.get("created_assistants") or [],
             local=is_local(report),
+            generated=report.get("generated_cases") or {},
         ),
     )

@@ -152,6 +152,20 @@ _TABLE = [
     _e("assistant.created-unwrapped", "assistant.create.response-shape"),
     _e("assistant.errors-flat-list", "assistant.validation.error-shape"),
     _e("assistant.errors-first-only", "assistant.validation.all-fields-keyed"),
+    # -- the last misses (issue 19) ----------------------------------------------------------
+    _e("reply.empty-reply", "reply.text.non-empty"),
+    # Caught where the emoji is sent (a paid run's valid calls carry it: suite.unicode_mix).
+    _e(
+        "reply.emoji-message-500",
+        "contract.no-server-error",
+        run=(*AREA_RUNS["reply"], "contract.no-server-error"),
+    ),
+    _e(
+        "auth.unauthenticated-500",
+        "auth.missing-token",
+        "auth.invalid-token",
+        "contract.no-server-error",
+    ),
 ]
 
 #: Every fault's expectation, by fault name.

@@ -181,14 +181,21 @@ class Pacer:
 
 
 def replay(
-    steps: Iterable[Step], *, limit: int, window: float, scale: float
+    steps: Iterable[Step], *, limit: int, window: float, scale: float, spare: int = 0
 ) -> tuple[float, float]:
     """Replay a run's pacing steps at another ``window`` on a virtual clock.
 
     The work between steps takes what it took; the waits are what this window makes them.
     A pause without a bucket (the server throttled a paced call) is scaled by ``scale``, the
-    ratio of the windows. Returns when the last step ends and the seconds spent waiting.
+    ratio of the windows. ``spare``: more buckets every "any" send may also choose (the
+    target's ``tokens.pool``, which a rehearsal does not have). Returns when the last step ends
+    and the seconds spent waiting.
     """
+    steps = list(steps)
+    first_spare = 1 + max(
+        (b for step in steps for b in (step.bucket or 0, *step.choices)), default=0
+    )
+    pool = tuple(str(first_spare + n) for n in range(spare))
     now = [0.0]
 
     def advance(seconds: float) -> None:
@@ -200,7 +207,7 @@ def replay(
         key = str(step.bucket)
         if step.kind == "acquire" and step.choices:
             # Chosen again, as the session does: the first bucket with the shortest wait.
-            pacer.acquire(min((str(c) for c in step.choices), key=pacer.delay))
+            pacer.acquire(min((*(str(c) for c in step.choices), *pool), key=pacer.delay))
         elif step.kind == "acquire":
             pacer.acquire(key)
         elif step.kind == "record":

@@ -234,7 +234,30 @@ def _widen(node: Any, *, top: bool = False) -> Any:
     for key in ("items", "additionalProperties"):
         if isinstance(node.get(key), dict):
             node[key] = _widen(node[key])
+    if isinstance(node.get("allOf"), list):
+        node["allOf"] = [_absent_when_blank(rule, optional) for rule in node["allOf"]]
     return node if top else _widen_type(node)
+
+
+def _absent_when_blank(rule: Any, optional: set[str]) -> Any:
+    """A cross-field rule triggered by an optional field's presence, read leniently.
+
+    Zones optional-null and blank-strings: a lenient backend takes null, "" or "  " for an
+    optional field as absent (Laravel's ConvertEmptyStringsToNull), so "transcriber_provider_id
+    ... Pipeline mode only" does not refuse {"mode": "dualplex", "transcriber_provider_id": ""}
+    on every reading: the trigger needs a value that is really there.
+    """
+    condition = rule.get("if") if isinstance(rule, dict) else None
+    if not isinstance(condition, dict):
+        return rule
+    present = [name for name in condition.get("required", []) if name in optional]
+    if not present:
+        return rule
+    properties = dict(condition.get("properties", {}))
+    for name in present:
+        there = {"not": {"anyOf": [{"type": "null"}, _BLANK_STRING]}}
+        properties[name] = {"allOf": [properties[name], there]} if name in properties else there
+    return {**rule, "if": {**condition, "properties": properties}}
 
 
 def lenient_schema(schema: dict[str, Any]) -> dict[str, Any]:

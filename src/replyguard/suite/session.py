@@ -9,11 +9,11 @@ import httpx
 
 from replyguard.client import RetryPolicy
 from replyguard.exchange import Exchange
-from replyguard.profile import ACCOUNT_ROLES as _ACCOUNT_ROLES
-from replyguard.profile import Role, Target
+from replyguard.profile import POOL_ROLE, Role, Target
 from replyguard.suite.budget import Budget
 from replyguard.suite.calls import CallLog
 from replyguard.suite.pacing import Pacer
+from replyguard.suite.unicode_mix import kinds_in
 from replyguard.wire import cannot_reach, retry_after_seconds
 
 __all__ = ["ANY_ACCOUNT_TOKEN", "NO_BODY", "ApiSession", "TargetUnreachable", "retry_after_of"]
@@ -60,6 +60,13 @@ class ApiSession:
         self.retry = RetryPolicy(max_attempts=3, base=0.0, jitter=False)
         self._http = httpx.Client(timeout=timeout, transport=transport)
         self.exchanges: list[Exchange] = []
+        #: Every 200 of generate-reply this run got, whichever test asked: reply.text.non-empty
+        #: is judged on them at the end, at no extra call.
+        self.replies: list[Exchange] = []
+        #: The kinds of text beyond ASCII the run's billable calls carried (the plan shows them).
+        self.unicode_sent: set[str] = set()
+        #: Generated negative cases re-judged valid or silent, so never sent (the report says so).
+        self.negatives_dropped = 0
         #: Ids of the assistants this run created: the documents give no way to delete them,
         #: so the report lists them for the vendor's portal.
         self.created: list[object] = []
@@ -72,6 +79,12 @@ class ApiSession:
         #: Every generate-reply call of the run, whichever test sent it: the rate-limit
         #: model's input (replyguard.suite.calls).
         self.calls = CallLog()
+        #: The account's token roles, the pool's included.
+        self._account_roles = target.tokens.account_roles()
+        #: The roles "any" chooses between: the pool when the profile has one, so primary and
+        #: secondary stay for the rate-limit tests that name them; else primary and secondary.
+        pool = tuple(r for r in self._account_roles if r.startswith(f"{POOL_ROLE}."))
+        self._any_roles = pool or self._account_roles
 
     def close(self) -> None:
         self._http.close()
@@ -119,7 +132,7 @@ class ApiSession:
         choices: list[str] = []
         if token == ANY_ACCOUNT_TOKEN:
             token = self.freest_account_token()
-            choices = [self._bucket(self.token(r)) for r in _ACCOUNT_ROLES if self.token(r)]
+            choices = [self._bucket(self.token(r)) for r in self._any_roles]
         secret = raw_token if raw_token is not None else (self.token(token) if token else None)
         if raw_token is None and token:
             self.roles_used.add(token)
@@ -137,6 +150,8 @@ class ApiSession:
         key = self._bucket(secret)
         limited = operation == "generate_reply"
         billable = limited and self.billable(token if raw_token is None else None, body)
+        if billable:
+            self.unicode_sent |= kinds_in(body)
         for attempt in range(self.retry.max_attempts):
             self.budget.spend(operation, billable=billable)
             if limited and paced:
@@ -153,9 +168,11 @@ class ApiSession:
                     self.budget.refund()
                 if probe and call.served:
                     self.pacer.record(key)
+            if limited and exchange.status == 200:
+                self.replies.append(exchange)
             if operation == "create_assistant" and 200 <= exchange.status < 300:
                 self._remember_created(exchange)
-            if limited and exchange.status == 429 and token in _ACCOUNT_ROLES:
+            if limited and exchange.status == 429 and token in self._account_roles:
                 self.note_throttled(token)
             if not (limited and paced and retry_throttled and exchange.status == 429):
                 return exchange
@@ -170,7 +187,7 @@ class ApiSession:
 
     def billable(self, token: str | None, body: Any) -> bool:
         """Could this generate-reply call answer 200 (and so be billed) on a correct target?"""
-        if token not in _ACCOUNT_ROLES or not isinstance(body, dict):
+        if token not in self._account_roles or not isinstance(body, dict):
             return False
         own = (self.target.assistants.own, self.target.assistants.own_second)
         assistant = body.get("assistant_id")
@@ -193,29 +210,29 @@ class ApiSession:
         self.created.append(created if created is not None else "(no id in the answer)")
 
     def freest_account_token(self) -> str:
-        """The role of the account token (primary, secondary) with room under the limit first."""
+        """The role of the account token "any" takes: the first with room under the limit (of
+        the pool when the profile has one, else of primary and secondary)."""
         # Each token has a bucket of its own (the documents: "per API token"), so spreading
         # independent calls over the account's tokens halves the waiting on a paced target.
-        roles = [r for r in _ACCOUNT_ROLES if self.token(r)]
+        roles = self._any_roles
         return min(roles, key=lambda r: self.pacer.delay(self._bucket(self.token(r))))
 
     def note_throttled(self, role: str) -> None:
         """A call on ``role`` was refused with a 429. If the pacer gave that token room, its
         bucket is not its own: from now on the account's tokens are paced as one bucket."""
-        if self.shared_bucket or role not in _ACCOUNT_ROLES:
+        if self.shared_bucket or role not in self._account_roles:
             return
-        other = Role.SECONDARY if role == Role.PRIMARY else Role.PRIMARY
-        if self.token(other) is None:
+        if len(self._account_roles) < 2:
             return
         # A token that has sent `limit` calls in the window is refused as documented: only a
         # refusal while it still had room says that something else fills its bucket.
         if self.pacer.delay(self._bucket(self.token(role))) <= 0:
             self.shared_bucket = True
-            self.pacer.merge([self.token(r) or "" for r in _ACCOUNT_ROLES], _SHARED)
+            self.pacer.merge([self.token(r) or "" for r in self._account_roles], _SHARED)
 
     def _bucket(self, secret: str | None) -> str:
         """The pacer's key for a token: its own, or the account's when they share a bucket."""
-        if self.shared_bucket and secret and secret in (self.token(r) for r in _ACCOUNT_ROLES):
+        if self.shared_bucket and secret and secret in (self.token(r) for r in self._account_roles):
             return _SHARED
         return secret or ""
 
