@@ -137,7 +137,8 @@ class Tokens:
 
     def roles_by_token(self) -> dict[str, str]:
         """Each token's role, by the token (what names the role of a token seen on the wire)."""
-        return {token: role for role in TOKEN_ROLES if (token := self.role(role))}
+        roles = dict.fromkeys((*TOKEN_ROLES, *self.account_roles()))
+        return {token: role for role in roles if (token := self.role(role))}
 
 
 @dataclass(slots=True, frozen=True)
