@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from replyguard.config.bounds import Bounds, bounds_from
 from replyguard.config.discovery import discover_profile
 from replyguard.config.options import OPTIONS, OptionSpec, option
 from replyguard.gate.run import GateOptions, gate_options
@@ -56,6 +57,8 @@ class RunConfig:
     """The regression gate's inputs (baseline, known deviations, --last-failed, reports)."""
     origins: Mapping[str, str] = field(default_factory=dict)
     """Where each option's value came from: a flag, a variable, the profile or the default."""
+    bounds: Bounds = field(default_factory=Bounds)
+    """Timeouts, the transport-fault breaker and the time limit (issue 20)."""
 
     @property
     def allow_writes(self) -> bool:
@@ -161,6 +164,7 @@ def run_config(choices: Choices, profile: Profile, *, embedded: bool = False) ->
         plan=final("plan"),
         gate=gate_options(final, origins, Path(profile.path)),
         origins=origins,
+        bounds=bounds_from(final, origins),
     )
 
 

@@ -86,6 +86,28 @@ def _created_line(report: Mapping[str, Any]) -> str:
     )
 
 
+def transport_line(report: Mapping[str, Any]) -> str:
+    """The transport section in one line (issue 20): faults, and what they may have cost."""
+    section = report.get("transport") or {}
+    parts = [section["summary"]] if section.get("summary") else []
+    if section.get("possibly_billed"):
+        parts.append(
+            f"{section['possibly_billed']} billable generate-reply calls possibly billed "
+            "(the answer was lost)"
+        )
+    possibly = section.get("possibly_created") or []
+    if possibly:
+        names = ", ".join(repr(p.get("name")) for p in possibly[:20])
+        more = " …" if len(possibly) > 20 else ""
+        parts.append(
+            f"{len(possibly)} assistants possibly created (the answer was lost): {names}{more}"
+        )
+    stopped = section.get("stopped")
+    if stopped:
+        parts.append(f"PARTIAL: {stopped['reason']}")
+    return f"TRANSPORT {'; '.join(parts)}\n" if parts else ""
+
+
 def print_report(
     report: Mapping[str, Any], fmt: str, *, show_passed: bool = True, stream: IO[str] | None = None
 ) -> None:
@@ -126,6 +148,7 @@ def _print_plain(report: Mapping[str, Any], out: IO[str]) -> None:
     if left_out:
         out.write(f"{left_out} rules not selected for this run\n")
     out.write(_created_line(report))
+    out.write(transport_line(report))
     out.write(summary_line(report) + "\n")
     out.flush()
 
@@ -164,4 +187,5 @@ def _print_table(report: Mapping[str, Any], out: IO[str], *, show_passed: bool) 
     if left_out:
         console.print(f"{left_out} rules not selected for this run")
     console.print(_created_line(report), end="", markup=False, highlight=False)
+    console.print(transport_line(report), end="", markup=False, highlight=False)
     console.print(f"[bold]{summary_line(report)}[/]", highlight=False)

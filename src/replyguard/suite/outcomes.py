@@ -17,6 +17,7 @@ import pytest
 from replyguard.masking import mask_secrets
 from replyguard.suite.budget import BudgetExhausted
 from replyguard.suite.exchange import Exchange
+from replyguard.suite.transport import RunStopped, TransportFault, TransportFaultError
 from replyguard.suite.verdicts import Outcome, iter_violations
 
 __all__ = ["outcome_of"]
@@ -38,6 +39,39 @@ def _budget_spent(exc: BaseException | None) -> BudgetExhausted | None:
     return None
 
 
+def _inner(exc: BaseException | None, kind: type[BaseException]) -> BaseException | None:
+    """The first ``kind`` in an exception, its causes and groups (a hypothesis Flaky error
+    wraps the fault of the example that failed first)."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        current = todo.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, kind):
+            return current
+        if isinstance(current, BaseExceptionGroup):
+            todo.extend(current.exceptions)
+        todo.extend([current.__cause__, current.__context__])
+    return None
+
+
+def _fault_reason(faults: Sequence[TransportFault], exc: BaseException | None) -> str | None:
+    """Why a test is not tested because of the network, or None."""
+    stopped = _inner(exc, RunStopped)
+    if stopped is not None:
+        return f"the run stopped: {stopped}"
+    lost = _inner(exc, TransportFaultError)
+    reasons = [f.reason for f in faults]
+    if isinstance(lost, TransportFaultError) and lost.fault.reason not in reasons:
+        reasons.insert(0, lost.fault.reason)
+    if not reasons:
+        return None
+    more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
+    return f"transport fault: {reasons[0]}{more}"
+
+
 def outcome_of(
     test: str,
     rules: Sequence[str],
@@ -45,8 +79,13 @@ def outcome_of(
     exc: BaseException | None,
     last: Exchange | None,
     secrets: tuple[str, ...],
+    faults: Sequence[TransportFault] = (),
 ) -> Outcome:
-    """The outcome of one test for its rules; every text in it is masked."""
+    """The outcome of one test for its rules; every text in it is masked.
+
+    A test that lost a request to the network (``faults``) and saw no violation is not tested,
+    with the fault as its reason: a hang, a reset or a gateway's page says nothing about them.
+    """
     rules = tuple(rules)
     if report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
@@ -64,6 +103,9 @@ def outcome_of(
     spent = _budget_spent(exc)
     if spent is not None:
         return Outcome(test, rules, "skipped", str(spent))
+    lost = _fault_reason(faults, exc)
+    if lost is not None:
+        return Outcome(test, rules, "skipped", mask_secrets(lost, secrets))
     return Outcome(
         test,
         rules,

@@ -44,6 +44,10 @@ class Plan:
     tokens: list[str] = field(default_factory=list)
     windows: int = 0
     seconds: float = 0.0
+    latency: float = 0.0
+    """The preflight's answer time, counted once per request in ``seconds``."""
+    bounds: list[str] = field(default_factory=list)
+    """Timeouts, the breaker and the time limit, as lines."""
 
     @property
     def total(self) -> int:
@@ -73,7 +77,9 @@ class Plan:
             f"plan: {self.billed_calls} generate-reply calls can be billed (can answer 200)",
             f"plan: {self.assistants_created} assistants created",
             f"plan: tokens used: {', '.join(self.tokens) or 'none'}",
-            f"plan: about {self.windows} rate-limit windows, about {self.seconds:.0f} s",
+            f"plan: about {self.windows} rate-limit windows, about {self.seconds:.0f} s"
+            + (f" (answers took {self.latency:.2f} s in the preflight)" if self.latency else ""),
+            *self.bounds,
         ]
 
     def as_dict(self) -> dict[str, Any]:
@@ -108,8 +114,12 @@ def _rehearsal_profile(reference: Mapping[str, Any], config: RunConfig) -> dict[
     return profile
 
 
-def rehearse(config: RunConfig) -> Plan:
-    """Run the suite against an embedded reference shaped like the target; its spend is the plan."""
+def rehearse(config: RunConfig, *, latency: float = 0.0) -> Plan:
+    """Run the suite against an embedded reference shaped like the target; its spend is the plan.
+
+    ``latency``: seconds the preflight's answer took; every request of the plan waits about
+    that long for its answer, on top of the rehearsal's loopback time.
+    """
     limit = config.target.rate_limit.limit
     with (
         tempfile.TemporaryDirectory(prefix="replyguard-plan-") as tmp,
@@ -139,15 +149,17 @@ def rehearse(config: RunConfig) -> Plan:
         if config.keyword:
             args += ["-k", config.keyword]
         env = {k: v for k, v in os.environ.items() if not k.startswith("REPLYGUARD_")}
+        # In its own folder: the rehearsal's report is never the last report (issue 20).
         done = subprocess.run(
-            args, capture_output=True, text=True, env=env, timeout=900, check=False
+            args, capture_output=True, text=True, env=env, timeout=900, check=False, cwd=tmp
         )
         if not report_path.exists():
             tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
             raise PlanError(f"the plan's rehearsal did not finish: {tail}")
         report = json.loads(report_path.read_text(encoding="utf-8"))
     requests = {op: n for op, n in report["requests"].items() if op != BILLED}
-    seconds = _wall_time(report, config)
+    requests_total = sum(requests.values())
+    seconds = _wall_time(report, config) + latency * requests_total
     window = config.target.rate_limit.window_seconds
     return Plan(
         requests=requests,
@@ -156,6 +168,8 @@ def rehearse(config: RunConfig) -> Plan:
         tokens=list(report.get("tokens_used", [])),
         windows=max(1, math.ceil(seconds / window)),
         seconds=seconds,
+        latency=latency,
+        bounds=config.bounds.lines(),
     )
 
 

@@ -19,6 +19,7 @@ import pytest
 from replyguard.config import RunConfig
 from replyguard.spec import Rule, load_rules
 from replyguard.suite.budget import Budget
+from replyguard.suite.fault_report import server_error_outcomes, transport_section
 from replyguard.suite.observations import ObservationLog
 from replyguard.suite.outcomes import outcome_of
 from replyguard.suite.session import ApiSession
@@ -56,8 +57,11 @@ class SuitePlugin:
         self.outcomes: list[Outcome] = []
         self.deselected: dict[str, str] = {}
         self.log = ObservationLog(secrets=config.target.secrets())
-        self.session = api or ApiSession(config.target, Budget.for_target(config.target.safety))
+        self.session = api or ApiSession(
+            config.target, Budget.for_target(config.target.safety), bounds=config.bounds
+        )
         self.started = time.monotonic()
+        self.session.guard.start()
         self.report: dict[str, Any] | None = None
         #: Requests each test sent (fixtures it set up included), by operation.
         self.spent_by_test: dict[str, dict[str, int]] = {}
@@ -124,7 +128,7 @@ class SuitePlugin:
                 self.spent_by_test[item.nodeid] = delta
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        self.session.begin_test()
+        self.session.begin_test(item.nodeid)
         self.log.current_test = item.nodeid
 
     @pytest.hookimpl(wrapper=True)
@@ -142,8 +146,13 @@ class SuitePlugin:
                     exc,
                     self.session.last,
                     self.config.target.secrets(),
+                    self.session.guard.test_faults,
                 )
             )
+            stopped = self.session.guard.stopped
+            if stopped is not None and not item.session.shouldstop:
+                # The breaker or the time limit: no further test runs; the report is partial.
+                item.session.shouldstop = str(stopped)
         return report
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -152,8 +161,19 @@ class SuitePlugin:
         try:
             untested = {rid: untested_reason(rule) for rid, rule in self.rules.items()}
             untested.update(self.deselected)
+            stopped = self.session.guard.stopped
+            if stopped is not None:
+                ran = {rule for outcome in self.outcomes for rule in outcome.rules}
+                for item in session.items:
+                    for rule in rule_ids(item):
+                        if rule not in ran:
+                            untested[rule] = f"not run: the run stopped ({stopped})"
+            outcomes = [
+                *self.outcomes,
+                *server_error_outcomes(self.session.guard.log.faults, self.config.target.secrets()),
+            ]
             verdicts = aggregate(
-                self.rules, self.outcomes, untested, self.log, strict=self.config.strict
+                self.rules, outcomes, untested, self.log, strict=self.config.strict
             )
             self.report = build_report(
                 verdicts,
@@ -168,6 +188,12 @@ class SuitePlugin:
                 pacing=self.session.pacer.trace,
                 duration=time.monotonic() - self.started,
             )
+            self.report["transport"] = transport_section(
+                self.session.guard, self.session.budget.total, self.config.target.secrets()
+            )
+            if stopped is not None:
+                # The report so far; --last-failed and the gate read it as cut short.
+                self.report["partial"] = {"kind": stopped.kind, "reason": str(stopped)}
         finally:
             self.session.close()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -63,14 +64,18 @@ def run_check(choices: Choices) -> int:
                 )
             # The preflight first: a target that is not there, or not the API, is one line
             # before anything else happens. --plan sends nothing at all, so it has none.
+            latency = 0.0
             if not config.plan:
+                # Its answer time is the latency the plan's estimate counts per request.
+                started = time.monotonic()
                 problem = preflight(config.target)
+                latency = time.monotonic() - started
                 if problem:
                     _error(problem)
                     return ExitCode.COULD_NOT_JUDGE
             plan = None
             if config.plan or (config.plan is None and not config.target.safety.exhaustive):
-                plan = rehearse(config)
+                plan = rehearse(config, latency=latency)
                 for line in plan.lines():
                     _error(line)
                 over = plan.over_cap(config)
@@ -79,6 +84,10 @@ def run_check(choices: Choices) -> int:
                     return ExitCode.COULD_NOT_JUDGE
                 if config.plan:
                     return ExitCode.OK
+            else:
+                # An exhaustive target gets no plan: its bounds, before the first request.
+                for line in config.bounds.lines():
+                    _error(line.replace("plan: ", "bounds: ", 1))
             report = run_suite(config)
     except (ProfileError, ConfigError, ReferenceStartError, GateUsageError, PlanError) as exc:
         _error(str(exc))
@@ -152,6 +161,11 @@ def run_suite(config: RunConfig) -> dict[str, Any] | None:
     progress = _ProgressPlugin(Console(stderr=True))
     with progress:
         code = pytest.main(args, plugins=[plugin, progress])
+    stopped = plugin.session.guard.stopped
+    if plugin.report is not None and stopped is not None:
+        # The breaker or the time limit (issue 20): one line, and the report so far.
+        _error(str(stopped))
+        return plugin.report
     if plugin.report is None or code not in (
         pytest.ExitCode.OK,
         pytest.ExitCode.TESTS_FAILED,

@@ -8,11 +8,14 @@ from typing import Any
 import httpx
 
 from replyguard.client import RetryPolicy
+from replyguard.config.bounds import Bounds
 from replyguard.suite.budget import Budget
 from replyguard.suite.exchange import Exchange
+from replyguard.suite.guard import TransportGuard
 from replyguard.suite.pacing import Pacer
+from replyguard.suite.transport import TargetUnreachable
 from replyguard.target import Target
-from replyguard.wire import cannot_reach, retry_after_seconds
+from replyguard.wire import retry_after_seconds
 
 __all__ = ["ANY_ACCOUNT_TOKEN", "NO_BODY", "ApiSession", "TargetUnreachable", "retry_after_of"]
 
@@ -23,10 +26,6 @@ ANY_ACCOUNT_TOKEN = "any"
 _ACCOUNT_ROLES = ("primary", "secondary")
 #: The pacer's key for them once the target shows they share one bucket.
 _SHARED = "account (shared bucket)"
-
-
-class TargetUnreachable(ConnectionError):
-    """The target did not answer at all; the message is one line."""
 
 
 def retry_after_of(exchange: Exchange) -> float | None:
@@ -44,7 +43,7 @@ class ApiSession:
         *,
         pacer: Pacer | None = None,
         transport: httpx.BaseTransport | None = None,
-        timeout: float = 30.0,
+        bounds: Bounds | None = None,
     ) -> None:
         self.target = target
         self.budget = budget
@@ -52,7 +51,10 @@ class ApiSession:
         # Retrying a throttled call is the client's policy (replyguard.client), without jitter:
         # the pacer already spaces the suite's calls, and three attempts bound a test's cost.
         self.retry = RetryPolicy(max_attempts=3, base=0.0, jitter=False)
-        self._http = httpx.Client(timeout=timeout, transport=transport)
+        #: Timeouts, retries of what cannot have reached the API, transport faults, the
+        #: breaker and the time limit (issue 20).
+        self.guard = TransportGuard(bounds or Bounds(), paid=not target.safety.exhaustive)
+        self._http = httpx.Client(timeout=self.guard.timeout(), transport=transport)
         self.exchanges: list[Exchange] = []
         #: Ids of the assistants this run created: the documents give no way to delete them,
         #: so the report lists them for the vendor's portal.
@@ -72,9 +74,10 @@ class ApiSession:
         """The latest exchange of the current test."""
         return self.exchanges[-1] if self.exchanges else None
 
-    def begin_test(self) -> None:
+    def begin_test(self, name: str = "") -> None:
         """Forget the previous test's exchanges."""
         self.exchanges.clear()
+        self.guard.begin_test(name)
 
     def token(self, name: str) -> str | None:
         """A token of the profile by role name (primary, secondary, low_balance, other_account)."""
@@ -125,13 +128,30 @@ class ApiSession:
         key = self._bucket(secret)
         limited = operation == "generate_reply"
         billable = limited and self.billable(token if raw_token is None else None, body)
+        # On a paid target a hypothesis replay never re-sends what may bill or create.
+        seen = (operation, payload, secret or "")
         for attempt in range(self.retry.max_attempts):
+            self.guard.check(self.pacer.delay(key) if limited and paced else 0.0)
+            replayed = self.guard.replayed(seen, billable or operation == "create_assistant")
+            if replayed is not None:
+                self.exchanges.append(replayed)
+                return replayed
             self.budget.spend(operation, billable=billable)
             if limited and paced:
                 self.pacer.acquire(key, choices=choices)
             elif limited:
                 self.pacer.record(key)
-            exchange = self._post(self.target.url(operation), payload, request_headers)
+            exchange = self.guard.post(
+                self._http,
+                operation,
+                self.target.url(operation),
+                payload,
+                request_headers,
+                body=body,
+                billable=billable,
+                sent=self.budget.total,
+                key=seen,
+            )
             self.exchanges.append(exchange)
             if operation == "create_assistant" and 200 <= exchange.status < 300:
                 self._remember_created(exchange)
@@ -209,16 +229,9 @@ class ApiSession:
 
     def honour_retry_after(self, seconds: float, token: str = "primary") -> None:
         """Wait what a 429 on ``token`` asked for (the rate-limit tests, on purpose)."""
+        self.guard.check(seconds)
         self.pacer.pause(seconds, key=self._bucket(self.token(token)))
 
     def fresh_window(self, token: str = "primary") -> None:
         """Wait until the token's bucket is certainly empty (no send within a window)."""
         self.pacer.quiet(self._bucket(self.token(token)))
-
-    def _post(self, url: str, content: bytes, headers: dict[str, str]) -> Exchange:
-        __tracebackhide__ = True  # its arguments hold the token
-        try:
-            response = self._http.post(url, content=content, headers=headers)
-        except httpx.TransportError as exc:
-            raise TargetUnreachable(cannot_reach(url, exc)) from None
-        return Exchange.from_response(response)
