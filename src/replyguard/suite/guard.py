@@ -113,11 +113,12 @@ class TransportGuard:
         billable: bool,
         sent: int,
         key: tuple[str, bytes, str] | None = None,
+        method: str = "POST",
     ) -> Exchange:
         """Send once (again only when it cannot have reached the API); faults raise."""
         __tracebackhide__ = True  # its arguments hold the token
         for attempt in range(self.retry.max_attempts):
-            request = http.build_request("POST", url, content=content, headers=headers)
+            request = http.build_request(method, url, content=content or None, headers=headers)
             started, status = self._clock(), None
             try:
                 response = http.send(request, stream=True)

@@ -227,6 +227,30 @@ class ApiSession:
         """POST create-assistant."""
         return self.send("create_assistant", body, **kwargs)
 
+    def raw(self, method: str, url: str, content: bytes = b"") -> Exchange:
+        """One request outside the two operations (a route probe), on the primary token:
+        counted in the budget as ``probe``, guarded and recorded like every other."""
+        __tracebackhide__ = True  # its locals hold the token
+        self.guard.check()
+        self.budget.spend("probe")
+        headers = {"Accept": "application/json", "Content-Type": "application/json"}
+        secret = self.token("primary")
+        if secret:
+            headers["Authorization"] = f"Bearer {secret}"
+        exchange = self.guard.post(
+            self._http,
+            "probe",
+            url,
+            content,
+            headers,
+            body=None,
+            billable=False,
+            sent=self.budget.total,
+            method=method,
+        )
+        self.exchanges.append(exchange)
+        return exchange
+
     def honour_retry_after(self, seconds: float, token: str = "primary") -> None:
         """Wait what a 429 on ``token`` asked for (the rate-limit tests, on purpose)."""
         self.guard.check(seconds)
