@@ -369,3 +369,37 @@ def test_bounds_come_from_flags_variables_and_the_profile() -> None:
         read_choices({"max_transport_faults": "lots"}, {})
     with pytest.raises(ConfigError, match=r"transport\.read_timeout"):
         run_config(read_choices({}, {}), _profile({"transport": {"read_timeout": 0.001}}))
+
+
+def _timed(sent_at: float, answered_at: float) -> Any:
+    from replyguard.suite.exchange import Exchange
+
+    exchange = Exchange("POST", URL, {}, b"", 200, {}, "{}")
+    exchange.sent_at, exchange.answered_at = sent_at, answered_at
+    return exchange
+
+
+def test_a_burst_slower_than_a_limiter_frees_a_call_is_not_judged() -> None:
+    from replyguard.suite.latency import unjudgeable_window
+
+    # Six calls answered 1.5 s after each send: 9 s in all.
+    slow = [_timed(1.5 * i, 1.5 * (i + 1)) for i in range(6)]
+    reason = unjudgeable_window(slow, 5, 2.0)
+    assert reason is not None
+    assert "9.0 s" in reason
+    assert "up to 1.5 s" in reason
+    assert unjudgeable_window(slow, 5, 60.0) is None  # 9 s < 12 s: no call can be freed
+    fast = [_timed(0.01 * i, 0.01 * i + 0.005) for i in range(6)]
+    assert unjudgeable_window(fast, 5, 1.0) is None
+
+
+def test_the_pacer_holds_a_slot_from_the_answer_not_the_send() -> None:
+    from replyguard.suite.pacing import Pacer
+
+    now = [0.0]
+    pacer = Pacer(1, 10, margin=0, clock=lambda: now[0], sleep=lambda s: None)
+    pacer.acquire("t")
+    now[0] = 1.5  # the answer came 1.5 s after the send: the server may have counted it then
+    pacer.answered("t")
+    now[0] = 10.5
+    assert pacer.delay("t") == pytest.approx(1.0)

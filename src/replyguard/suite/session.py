@@ -141,17 +141,21 @@ class ApiSession:
                 self.pacer.acquire(key, choices=choices)
             elif limited:
                 self.pacer.record(key)
-            exchange = self.guard.post(
-                self._http,
-                operation,
-                self.target.url(operation),
-                payload,
-                request_headers,
-                body=body,
-                billable=billable,
-                sent=self.budget.total,
-                key=seen,
-            )
+            try:
+                exchange = self.guard.post(
+                    self._http,
+                    operation,
+                    self.target.url(operation),
+                    payload,
+                    request_headers,
+                    body=body,
+                    billable=billable,
+                    sent=self.budget.total,
+                    key=seen,
+                )
+            finally:
+                if limited:
+                    self.pacer.answered(key)
             self.exchanges.append(exchange)
             if operation == "create_assistant" and 200 <= exchange.status < 300:
                 self._remember_created(exchange)
