@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 from hypothesis import reject
-from hypothesis.control import currently_in_test_context
+from hypothesis.control import current_build_context, currently_in_test_context
 
 from replyguard.client import RetryPolicy
 from replyguard.config.bounds import Bounds
@@ -57,8 +57,8 @@ class TransportGuard:
         self.stopped: RunStopped | None = None
         self.test = ""
         self.test_faults: list[TransportFault] = []
-        #: On a paid target, what a hypothesis run already sent in this test (its replay of a
-        #: failing example, or the same example drawn again, is answered from here).
+        #: On a paid target, what a hypothesis run already sent in this test: its final replay
+        #: of a failing example is answered from here, never sent again.
         self._seen: dict[tuple[str, bytes, str], Exchange | TransportFault] = {}
 
     def timeout(self) -> httpx.Timeout:
@@ -95,6 +95,10 @@ class TransportGuard:
     def replayed(self, key: tuple[str, bytes, str], costly: bool) -> Exchange | None:
         """The answer already seen for this request when re-sending it could cost money."""
         if not (self.paid and costly and currently_in_test_context()):
+            return None
+        if not current_build_context().is_final:
+            # A new example that happens to repeat one is sent: the plan's rehearsal drew the
+            # same number of examples, and serving it from memory would make the spend random.
             return None
         seen = self._seen.get(key)
         if isinstance(seen, TransportFault):
