@@ -406,3 +406,24 @@ def test_the_pacer_holds_a_slot_from_the_answer_not_the_send() -> None:
     pacer.answered("t")
     now[0] = 10.5
     assert pacer.delay("t") == pytest.approx(1.0)
+
+
+def test_the_markdown_and_html_reports_name_the_faults_in_one_line() -> None:
+    from replyguard.report import render_html, render_markdown
+    from replyguard.report.build import exit_code
+
+    log = FaultLog()
+    log.faults = [TransportFault("gateway", "generate_reply", "502 (HTML)", True, "t", 502)]
+    report: dict[str, Any] = {
+        "summary": {"pass": 1, "fail": 0, "rules": 1},
+        "rules": [],
+        "requests": {"generate_reply": 8},
+        "duration_seconds": 1.0,
+        "target": {"name": "t", "base_url": "http://x", "mode": "paid"},
+        "transport": {**log.as_dict(8), "stopped": {"kind": "unreliable", "reason": "stop"}},
+        "partial": {"kind": "unreliable", "reason": "stop"},
+    }
+    dropped = "the target dropped 1 of 8 requests: 1 \N{MULTIPLICATION SIGN} 502 (gateway HTML)"
+    assert dropped in render_markdown(report)
+    assert dropped in render_html(report)
+    assert exit_code(report) == 2  # a partial run could not judge everything

@@ -104,6 +104,7 @@ def render_html(report: Mapping[str, Any], secrets: Iterable[str] = ()) -> str:
         *_filter(),
         *_rules(report, gate),
         *_observations(report),
+        *_transport(report),
         *_plan(report),
         "</main>",
     ]
@@ -317,6 +318,23 @@ def _observations(report: Mapping[str, Any]) -> list[str]:
             f"<td>{'yes' if o.get('agrees') else 'no'}</td></tr>"
         )
     return [*out, "</table></section>"]
+
+
+def _transport(report: Mapping[str, Any]) -> list[str]:
+    """The transport faults (issue 20): the line, and each fault with its request."""
+    from replyguard.report.render import transport_line
+
+    section = report.get("transport") or {}
+    line = transport_line(report).strip().removeprefix("TRANSPORT ")
+    if not line:
+        return []
+    out = ['<section id="transport"><h2>Transport faults</h2>', f"<p>{_e(line)}</p><ul>"]
+    for fault in section.get("faults", [])[:200]:
+        out.append(
+            f"<li>{_e(fault['reason'])} ({_e(fault['test'])}): "
+            f"<code>{_e(fault['curl'])}</code></li>"
+        )
+    return [*out, "</ul></section>"]
 
 
 def _plan(report: Mapping[str, Any]) -> list[str]:

@@ -55,6 +55,7 @@ def render_markdown(
     out += _errors(report)
     out += _deviations(gate)
     out += _observations(report)
+    out += _transport(report)
     out += _plan(report)
     text = masked("\n".join(out).rstrip() + "\n", secrets)
     if len(text) > limit:
@@ -161,6 +162,14 @@ def _observations(report: Mapping[str, Any]) -> list[str]:
     if len(items) > 50:
         out.append(f"- … and {len(items) - 50} more (see the HTML report)")
     return [*out, ""]
+
+
+def _transport(report: Mapping[str, Any]) -> list[str]:
+    """The transport faults in one line (issue 20); nothing when the network kept up."""
+    from replyguard.report.render import transport_line
+
+    line = transport_line(report).strip().removeprefix("TRANSPORT ")
+    return [f"**Transport:** {_cell(line)}", ""] if line else []
 
 
 def _plan(report: Mapping[str, Any]) -> list[str]:

@@ -122,6 +122,11 @@ def _spent(report: dict[str, Any]) -> dict[str, Any]:
         "total": sum(requests.values()),
         "billed_calls": report["requests"].get(BILLED, 0),
         "assistants_created": len(report.get("created_assistants", [])),
+        # A reply whose answer the network lost may have been billed (issue 20).
+        "possibly_billed": (report.get("transport") or {}).get("possibly_billed", 0),
+        "assistants_possibly_created": len(
+            (report.get("transport") or {}).get("possibly_created", [])
+        ),
         "tokens": report.get("tokens_used", []),
         "seconds": report["duration_seconds"],
     }
