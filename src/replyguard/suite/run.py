@@ -33,6 +33,11 @@ from replyguard.target import ProfileError
 __all__ = ["contract_tests_dir", "run_check", "run_suite", "write_reports"]
 
 
+#: An exhaustive target with a window this long (seconds) gets an estimate of its run's time
+#: before the first request: the pacing then takes minutes (a 60 s window: about 13).
+_ESTIMATE_WINDOW = 10.0
+
+
 def contract_tests_dir() -> Path:
     """Where the contract suite lives (in the checkout, or installed beside the package)."""
     import contract_tests
@@ -85,7 +90,16 @@ def run_check(choices: Choices) -> int:
                 if config.plan:
                     return ExitCode.OK
             else:
-                # An exhaustive target gets no plan: its bounds, before the first request.
+                # An exhaustive target gets no plan: its bounds, before the first request, and
+                # when its window makes the run long, the rehearsal's estimate of the time.
+                long_window = config.target.rate_limit.window_seconds >= _ESTIMATE_WINDOW
+                if long_window and not config.embedded and config.plan is None:
+                    estimate = rehearse(config, latency=latency)
+                    _error(
+                        f"estimate: {estimate.total} requests, about {estimate.seconds:.0f} s "
+                        f"(about {estimate.windows} rate-limit windows"
+                        + (f", answers of {latency:.2f} s)" if latency >= 0.1 else ")")
+                    )
                 for line in config.bounds.lines():
                     _error(line.replace("plan: ", "bounds: ", 1))
             report = run_suite(config)
