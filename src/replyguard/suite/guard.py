@@ -122,7 +122,8 @@ class TransportGuard:
         """Send once (again only when it cannot have reached the API); faults raise."""
         __tracebackhide__ = True  # its arguments hold the token
         for attempt in range(self.retry.max_attempts):
-            request = http.build_request(method, url, content=content or None, headers=headers)
+            body_bytes = content if method != "GET" or content else None
+            request = http.build_request(method, url, content=body_bytes, headers=headers)
             started, status = self._clock(), None
             try:
                 response = http.send(request, stream=True)

@@ -150,6 +150,11 @@ class Pacer:
             if log:
                 log[-1] = max(log[-1], self._clock())
 
+    def quiet_delay(self, key: str) -> float:
+        """Seconds :meth:`quiet` would wait on ``key`` now."""
+        log = self._log(key)
+        return max(0.0, log[-1] + self.window + self.margin - self._clock()) if log else 0.0
+
     def quiet(self, key: str) -> None:
         """Wait until no send on ``key`` lies within the last window: a fresh bucket."""
         with self._lock:

@@ -169,7 +169,9 @@ class ApiSession:
             wait = self.retry.wait(
                 attempt, 1.0, self.target.rate_limit.window_seconds if asked is None else asked
             )
-            self.pacer.penalise(key, min(wait, self.target.rate_limit.window_seconds) + 0.05)
+            wait = min(wait, self.target.rate_limit.window_seconds) + 0.05
+            self.guard.check(wait)
+            self.pacer.penalise(key, wait)
         return exchange
 
     def billable(self, token: str | None, body: Any) -> bool:
@@ -262,4 +264,5 @@ class ApiSession:
 
     def fresh_window(self, token: str = "primary") -> None:
         """Wait until the token's bucket is certainly empty (no send within a window)."""
+        self.guard.check(self.pacer.quiet_delay(self._bucket(self.token(token))))
         self.pacer.quiet(self._bucket(self.token(token)))
