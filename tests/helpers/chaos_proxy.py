@@ -109,6 +109,27 @@ def _reset(writer: asyncio.StreamWriter) -> None:
     writer.transport.abort()
 
 
+async def _forward(host: str, port: int, request: bytes) -> bytes:
+    """The upstream's whole answer to ``request`` (one request per connection)."""
+    up_reader, up_writer = await asyncio.open_connection(host, port)
+
+    async def send() -> None:
+        up_writer.write(_with_close(request))
+        with contextlib.suppress(ConnectionError):
+            await up_writer.drain()
+
+    # Read while sending: a server may answer (a 413) and close before it read the whole
+    # body, and an unread answer is lost when the connection is then reset.
+    sending = asyncio.create_task(send())
+    chunks = []
+    with contextlib.suppress(ConnectionError):
+        while chunk := await up_reader.read(65536):
+            chunks.append(chunk)
+    sending.cancel()
+    up_writer.close()
+    return b"".join(chunks)
+
+
 async def _serve(
     proxy: ChaosProxy,
     host: str,
@@ -121,13 +142,7 @@ async def _serve(
         if request is None:
             return
         fault = proxy.next_fault()
-        up_reader, up_writer = await asyncio.open_connection(host, port)
-        up_writer.write(_with_close(request))
-        with contextlib.suppress(ConnectionError):
-            # A server may answer (a 413) and close before it read the whole body.
-            await up_writer.drain()
-        raw = await up_reader.read()
-        up_writer.close()
+        raw = await _forward(host, port, request)
         if proxy.latency:
             await asyncio.sleep(proxy.latency)
         head, body = _answer(raw)
