@@ -67,10 +67,11 @@ class TransportGuard:
             self.bounds.read_timeout, connect=self.bounds.connect_timeout, pool=None
         )
 
-    def start(self) -> None:
-        """The run begins: its time limit counts from now."""
+    def start(self, began: float | None = None) -> None:
+        """The run began now (or at ``began``, a time of the same clock): its limit counts."""
         if self.bounds.max_seconds:
-            self.deadline = self._clock() + self.bounds.max_seconds
+            start = self._clock() if began is None else began
+            self.deadline = start + self.bounds.max_seconds
 
     def begin_test(self, name: str) -> None:
         """A new test: its faults and its replay memory start empty."""

@@ -53,6 +53,8 @@ def _error(message: str) -> None:
 
 def run_check(choices: Choices) -> int:
     """Run the suite against the chosen target, print and write the report; the exit code."""
+    # --max-seconds bounds the whole command: the preflight and the plan's rehearsal count.
+    began = time.monotonic()
     try:
         with open_run(choices) as config:
             # issue 12: the gate's inputs are read, and --last-failed picks the rules, first.
@@ -102,7 +104,7 @@ def run_check(choices: Choices) -> int:
                     )
                 for line in config.bounds.lines():
                     _error(line.replace("plan: ", "bounds: ", 1))
-            report = run_suite(config)
+            report = run_suite(config, began=began)
     except (ProfileError, ConfigError, ReferenceStartError, GateUsageError, PlanError) as exc:
         _error(str(exc))
         return ExitCode.COULD_NOT_JUDGE
@@ -154,8 +156,11 @@ def write_reports(report: dict[str, Any], config: RunConfig) -> None:
         write_junit(report, config.junit_xml)
 
 
-def run_suite(config: RunConfig) -> dict[str, Any] | None:
-    """Run the contract suite in-process; the report, or None when pytest could not run it."""
+def run_suite(config: RunConfig, *, began: float | None = None) -> dict[str, Any] | None:
+    """Run the contract suite in-process; the report, or None when pytest could not run it.
+
+    ``began``: when the run's time limit started counting (time.monotonic), if before now.
+    """
     folder = contract_tests_dir()
     args = [
         str(folder),
@@ -177,6 +182,8 @@ def run_suite(config: RunConfig) -> dict[str, Any] | None:
         "--assert=plain",
     ]
     plugin = SuitePlugin(config)
+    if began is not None:
+        plugin.session.guard.start(began)
     progress = _ProgressPlugin(Console(stderr=True))
     with progress:
         code = pytest.main(args, plugins=[plugin, progress])
