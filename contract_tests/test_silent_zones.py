@@ -15,7 +15,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 
 from replyguard.profile import Target
@@ -195,18 +194,7 @@ def test_create_assistant_422_message(
 
 def _raw(api: ApiSession, target: Target, method: str, url: str) -> Exchange:
     """One request outside the two operations, counted in the budget and recorded."""
-    api.budget.spend("probe")
-    secret = api.token("primary")
-    headers = {"Accept": "application/json", "Content-Type": "application/json"}
-    if secret:
-        headers["Authorization"] = f"Bearer {secret}"
-    with httpx.Client(timeout=30.0) as client:
-        response = client.request(
-            method, url, headers=headers, content=b"{}" if method == "POST" else None
-        )
-    exchange = Exchange.from_response(response)
-    api.exchanges.append(exchange)
-    return exchange
+    return api.raw(method, url, b"{}" if method == "POST" else b"")
 
 
 @pytest.mark.parametrize(

@@ -68,6 +68,9 @@ class Exchange:
     response: httpx.Response | None = field(default=None, repr=False)
     _json: Any = field(default=None, repr=False)
     _parsed: bool = field(default=False, repr=False)
+    #: When the request was sent and its answer read (time.monotonic; 0: not timed).
+    sent_at: float = 0.0
+    answered_at: float = 0.0
 
     @classmethod
     def from_response(
@@ -91,6 +94,21 @@ class Exchange:
             text=response.text,
             elapsed=_elapsed(response),
             response=response,
+        )
+
+    @classmethod
+    def unanswered(cls, request: httpx.Request, roles: Mapping[str, str] | None = None) -> Exchange:
+        """A request that got no usable answer (a transport fault): status 0, no body."""
+        headers, role = _masked_headers(request.headers, roles)
+        return cls(
+            method=request.method,
+            url=str(request.url),
+            request_headers=headers,
+            token_role=role,
+            request_body=request.content,
+            status=0,
+            headers={},
+            text="",
         )
 
     def json(self) -> Any:

@@ -22,6 +22,7 @@ from replyguard.suite.expect import (
     expect_validation_error,
     short,
 )
+from replyguard.suite.latency import unjudgeable_window
 from replyguard.suite.limiter import assess_run
 from replyguard.suite.observations import Observation, ObservationLog
 from replyguard.suite.polls import SLACK, most_polls, poll_times
@@ -74,4 +75,5 @@ __all__ = [
     "retry_after_of",
     "retry_after_range_text",
     "short",
+    "unjudgeable_window",
 ]

@@ -249,10 +249,26 @@ def test_server_errors_retried_when_enabled(router: respx.MockRouter) -> None:
 
 
 def test_transport_errors_not_retried_by_default(router: respx.MockRouter) -> None:
+    # A timeout or a reset after sending: the reply may have been generated and billed.
+    for lost in (httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("disconnected")):
+        route = router.post(PATH).mock(side_effect=[lost, ok()])
+        before = route.call_count
+        with pytest.raises(TransportError):
+            Recorder().ask()
+        assert route.call_count == before + 1
+
+
+def test_a_request_that_never_left_is_retried_by_default(router: respx.MockRouter) -> None:
+    # No connection, or broken while sending: the API cannot have acted on it (issue 20).
+    route = router.post(PATH).mock(side_effect=[httpx.ConnectError("refused"), ok()])
+    rec = Recorder(RetryPolicy(jitter=False))
+    rec.ask()
+    assert route.call_count == 2
+    assert rec.sleeps == [1.0]
+    assert rec.retries[0][2].reached is False  # type: ignore[attr-defined]
     route = router.post(PATH).mock(side_effect=[httpx.ConnectError("refused"), ok()])
     with pytest.raises(TransportError):
-        Recorder().ask()
-    assert route.call_count == 1
+        Recorder(RetryPolicy(retry_unsent=False)).ask()
 
 
 def test_transport_errors_retried_when_enabled(router: respx.MockRouter) -> None:

@@ -130,6 +130,16 @@ class UnexpectedResponse(ApiError):
     """Any other answer: an undocumented status, a non-JSON body, or a malformed success body."""
 
 
+_UNSENT = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.UnsupportedProtocol,
+    httpx.PoolTimeout,
+    httpx.WriteError,
+    httpx.WriteTimeout,
+)
+
+
 class TransportError(ClientError):
     """The request never got an HTTP answer: refused connection, DNS failure, timeout.
 
@@ -142,6 +152,8 @@ class TransportError(ClientError):
         self.request_method = request_method
         self.request_url = request_url
         self.original: httpx.TransportError | None = None
+        self.reached = True
+        """Whether the API may have acted on the request (False: it was never sent whole)."""
 
     @classmethod
     def from_httpx(
@@ -159,6 +171,8 @@ class TransportError(ClientError):
             message = f"{method} {url} failed: {reason}".strip()
         error = cls(mask_secrets(message, secrets), request_method=method, request_url=url)
         error.original = exc
+        # No connection, or broken while sending: the API cannot have acted on half a request.
+        error.reached = not isinstance(exc, _UNSENT)
         return error
 
 

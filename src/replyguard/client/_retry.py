@@ -30,7 +30,10 @@ class RetryPolicy:
     # after a 5xx or a dropped connection we cannot know whether the reply was generated and
     # billed. A 429 is safe to retry: the throttle answers before the request is processed.
     retry_on_server_errors: bool = False
-    """Also retry 5xx answers and transport errors (timeouts, refused connections)."""
+    """Also retry 5xx answers and transport errors (timeouts, resets) whose fate is unknown."""
+    retry_unsent: bool = True
+    """Retry a request that cannot have reached the API (no connection was made, or it broke
+    while being sent): it cannot have been billed, so it is safe to send again."""
     max_total_wait: float | None = 300.0
     """Give up rather than sleep past this many seconds in total for one call (None: no bound)."""
 
@@ -60,6 +63,8 @@ class RetryPolicy:
     def is_retryable(self, error: ClientError) -> bool:
         """Whether ``error`` is worth another attempt under this policy."""
         if isinstance(error, RateLimited):
+            return True
+        if self.retry_unsent and isinstance(error, TransportError) and not error.reached:
             return True
         return self.retry_on_server_errors and isinstance(error, ServerError | TransportError)
 

@@ -7,6 +7,7 @@ so a bad value gets the same one-line error whichever way it came.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -307,6 +308,88 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "fresh one per run).",
     ),
 )
+
+
+def _fault_limit(text: str) -> str:
+    # "12" (faults) or "10%" (of the requests sent); replyguard.config.bounds reads it.
+    value = text.strip()
+    number = value.removesuffix("%")
+    try:
+        parsed = float(number)
+    except ValueError:
+        raise ValueError(f"expected a count or a percentage like 10%, got {text!r}") from None
+    if not math.isfinite(parsed) or parsed < 0 or (value.endswith("%") and parsed > 100):
+        raise ValueError(f"expected a count or a percentage between 0% and 100%, got {text!r}")
+    if not value.endswith("%") and not number.isdigit():
+        raise ValueError(f"expected a whole number of faults or a percentage, got {text!r}")
+    return value
+
+
+def _timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"expected a number of seconds, got {text!r}") from None
+    if not 0.05 <= value <= 3600:
+        raise ValueError(f"expected between 0.05 and 3600 seconds, got {text!r}")
+    return value
+
+
+def _run_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"expected a number of seconds ≥ 0 (0: no limit), got {text!r}")
+    return value
+
+
+#: Transport faults and bounds (issue 20): the network's share of a run, read by
+#: ``replyguard.config.bounds``.
+TRANSPORT_OPTIONS: tuple[OptionSpec, ...] = (
+    OptionSpec(
+        "connect_timeout",
+        "--connect-timeout",
+        _timeout,
+        5.0,
+        profile="transport.connect_timeout",
+        metavar="SECONDS",
+        help="Give up connecting after this long (the request is then retried: it cannot "
+        "have reached the API).",
+    ),
+    OptionSpec(
+        "read_timeout",
+        "--read-timeout",
+        _timeout,
+        30.0,
+        profile="transport.read_timeout",
+        metavar="SECONDS",
+        help="Give up waiting for an answer after this long: a transport fault, and the "
+        "rule it was judging is not tested.",
+    ),
+    OptionSpec(
+        "max_transport_faults",
+        "--max-transport-faults",
+        _fault_limit,
+        "10%",
+        profile="transport.max_faults",
+        metavar="N|P%",
+        help="Stop the run (exit 2) after more transport faults than this: a count, or a "
+        "share of the requests sent; never before 5.",
+    ),
+    OptionSpec(
+        "max_seconds",
+        "--max-seconds",
+        _run_seconds,
+        3600.0,
+        profile="safety.max_seconds",
+        metavar="SECONDS",
+        help="Stop the run after this long and write the report so far, marked partial "
+        "(0: no limit).",
+    ),
+)
+OPTIONS = OPTIONS + TRANSPORT_OPTIONS
 
 _BY_NAME = {spec.name: spec for spec in OPTIONS}
 

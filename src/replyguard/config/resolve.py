@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from replyguard.config.bounds import Bounds, bounds_from
 from replyguard.config.discovery import discover_profile
 from replyguard.config.gate_options import GateOptions, gate_options
 from replyguard.config.options import OPTIONS, OptionSpec, option
@@ -59,6 +60,8 @@ class RunConfig:
     """The seed of the run's generated cases (--seed, else drawn once here)."""
     origins: Mapping[str, str] = field(default_factory=dict)
     """Where each option's value came from: a flag, a variable, the profile or the default."""
+    bounds: Bounds = field(default_factory=Bounds)
+    """Timeouts, the transport-fault breaker and the time limit (issue 20)."""
 
     @property
     def allow_writes(self) -> bool:
@@ -166,6 +169,7 @@ def run_config(choices: Choices, profile: Profile, *, embedded: bool = False) ->
         origins=origins,
         # Drawn once when not given, so the report can name the seed that replays the run.
         seed=secrets.randbelow(2**32) if final("seed") is None else int(final("seed")),
+        bounds=bounds_from(final, origins),
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,11 @@ from replyguard.suite.selection import (
 __all__ = ["contract_tests_dir", "run_check", "run_suite", "write_reports"]
 
 
+#: An exhaustive target with a window this long (seconds) gets an estimate of its run's time
+#: before the first request: the pacing then takes minutes (a 60 s window: about 13).
+_ESTIMATE_WINDOW = 10.0
+
+
 def contract_tests_dir() -> Path:
     """Where the contract suite lives (in the checkout, or installed beside the package)."""
     import contract_tests
@@ -69,6 +75,8 @@ def _error(message: str) -> None:
 def run_check(choices: Choices) -> int:
     """Run the suite against the chosen target, print and write the report; the exit code."""
     watch = SelectionWatch()
+    # --max-seconds bounds the whole command: the preflight and the plan's rehearsal count.
+    began = time.monotonic()
     try:
         with open_run(choices) as config:
             # issue 12: the gate's inputs are read, and --last-failed picks the rules, first.
@@ -89,14 +97,18 @@ def run_check(choices: Choices) -> int:
                 )
             # The preflight first: a target that is not there, or not the API, is one line
             # before anything else happens. --plan sends nothing at all, so it has none.
+            latency = 0.0
             if not config.plan:
+                # Its answer time is the latency the plan's estimate counts per request.
+                started = time.monotonic()
                 problem = preflight(config.target)
+                latency = time.monotonic() - started
                 if problem:
                     _error(problem)
                     return ExitCode.COULD_NOT_JUDGE
             plan = None
             if config.plan or (config.plan is None and not config.target.safety.exhaustive):
-                plan = rehearse(config)
+                plan = rehearse(config, latency=latency)
                 for line in plan.lines():
                     _error(line)
                 over = plan.over_cap(config)
@@ -105,7 +117,20 @@ def run_check(choices: Choices) -> int:
                     return ExitCode.COULD_NOT_JUDGE
                 if config.plan:
                     return ExitCode.OK
-            report = run_suite(config, watch)
+            else:
+                # An exhaustive target gets no plan: its bounds, before the first request, and
+                # when its window makes the run long, the rehearsal's estimate of the time.
+                long_window = config.target.rate_limit.window_seconds >= _ESTIMATE_WINDOW
+                if long_window and not config.embedded and config.plan is None:
+                    estimate = rehearse(config, latency=latency)
+                    _error(
+                        f"estimate: {estimate.total} requests, about {estimate.seconds:.0f} s "
+                        f"(about {estimate.windows} rate-limit windows"
+                        + (f", answers of {latency:.2f} s)" if latency >= 0.1 else ")")
+                    )
+                for line in config.bounds.lines():
+                    _error(line.replace("plan: ", "bounds: ", 1))
+            report = run_suite(config, watch, began=began)
     except (
         ProfileError,
         ConfigError,
@@ -172,6 +197,11 @@ def _spent(report: dict[str, Any]) -> dict[str, Any]:
         "total": sum(requests.values()),
         "billed_calls": report["requests"].get(BILLED, 0),
         "assistants_created": len(report.get("created_assistants", [])),
+        # A reply whose answer the network lost may have been billed (issue 20).
+        "possibly_billed": (report.get("transport") or {}).get("possibly_billed", 0),
+        "assistants_possibly_created": len(
+            (report.get("transport") or {}).get("possibly_created", [])
+        ),
         "tokens": report.get("tokens_used", []),
         "seconds": report["duration_seconds"],
     }
@@ -193,10 +223,13 @@ def write_reports(report: dict[str, Any], config: RunConfig, *, pages: bool = Fa
         write_junit(report, config.junit_xml)
 
 
-def run_suite(config: RunConfig, watch: SelectionWatch | None = None) -> dict[str, Any] | None:
+def run_suite(
+    config: RunConfig, watch: SelectionWatch | None = None, *, began: float | None = None
+) -> dict[str, Any] | None:
     """Run the contract suite in-process; the report, or None when pytest could not run it.
 
-    After Ctrl-C the report so far comes back with ``interrupted: true``.
+    After Ctrl-C the report so far comes back with ``interrupted: true``. ``began``: when the
+    run's time limit started counting (time.monotonic), if before now.
     """
     watch = watch or SelectionWatch()
     folder = contract_tests_dir()
@@ -220,6 +253,8 @@ def run_suite(config: RunConfig, watch: SelectionWatch | None = None) -> dict[st
         "--assert=plain",
     ]
     plugin = SuitePlugin(config)
+    if began is not None:
+        plugin.session.guard.start(began)
     progress = _ProgressPlugin(Console(stderr=True))
     with progress:
         code = pytest.main(args, plugins=[plugin, progress, watch])
@@ -229,6 +264,11 @@ def run_suite(config: RunConfig, watch: SelectionWatch | None = None) -> dict[st
             # Its tests were never reached, which is not what the reason would say.
             if item["verdict"] == "not tested" and item["reason"] == NO_TEST:
                 item["reason"] = "not reached: the run was interrupted (Ctrl-C)"
+        return plugin.report
+    stopped = plugin.session.guard.stopped
+    if plugin.report is not None and stopped is not None:
+        # The breaker or the time limit (issue 20): one line, and the report so far.
+        _error(str(stopped))
         return plugin.report
     if plugin.report is None or code not in (
         pytest.ExitCode.OK,

@@ -53,6 +53,10 @@ class Plan:
     refusals, never billed, but requests (counted against safety.max_requests)."""
     #: The kinds of text beyond ASCII the valid calls carry (suite.unicode_mix).
     unicode: list[str] = field(default_factory=list)
+    latency: float = 0.0
+    """The preflight's answer time, counted once per request in ``seconds``."""
+    bounds: list[str] = field(default_factory=list)
+    """Timeouts, the breaker and the time limit, as lines."""
 
     @property
     def total(self) -> int:
@@ -87,7 +91,9 @@ class Plan:
             f"plan: {self.billed_calls} generate-reply calls can be billed (can answer 200)",
             f"plan: {self.assistants_created} assistants created",
             f"plan: tokens used: {', '.join(self.tokens) or 'none'}",
-            f"plan: about {self.windows} rate-limit windows, about {self.seconds:.0f} s",
+            f"plan: about {self.windows} rate-limit windows, about {self.seconds:.0f} s"
+            + (f" (answers of {self.latency:.2f} s)" if self.latency >= 0.1 else ""),
+            *self.bounds,
             f"plan: {describe(self.unicode)}",
         ]
 
@@ -123,8 +129,12 @@ def _rehearsal_profile(reference: Mapping[str, Any], config: RunConfig) -> dict[
     return profile
 
 
-def rehearse(config: RunConfig) -> Plan:
-    """Run the suite against an embedded reference shaped like the target; its spend is the plan."""
+def rehearse(config: RunConfig, *, latency: float = 0.0) -> Plan:
+    """Run the suite against an embedded reference shaped like the target; its spend is the plan.
+
+    ``latency``: seconds the preflight's answer took; every request of the plan waits about
+    that long for its answer, on top of the rehearsal's loopback time.
+    """
     limit = config.target.rate_limit.limit
     # The target's pool, as far as the reference has spare tokens (the replay adds the rest).
     pool = min(len(config.target.tokens.pool), POOL_TOKENS)
@@ -162,15 +172,18 @@ def rehearse(config: RunConfig) -> Plan:
         if config.keyword:
             args += ["-k", config.keyword]
         env = {k: v for k, v in os.environ.items() if not k.startswith("REPLYGUARD_")}
+        # In its own folder: the rehearsal's report is never the last report (issue 20).
         done = subprocess.run(
-            args, capture_output=True, text=True, env=env, timeout=900, check=False
+            args, capture_output=True, text=True, env=env, timeout=900, check=False, cwd=tmp
         )
         if not report_path.exists():
             tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
             raise PlanError(f"the plan's rehearsal did not finish: {tail}")
         report = json.loads(report_path.read_text(encoding="utf-8"))
     requests = {op: n for op, n in report["requests"].items() if op != BILLED}
-    seconds = _wall_time(report, config)
+    # The rehearsal's own answers came over loopback: only a slower network adds time.
+    extra = latency if latency >= 0.1 else 0.0
+    seconds = _wall_time(report, config) + extra * sum(requests.values())
     window = config.target.rate_limit.window_seconds
     return Plan(
         requests=requests,
@@ -184,6 +197,8 @@ def rehearse(config: RunConfig) -> Plan:
         seconds=seconds,
         polls=_unrehearsed_polls(report, config),
         unicode=list(report.get("unicode_in_valid_calls", [])),
+        latency=latency,
+        bounds=config.bounds.lines(),
     )
 
 

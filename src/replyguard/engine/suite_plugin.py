@@ -23,6 +23,7 @@ from replyguard.exchange import Exchange, bodies_dir
 from replyguard.profile import Target
 from replyguard.spec import Rule, load_rules
 from replyguard.suite.budget import Budget
+from replyguard.suite.fault_report import server_error_exchanges, transport_section
 from replyguard.suite.limiter import ratelimit_section
 from replyguard.suite.observations import ObservationLog
 from replyguard.suite.outcomes import outcome_of
@@ -75,8 +76,11 @@ class SuitePlugin:
             config.gate.remember_dir,
         )
         self.log = ObservationLog(secrets=config.target.secrets(), bodies=self.bodies)
-        self.session = api or ApiSession(config.target, Budget.for_target(config.target.safety))
+        self.session = api or ApiSession(
+            config.target, Budget.for_target(config.target.safety), bounds=config.bounds
+        )
         self.started = time.monotonic()
+        self.session.guard.start()
         self.report: dict[str, Any] | None = None
         #: Requests each test sent (fixtures it set up included), by operation.
         self.spent_by_test: dict[str, dict[str, int]] = {}
@@ -153,7 +157,7 @@ class SuitePlugin:
                 self.spent_by_test[item.nodeid] = delta
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        self.session.begin_test()
+        self.session.begin_test(item.nodeid)
         self.log.current_test = item.nodeid
 
     @pytest.hookimpl(wrapper=True)
@@ -172,8 +176,13 @@ class SuitePlugin:
                     self.session.last,
                     self.config.target.secrets(),
                     self.bodies,
+                    self.session.guard.test_faults,
                 )
             )
+            stopped = self.session.guard.stopped
+            if stopped is not None and not item.session.shouldstop:
+                # The breaker or the time limit: no further test runs; the report is partial.
+                item.session.shouldstop = str(stopped)
         return report
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -182,13 +191,24 @@ class SuitePlugin:
         try:
             untested = {rid: untested_reason(rule) for rid, rule in self.rules.items()}
             untested.update(self.deselected)
+            stopped = self.session.guard.stopped
+            if stopped is not None:
+                ran = {rule for outcome in self.outcomes for rule in outcome.rules}
+                for item in session.items:
+                    for rule in rule_ids(item):
+                        if rule not in ran:
+                            untested[rule] = f"not run: the run stopped ({stopped})"
+            # Every 5xx of the run, a gateway's page among the transport faults too.
             whole_run = server_error_outcome(
-                self.server_errors, self.outcomes, self.config.target.secrets()
+                [*self.server_errors, *server_error_exchanges(self.session.guard.log.faults)],
+                self.outcomes,
+                self.config.target.secrets(),
             )
             if whole_run is not None and self._selected(whole_run.rules[0]):
                 self.outcomes.append(whole_run)
+            outcomes = self.outcomes
             verdicts = aggregate(
-                self.rules, self.outcomes, untested, self.log, strict=self.config.strict
+                self.rules, outcomes, untested, self.log, strict=self.config.strict
             )
             self.report = build_report(
                 verdicts,
@@ -209,6 +229,12 @@ class SuitePlugin:
             limiter = ratelimit_section(self.session)
             if limiter is not None:
                 self.report["ratelimit"] = limiter
+            self.report["transport"] = transport_section(
+                self.session.guard, self.session.budget.total, self.config.target.secrets()
+            )
+            if stopped is not None:
+                # The report so far; --last-failed and the gate read it as cut short.
+                self.report["partial"] = {"kind": stopped.kind, "reason": str(stopped)}
         finally:
             self.session.close()
 

@@ -113,6 +113,7 @@ _TOP_KEYS = {
     "baseline",
     "known_deviations",
     "seed",
+    "transport",
 }
 
 
@@ -378,8 +379,12 @@ class _Reader:
 
     def safety(self, raw: Mapping[str, Any]) -> Safety:
         table = self.table(
-            raw, "safety", {"allow_writes", "exhaustive", "max_requests", "max_billed_calls"}
+            raw,
+            "safety",
+            {"allow_writes", "exhaustive", "max_requests", "max_billed_calls", "max_seconds"},
         )
+        # issue 20: the transport section's keys are options (replyguard.config.bounds).
+        self.table(raw, "transport", {"connect_timeout", "read_timeout", "max_faults"})
         max_requests = self.integer(table, "safety.max_requests", minimum=0)
         billed = self.integer(table, "safety.max_billed_calls", minimum=0)
         exhaustive = self.boolean(table, "safety.exhaustive", False)

@@ -118,8 +118,12 @@ def write_json(report: Mapping[str, Any], path: Path) -> None:
 
 
 def exit_code(report: Mapping[str, Any]) -> ExitCode:
-    """1 when a documented rule failed; 2 when replyguard could not judge some; else 0."""
+    """1 when a documented rule failed; 2 when replyguard could not judge some (or the run
+    was cut short); else 0."""
     summary = report["summary"]
+    if report.get("partial"):
+        # Cut short by the breaker or the time limit: whatever it saw, it could not judge all.
+        return ExitCode.COULD_NOT_JUDGE
     if summary.get("fail"):
         return ExitCode.FAILED
     if summary.get("error"):

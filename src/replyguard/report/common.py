@@ -19,6 +19,7 @@ __all__ = [
     "masked",
     "requests_text",
     "target_line",
+    "transport_summary",
 ]
 
 _ORDER: dict[str, int] = {v: i for i, v in enumerate(VERDICTS)}
@@ -105,3 +106,25 @@ def requests_text(report: Mapping[str, Any]) -> str:
 def masked(text: Any, secrets: Iterable[str]) -> str:
     """``text`` as a string with every secret masked (defence in depth: reports hold none)."""
     return mask_secrets("" if text is None else str(text), tuple(secrets))
+
+
+def transport_summary(report: Mapping[str, Any]) -> str:
+    """The transport section in one line (issue 20): faults, and what they may have cost."""
+    section = report.get("transport") or {}
+    parts = [section["summary"]] if section.get("summary") else []
+    if section.get("possibly_billed"):
+        parts.append(
+            f"{section['possibly_billed']} billable generate-reply calls possibly billed "
+            "(the answer was lost)"
+        )
+    possibly = section.get("possibly_created") or []
+    if possibly:
+        names = ", ".join(repr(p.get("name")) for p in possibly[:20])
+        more = " …" if len(possibly) > 20 else ""
+        parts.append(
+            f"{len(possibly)} assistants possibly created (the answer was lost): {names}{more}"
+        )
+    stopped = section.get("stopped")
+    if stopped:
+        parts.append(f"PARTIAL: {stopped['reason']}")
+    return "; ".join(parts)

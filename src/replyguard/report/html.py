@@ -23,6 +23,7 @@ from replyguard.report.sections import (
     Limiter,
     ReportView,
     Spend,
+    Transport,
     view,
 )
 from replyguard.verdicts import DESELECTED
@@ -116,6 +117,7 @@ def render_html(report: Mapping[str, Any], secrets: Iterable[str] = ()) -> str:
         *_rules(page_view),
         *_observations(page_view.observations),
         *_limiter(page_view.limiter),
+        *_transport(page_view.transport),
         *_plan(page_view.spend),
         "</main>",
     ]
@@ -324,6 +326,22 @@ def _observations(items: Sequence[Mapping[str, Any]]) -> list[str]:
             f"<td>{'yes' if o.get('agrees') else 'no'}</td></tr>"
         )
     return [*out, "</table></section>"]
+
+
+def _transport(transport: Transport | None) -> list[str]:
+    """The transport faults (issue 20): the line, and each fault with its request."""
+    if transport is None:
+        return []
+    out = [
+        f'<section id="transport"><h2>{_e(TITLES["transport"])}</h2>',
+        f"<p>{_e(transport.line)}</p><ul>",
+    ]
+    for fault in transport.faults[:200]:
+        out.append(
+            f"<li>{_e(fault['reason'])} ({_e(fault['test'])}): "
+            f"<code>{_e(fault['curl'])}</code></li>"
+        )
+    return [*out, "</ul></section>"]
 
 
 def _limiter(limiter: Limiter | None) -> list[str]:

@@ -17,6 +17,7 @@ from replyguard.report.sections import (
     Limiter,
     ReportView,
     Spend,
+    Transport,
     view,
 )
 
@@ -65,6 +66,7 @@ def render_markdown(
     out += _deviations(page.deviations)
     out += _observations(page.observations)
     out += _limiter(page.limiter)
+    out += _transport(page.transport)
     out += _plan(page.spend)
     text = masked("\n".join(out).rstrip() + "\n", secrets)
     if len(text) > limit:
@@ -160,6 +162,11 @@ def _observations(items: Sequence[Mapping[str, Any]]) -> list[str]:
     if len(items) > 50:
         out.append(f"- … and {len(items) - 50} more (see the HTML report)")
     return [*out, ""]
+
+
+def _transport(transport: Transport | None) -> list[str]:
+    """The transport faults in one line (issue 20); nothing when the network kept up."""
+    return [f"**Transport:** {_cell(transport.line)}", ""] if transport else []
 
 
 def _limiter(limiter: Limiter | None) -> list[str]:

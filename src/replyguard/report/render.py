@@ -12,7 +12,7 @@ import sys
 from collections.abc import Mapping
 from typing import IO, Any
 
-from replyguard.report.common import is_local, requests_text
+from replyguard.report.common import is_local, requests_text, transport_summary
 from replyguard.report.junit import failure_text
 from replyguard.report.limiter import limiter_items, limiter_summary
 from replyguard.verdicts import VERDICTS
@@ -103,6 +103,12 @@ def _created_line(report: Mapping[str, Any]) -> str:
     )
 
 
+def transport_line(report: Mapping[str, Any]) -> str:
+    """The transport section in one line (issue 20): faults, and what they may have cost."""
+    summary = transport_summary(report)
+    return f"TRANSPORT {summary}\n" if summary else ""
+
+
 def print_report(
     report: Mapping[str, Any], fmt: str, *, show_passed: bool = True, stream: IO[str] | None = None
 ) -> None:
@@ -144,6 +150,7 @@ def _print_plain(report: Mapping[str, Any], out: IO[str]) -> None:
         out.write(f"{left_out} rules not selected for this run\n")
     out.write("".join(f"{line}\n" for line in _limiter_lines(report)))
     out.write(_created_line(report))
+    out.write(transport_line(report))
     out.write(summary_line(report) + "\n")
     out.flush()
 
@@ -193,4 +200,5 @@ def _print_table(report: Mapping[str, Any], out: IO[str], *, show_passed: bool) 
     for line in _limiter_lines(report):
         console.print(line, markup=False, highlight=False)
     console.print(_created_line(report), end="", markup=False, highlight=False)
+    console.print(transport_line(report), end="", markup=False, highlight=False)
     console.print(f"[bold]{summary_line(report)}[/]", highlight=False)

@@ -9,7 +9,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from replyguard.report.common import by_area, counts, headline, is_local, requests_text, target_line
+from replyguard.report.common import (
+    by_area,
+    counts,
+    headline,
+    is_local,
+    requests_text,
+    target_line,
+    transport_summary,
+)
 from replyguard.report.limiter import limiter_items, limiter_summary, report_timeline
 
 __all__ = [
@@ -20,6 +28,7 @@ __all__ = [
     "Limiter",
     "ReportView",
     "Spend",
+    "Transport",
     "view",
 ]
 
@@ -32,6 +41,7 @@ TITLES = {
     "failures": "Failing rules",
     "observations": "Where the documents are silent, this target",
     "ratelimit": "Rate limit, as this target keeps it",
+    "transport": "Transport faults",
     "plan": "Plan and spend",
 }
 NO_CHANGE = "No change since the baseline."
@@ -96,6 +106,14 @@ class Limiter:
 
 
 @dataclass(frozen=True, slots=True)
+class Transport:
+    """What the network lost (issue 20): the one line, and each fault with its request."""
+
+    line: str
+    faults: Sequence[Mapping[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
 class ReportView:
     """A report as its readers see it, section by section."""
 
@@ -114,6 +132,7 @@ class ReportView:
     erred: Sequence[Mapping[str, Any]]
     observations: Sequence[Mapping[str, Any]]
     limiter: Limiter | None
+    transport: Transport | None
     spend: Spend
 
 
@@ -122,6 +141,13 @@ def _limiter(report: Mapping[str, Any]) -> Limiter | None:
     if not summary:
         return None
     return Limiter(summary, limiter_items(report), report_timeline(report))
+
+
+def _transport(report: Mapping[str, Any]) -> Transport | None:
+    line = transport_summary(report)
+    if not line:
+        return None
+    return Transport(line, (report.get("transport") or {}).get("faults", []))
 
 
 def _changes(gate: Mapping[str, Any]) -> Changes | None:
@@ -176,6 +202,7 @@ def view(report: Mapping[str, Any]) -> ReportView:
         erred=[r for r in rules if r.get("verdict") == "error"],
         observations=report.get("observations") or [],
         limiter=_limiter(report),
+        transport=_transport(report),
         spend=Spend(
             requests=requests_text(report),
             duration=report.get("duration_seconds", 0),

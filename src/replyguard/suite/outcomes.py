@@ -18,6 +18,7 @@ import pytest
 from replyguard.exchange import Exchange
 from replyguard.masking import mask_secrets
 from replyguard.suite.budget import BudgetExhausted
+from replyguard.suite.transport import RunStopped, TransportFault, TransportFaultError
 from replyguard.verdicts import Outcome, iter_violations
 
 __all__ = ["outcome_of"]
@@ -39,6 +40,39 @@ def _budget_spent(exc: BaseException | None) -> BudgetExhausted | None:
     return None
 
 
+def _inner(exc: BaseException | None, kind: type[BaseException]) -> BaseException | None:
+    """The first ``kind`` in an exception, its causes and groups (a hypothesis Flaky error
+    wraps the fault of the example that failed first)."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        current = todo.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, kind):
+            return current
+        if isinstance(current, BaseExceptionGroup):
+            todo.extend(current.exceptions)
+        todo.extend([current.__cause__, current.__context__])
+    return None
+
+
+def _fault_reason(faults: Sequence[TransportFault], exc: BaseException | None) -> str | None:
+    """Why a test is not tested because of the network, or None."""
+    stopped = _inner(exc, RunStopped)
+    if stopped is not None:
+        return f"the run stopped: {stopped}"
+    lost = _inner(exc, TransportFaultError)
+    reasons = [f.reason for f in faults]
+    if isinstance(lost, TransportFaultError) and lost.fault.reason not in reasons:
+        reasons.insert(0, lost.fault.reason)
+    if not reasons:
+        return None
+    more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
+    return f"transport fault: {reasons[0]}{more}"
+
+
 def outcome_of(
     test: str,
     rules: Sequence[str],
@@ -47,10 +81,13 @@ def outcome_of(
     last: Exchange | None,
     secrets: tuple[str, ...],
     bodies: Path | None = None,
+    faults: Sequence[TransportFault] = (),
 ) -> Outcome:
     """The outcome of one test for its rules; every text in it is masked.
 
-    ``bodies``: where a reproduction's long request body is written.
+    ``bodies``: where a reproduction's long request body is written. A test that lost a request
+    to the network (``faults``) and saw no violation is not tested, with the fault as its
+    reason: a hang, a reset or a gateway's page says nothing about them.
     """
     rules = tuple(rules)
     if report.skipped:
@@ -69,6 +106,9 @@ def outcome_of(
     spent = _budget_spent(exc)
     if spent is not None:
         return Outcome(test, rules, "skipped", str(spent))
+    lost = _fault_reason(faults, exc)
+    if lost is not None:
+        return Outcome(test, rules, "skipped", mask_secrets(lost, secrets))
     return Outcome(
         test,
         rules,

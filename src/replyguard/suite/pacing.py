@@ -138,6 +138,23 @@ class Pacer:
             self._log(key).append(self._clock())
             self._done()
 
+    def answered(self, key: str) -> None:
+        """The latest send on ``key`` got its answer (or was given up) now.
+
+        The server counted the request when it arrived, somewhere between the send and the
+        answer: on a slow network the send time alone would free its slot too early, so the
+        slot is held from the answer (issue 20: timing judged from send and answer times).
+        """
+        with self._lock:
+            log = self._log(key)
+            if log:
+                log[-1] = max(log[-1], self._clock())
+
+    def quiet_delay(self, key: str) -> float:
+        """Seconds :meth:`quiet` would wait on ``key`` now."""
+        log = self._log(key)
+        return max(0.0, log[-1] + self.window + self.margin - self._clock()) if log else 0.0
+
     def quiet(self, key: str) -> None:
         """Wait until no send on ``key`` lies within the last window: a fresh bucket."""
         with self._lock:

@@ -31,7 +31,12 @@ def server_error_outcome(
         for v in o.violations
         if v.get("rule") == RULE and v.get("curl")
     }
-    fresh = [(test, e) for test, e in seen if e.status >= 500 and e.curl(secrets) not in named]
+    fresh: list[tuple[str, Exchange]] = []
+    for test, e in seen:
+        # A 5xx seen twice (the session's exchanges and its transport faults) counts once.
+        if e.status >= 500 and (curl := e.curl(secrets)) not in named:
+            named.add(curl)
+            fresh.append((test, e))
     if not fresh:
         return None
     violations = [

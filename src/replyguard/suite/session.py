@@ -8,13 +8,16 @@ from typing import Any
 import httpx
 
 from replyguard.client import RetryPolicy
+from replyguard.config.bounds import Bounds
 from replyguard.exchange import Exchange
 from replyguard.profile import POOL_ROLE, Role, Target
 from replyguard.suite.budget import Budget
 from replyguard.suite.calls import CallLog
+from replyguard.suite.guard import TransportGuard
 from replyguard.suite.pacing import Pacer
+from replyguard.suite.transport import TargetUnreachable
 from replyguard.suite.unicode_mix import kinds_in
-from replyguard.wire import cannot_reach, retry_after_seconds
+from replyguard.wire import retry_after_seconds
 
 __all__ = ["ANY_ACCOUNT_TOKEN", "NO_BODY", "ApiSession", "TargetUnreachable", "retry_after_of"]
 
@@ -23,10 +26,6 @@ NO_BODY: Any = object()
 ANY_ACCOUNT_TOKEN = "any"
 #: The pacer's key for them once the target shows they share one bucket.
 _SHARED = "account (shared bucket)"
-
-
-class TargetUnreachable(ConnectionError):
-    """The target did not answer at all; the message is one line."""
 
 
 def retry_after_of(exchange: Exchange) -> float | None:
@@ -50,7 +49,7 @@ class ApiSession:
         *,
         pacer: Pacer | None = None,
         transport: httpx.BaseTransport | None = None,
-        timeout: float = 30.0,
+        bounds: Bounds | None = None,
     ) -> None:
         self.target = target
         self.budget = budget
@@ -58,7 +57,10 @@ class ApiSession:
         # Retrying a throttled call is the client's policy (replyguard.client), without jitter:
         # the pacer already spaces the suite's calls, and three attempts bound a test's cost.
         self.retry = RetryPolicy(max_attempts=3, base=0.0, jitter=False)
-        self._http = httpx.Client(timeout=timeout, transport=transport)
+        #: Timeouts, retries of what cannot have reached the API, transport faults, the
+        #: breaker and the time limit (issue 20).
+        self.guard = TransportGuard(bounds or Bounds(), paid=not target.safety.exhaustive)
+        self._http = httpx.Client(timeout=self.guard.timeout(), transport=transport)
         self.exchanges: list[Exchange] = []
         #: Every 200 of generate-reply this run got, whichever test asked: reply.text.non-empty
         #: is judged on them at the end, at no extra call.
@@ -81,6 +83,8 @@ class ApiSession:
         self.calls = CallLog()
         #: The account's token roles, the pool's included.
         self._account_roles = target.tokens.account_roles()
+        #: Each token's role by the token: an exchange's reproduction names the variable.
+        self._roles = target.tokens.roles_by_token()
         #: The roles "any" chooses between: the pool when the profile has one, so primary and
         #: secondary stay for the rate-limit tests that name them; else primary and secondary.
         pool = tuple(r for r in self._account_roles if r.startswith(f"{POOL_ROLE}."))
@@ -94,9 +98,10 @@ class ApiSession:
         """The latest exchange of the current test."""
         return self.exchanges[-1] if self.exchanges else None
 
-    def begin_test(self) -> None:
+    def begin_test(self, name: str = "") -> None:
         """Forget the previous test's exchanges."""
         self.exchanges.clear()
+        self.guard.begin_test(name)
 
     def token(self, name: str) -> str | None:
         """A token of the profile by role name (primary, secondary, low_balance, other_account)."""
@@ -152,14 +157,40 @@ class ApiSession:
         billable = limited and self.billable(token if raw_token is None else None, body)
         if billable:
             self.unicode_sent |= kinds_in(body)
+        # On a paid target a hypothesis replay never re-sends what may bill or create.
+        seen = (operation, payload, secret or "")
         for attempt in range(self.retry.max_attempts):
+            self.guard.check(self.pacer.delay(key) if limited and paced else 0.0)
+            replayed = self.guard.replayed(seen, billable or operation == "create_assistant")
+            if replayed is not None:
+                self.exchanges.append(replayed)
+                return replayed
             self.budget.spend(operation, billable=billable)
             if limited and paced:
                 self.pacer.acquire(key, choices=choices)
             elif limited and not probe:
                 self.pacer.record(key)
             sent = self.calls.now()
-            exchange = self._post(self.target.url(operation), payload, request_headers)
+            try:
+                exchange = self.guard.post(
+                    self._http,
+                    operation,
+                    self.target.url(operation),
+                    payload,
+                    request_headers,
+                    body=body,
+                    billable=billable,
+                    sent=self.budget.total,
+                    key=seen,
+                    roles=self._roles,
+                    # A rate-limit test's unpaced call may be over the limit on purpose: a
+                    # gateway's 5xx page there is the limiter's refusal (ratelimit.status-429
+                    # names it), not a transport fault.
+                    over_limit=limited and not paced,
+                )
+            finally:
+                if limited:
+                    self.pacer.answered(key)
             self.exchanges.append(exchange)
             if limited:
                 role = "raw" if raw_token is not None else (token or "none")
@@ -182,7 +213,9 @@ class ApiSession:
             wait = self.retry.wait(
                 attempt, 1.0, self.target.rate_limit.window_seconds if asked is None else asked
             )
-            self.pacer.penalise(min(wait, self.target.rate_limit.window_seconds) + 0.05)
+            wait = min(wait, self.target.rate_limit.window_seconds) + 0.05
+            self.guard.check(wait)
+            self.pacer.penalise(wait)
         return exchange
 
     def billable(self, token: str | None, body: Any) -> bool:
@@ -244,18 +277,37 @@ class ApiSession:
         """POST create-assistant."""
         return self.send("create_assistant", body, **kwargs)
 
+    def raw(self, method: str, url: str, content: bytes = b"") -> Exchange:
+        """One request outside the two operations (a route probe), on the primary token:
+        counted in the budget as ``probe``, guarded and recorded like every other."""
+        __tracebackhide__ = True  # its locals hold the token
+        self.guard.check()
+        self.budget.spend("probe")
+        headers = {"Accept": "application/json", "Content-Type": "application/json"}
+        secret = self.token(Role.PRIMARY)
+        if secret:
+            headers["Authorization"] = f"Bearer {secret}"
+        exchange = self.guard.post(
+            self._http,
+            "probe",
+            url,
+            content,
+            headers,
+            body=None,
+            billable=False,
+            sent=self.budget.total,
+            method=method,
+            roles=self._roles,
+        )
+        self.exchanges.append(exchange)
+        return exchange
+
     def honour_retry_after(self, seconds: float, token: str = Role.PRIMARY) -> None:
         """Wait what a 429 on ``token`` asked for (the rate-limit tests, on purpose)."""
+        self.guard.check(seconds)
         self.pacer.pause(seconds, key=self._bucket(self.token(token)))
 
     def fresh_window(self, token: str = Role.PRIMARY) -> None:
         """Wait until the token's bucket is certainly empty (no send within a window)."""
+        self.guard.check(self.pacer.quiet_delay(self._bucket(self.token(token))))
         self.pacer.quiet(self._bucket(self.token(token)))
-
-    def _post(self, url: str, content: bytes, headers: dict[str, str]) -> Exchange:
-        __tracebackhide__ = True  # its arguments hold the token
-        try:
-            response = self._http.post(url, content=content, headers=headers)
-        except httpx.TransportError as exc:
-            raise TargetUnreachable(cannot_reach(url, exc)) from None
-        return Exchange.from_response(response, self.target.tokens.roles_by_token())
