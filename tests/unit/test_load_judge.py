@@ -10,7 +10,6 @@ import pytest
 
 from load import judge as j
 from load.judge import Observation, Settings
-from replyguard.spec import load_rules
 
 LIMIT_RULE = "ratelimit.limit"
 PER_TOKEN = "ratelimit.per-token"
