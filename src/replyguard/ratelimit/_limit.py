@@ -80,12 +80,14 @@ class _Resets:
         self.first_answer = answered[:]
         for k in range(len(answered) - 2, -1, -1):
             self.first_answer[k] = min(answered[k], self.first_answer[k + 1])
-        self.cache: dict[float, bool] = {}
+        self.cache: dict[tuple[float, int], bool] = {}
 
-    def possible(self, r: float) -> bool:
-        """No refusal rules out a reset at ``r``."""
-        if r in self.cache:
-            return self.cache[r]
+    def possible(self, r: float, before: int = 0) -> bool:
+        """No refusal rules out a reset at ``r`` when ``before`` of the token's calls answered
+        across r are taken as processed before it (they cannot fill the new window)."""
+        key = (r, before)
+        if key in self.cache:
+            return self.cache[key]
         limits = self.tl.limits
         k = bisect.bisect_left(self.sent, r)
         ok = True
@@ -95,8 +97,8 @@ class _Resets:
             # needs `limit` counted calls (never refusals, the first ones) between r and it.
             # Counting every token's calls keeps a shared window from looking refuted.
             if q_answer < r + limits.shortest_window:
-                ok = self.tl.all_counter.possibly(r, q_answer) >= limits.limit
-        self.cache[r] = ok
+                ok = self.tl.all_counter.possibly(r, q_answer) - before >= limits.limit
+        self.cache[key] = ok
         return ok
 
 
@@ -211,11 +213,12 @@ def _windows_fit(tl: Timeline, token: str, resets: _Resets) -> bool:
         for inside, start in offers:
             if inside > limit or start > hi:
                 continue
-            if not resets.possible(start):
-                if not resets.possible(hi):
+            out = across - min(across, limit - inside)
+            # The calls kept on the earlier side cannot fill the new window.
+            if not resets.possible(start, across - out):
+                if not resets.possible(hi, across - out):
                     continue
                 start = hi
-            out = across - min(across, limit - inside)
             options[out] = min(start, options.get(out, math.inf))
         for out, start in options.items():
             if start > hi:
