@@ -21,7 +21,8 @@ Decision = tuple[bool, float]
 
 @dataclass
 class FixedWindow:
-    """First-hit (Laravel) or clock-anchored; ``whole_second``: Laravel's integer timer."""
+    """First-hit (Laravel) or clock-anchored; ``whole_second``: Laravel's integer timer (it
+    ends a window up to a second early)."""
 
     limit: int
     window: float
@@ -35,7 +36,9 @@ class FixedWindow:
             if self.anchor == "clock":
                 end = (math.floor(t / self.window) + 1) * self.window
             elif self.whole_second:
-                end = math.floor(t) + self.window
+                # Laravel's timer is a whole second of a 60 s window (scaled with the window).
+                step = self.window / 60
+                end = math.floor(t / step) * step + self.window
             else:
                 end = t + self.window
             hits = 0
@@ -163,7 +166,7 @@ Answer = Callable[[float, float], tuple[int, object, dict[str, str], bool, str]]
 
 def documented_429(wait: float, now: float) -> tuple[int, object, dict[str, str], bool, str]:
     """The documented 429: JSON, a message and retry_after (the seconds left, at least 1)."""
-    seconds = max(1, math.ceil(wait - 1e-9))
+    seconds = max(1, math.ceil(round(wait, 6)))
     return 429, seconds, {"retry-after": str(seconds)}, True, "application/json"
 
 
@@ -242,7 +245,9 @@ def run(
                 )
             )
             ra = value if isinstance(value, int | float) and c.honour else None
-            nxt = received + (ra if ra is not None else c.poll)
+            # A sleep is never shorter than asked; a microsecond more keeps the limiters' float
+            # arithmetic from making an exact wait look short.
+            nxt = received + (ra + 1e-6 if ra is not None else c.poll)
         serial += 1
         heapq.heappush(events, (nxt, serial, "send", n, 0.0))
     calls.sort(key=lambda call: call.sent)

@@ -32,8 +32,9 @@ from replyguard.ratelimit._timeline import Timeline, finite_number
 
 __all__ = ["assess"]
 
-#: Seconds of clock disagreement tolerated between load processes on one machine.
-_CLOCK = 0.05
+#: Seconds below any clock's resolution here: a refusal this close after the promised instant
+#: proves nothing.
+_NOISE = 1e-3
 
 
 def assess(calls: Sequence[Call], limits: Limits, *, fresh: bool = False) -> Assessment:
@@ -95,8 +96,11 @@ def _split_unjustified(
     maybe_429: list[int] = []
     limit = tl.limits.limit
     for r in found.unjustified:
-        if r.own_slack < limit <= r.everyone:
-            continue  # the scope's evidence
+        if r.everyone >= limit:
+            # Below the limit even over a slot's slack: the scope's evidence. Short of the
+            # limit only within the window: another token's calls or a bucket refilling a
+            # little slower than limit per window; unclear which rule, so neither is blamed.
+            continue
         if r.with_refusals >= limit:
             maybe_429.append(r.call)
         elif r.with_refusals == 0 and any(
@@ -138,7 +142,7 @@ def _limit(
     if too_few:
         q = too_few[0]
         c = tl.calls[q]
-        own = tl.token_counter(c.token).possibly(c.sent - limits.window - limits.early, c.received)
+        own = tl.token_counter(c.token).possibly(c.sent - limits.window, c.received)
         observed = (
             f"[{c.token}] refused at {tl.at(q)} after only {own} served in the "
             f"{limits.window:g}s before it (limit {limits.limit})"
@@ -257,12 +261,12 @@ def _retry_after_waits(tl: Timeline) -> tuple[list[tuple[int, int]], list[int], 
                 continue
             # Laravel's retry_after is the ceiling of the seconds left: the window has ended by
             # the answer plus retry_after (its whole-second timer ends it early, never late).
-            promised = c.received + wait + _CLOCK
+            promised = c.received + wait + _NOISE
             k = bisect.bisect_left(sent, promised)
             later = refusals[k] if k < len(refusals) else None
             # A slot freed by then may have gone to a call served in between (a bucket hands
             # back one): only a refusal with nothing counted since the 429 proves the wait short.
-            if later is not None and tl.all_counter.possibly(c.sent, calls[later].received) == 0:
+            if later is not None and not _counted_between(tl, q, later):
                 dishonest.append((q, later))
                 continue
             n = bisect.bisect_right(served_sent, c.received)
@@ -271,6 +275,22 @@ def _retry_after_waits(tl: Timeline) -> tuple[list[tuple[int, int]], list[int], 
                 honoured.append(q)
                 over = max(over, c.sent + wait - nxt.received)
     return dishonest, honoured, over
+
+
+def _counted_between(tl: Timeline, first: int, last: int) -> bool:
+    """Whether a call that may have been counted was possibly processed between two calls.
+
+    Calls at the very same instants (no latency at all) count when given after ``first``."""
+    calls = tl.calls
+    lo, hi = calls[first].sent, calls[last].received
+    k = bisect.bisect_left(tl.nonrefused_sent, lo - tl.longest)
+    for i in tl.nonrefused[k:]:
+        c = calls[i]
+        if c.sent > hi:
+            break
+        if c.received > lo or (c.received == lo and i > first):
+            return True
+    return False
 
 
 def _honest(

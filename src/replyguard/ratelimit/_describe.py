@@ -61,9 +61,13 @@ def returns(tl: Timeline, token: str) -> list[Return]:
     answers = [calls[i].received for i in refusals]
     served = tl.served(token)
     served_sent = [calls[i].sent for i in served]
+    # Calls at one instant (no latency at all) keep the order they were given in.
+    order = {i: n for n, i in enumerate(tl.tokens[token])}
     out: list[Return] = []
     for n, s in enumerate(served):
         k = bisect.bisect_right(answers, calls[s].sent) - 1
+        while k >= 0 and order[refusals[k]] > order[s]:
+            k -= 1
         if k < 0:
             continue
         q0 = refusals[k]
@@ -96,7 +100,9 @@ def _burst(tl: Timeline, token: str) -> tuple[int, int] | None:
     seq = [i for i in tl.tokens[token] if calls[i].served or i in tl.refused]
     horizon = tl.limits.window + tl.limits.early
     for n, i in enumerate(seq):
-        if not calls[i].served or not tl.quiet_before(i, horizon):
+        # From a quiet start; else the run's own start (a lower bound: the target may have
+        # spent some of it before the run).
+        if not calls[i].served or not (tl.quiet_before(i, horizon) or n == 0):
             continue
         ended = next((k for k, j in enumerate(seq[n:]) if j in tl.refused), None)
         return None if ended is None else (ended, i)

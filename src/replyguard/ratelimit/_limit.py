@@ -12,6 +12,7 @@ clock-anchored window, a sliding log and Laravel's whole-second timer never do.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -79,12 +80,14 @@ class _Resets:
         self.first_answer = answered[:]
         for k in range(len(answered) - 2, -1, -1):
             self.first_answer[k] = min(answered[k], self.first_answer[k + 1])
-        self.cache: dict[float, bool] = {}
+        self.cache: dict[tuple[float, int], bool] = {}
 
-    def possible(self, r: float) -> bool:
-        """No refusal rules out a reset at ``r``."""
-        if r in self.cache:
-            return self.cache[r]
+    def possible(self, r: float, before: int = 0) -> bool:
+        """No refusal rules out a reset at ``r`` when ``before`` of the token's calls answered
+        across r are taken as processed before it (they cannot fill the new window)."""
+        key = (r, before)
+        if key in self.cache:
+            return self.cache[key]
         limits = self.tl.limits
         k = bisect.bisect_left(self.sent, r)
         ok = True
@@ -94,8 +97,8 @@ class _Resets:
             # needs `limit` counted calls (never refusals, the first ones) between r and it.
             # Counting every token's calls keeps a shared window from looking refuted.
             if q_answer < r + limits.shortest_window:
-                ok = self.tl.all_counter.possibly(r, q_answer) >= limits.limit
-        self.cache[r] = ok
+                ok = self.tl.all_counter.possibly(r, q_answer) - before >= limits.limit
+        self.cache[key] = ok
         return ok
 
 
@@ -135,6 +138,31 @@ class _Served:
         return self.latest_sent[k - 1] if k else -math.inf
 
 
+def _pieces(tl: Timeline) -> list[tuple[float, float]]:
+    """The time axis cut at every call's send and answer time: each instant, and each open
+    span between two of them, as (first, last) position. Every count below is the same
+    anywhere inside one piece."""
+    events = tl.events
+    out: list[tuple[float, float]] = []
+    for a, b in itertools.pairwise(events):
+        out.append((a, a))
+        if b - a > 2 * _EPS:
+            out.append((a + _EPS, b - _EPS))
+    if events:
+        out.append((events[-1], events[-1]))
+        out.append((events[-1] + _EPS, events[-1] + 2 * tl.limits.window))
+    return out
+
+
+@dataclass(slots=True)
+class _Starts:
+    """Window starts reached with the same number of calls carried in: the earliest position
+    in each piece, and the piece's end, in time order."""
+
+    at: list[float] = field(default_factory=list)
+    end: list[float] = field(default_factory=list)
+
+
 def _windows_fit(tl: Timeline, token: str, resets: _Resets) -> bool:
     """Whether fixed windows hold every served call of the token: each window lasts between
     the shortest window and the window, starts with all slots back (no refusal rules it out)
@@ -152,36 +180,54 @@ def _windows_fit(tl: Timeline, token: str, resets: _Resets) -> bool:
     last_sent = served.sent[-1]
     if len(served.items) <= limit and last_sent - first.received < window:
         return True
-    # Every count below changes only at a call's send or answer time: each such time and an
-    # instant after it stand for every distinct place a window may start.
-    times = sorted({t for e in tl.events for t in (e, e + _EPS)})
-    # Window starts reached so far, by how many calls they carry in, in time order.
-    reached: dict[int, list[float]] = {}
-    for r in times:
-        if not resets.possible(r):
-            continue
-        across = served.across(r)
-        best: int | None = None
-        before = served.surely(-math.inf, r)
-        latest = served.latest_sent_before(r)
-        if before <= limit and (latest == -math.inf or latest - first.received < window):
-            best = across - min(across, limit - before)
-        # Later earlier starts leave fewer calls between and none past the window's end: per
-        # number carried in, the latest one at least the shortest window back is the one.
+    reached: dict[int, _Starts] = {}
+    for lo, hi in _pieces(tl):
+        across = served.across(lo)
+        latest = served.latest_sent_before(lo)
+        # (carried out, earliest start in this piece): a later start leaves less room for the
+        # next window, carrying fewer out leaves more.
+        options: dict[int, float] = {}
+        offers: list[tuple[int, float]] = []
+        before = served.surely(-math.inf, lo)
+        if latest == -math.inf or latest - first.received < window:
+            offers.append((before, lo))
         for carried, starts in reached.items():
-            k = bisect.bisect_right(starts, r - shortest) - 1
-            if k < 0:
+            last = bisect.bisect_right(starts.at, hi - shortest) - 1
+            # The previous window must still hold the last call before this piece.
+            earliest = bisect.bisect_left(starts.end, latest - window + _EPS)
+            if last < earliest:
                 continue
-            p = starts[k]
-            inside = served.surely(p, r) + carried
-            if inside <= limit and latest < p + window:
-                out = across - min(across, limit - inside)
-                best = out if best is None else min(best, out)
-        if best is None:
-            continue
-        reached.setdefault(best, []).append(r)
-        if served.surely(r, math.inf) + best <= limit and last_sent < r + window:
-            return True
+            # A later previous start holds fewer calls between but pushes this start later:
+            # for each count, the earliest previous start that keeps to it.
+            inside_last = served.surely(starts.at[last], lo) + carried
+            for target in range(limit, inside_last - 1, -1):
+                a, b = earliest, last
+                while a < b:
+                    mid = (a + b) // 2
+                    if served.surely(starts.at[mid], lo) + carried <= target:
+                        b = mid
+                    else:
+                        a = mid + 1
+                at = max(starts.at[a], latest - window + _EPS)
+                offers.append((served.surely(starts.at[a], lo) + carried, max(lo, at + shortest)))
+        for inside, start in offers:
+            if inside > limit or start > hi:
+                continue
+            out = across - min(across, limit - inside)
+            # The calls kept on the earlier side cannot fill the new window.
+            if not resets.possible(start, across - out):
+                if not resets.possible(hi, across - out):
+                    continue
+                start = hi
+            options[out] = min(start, options.get(out, math.inf))
+        for out, start in options.items():
+            if start > hi:
+                continue
+            entry = reached.setdefault(out, _Starts())
+            entry.at.append(start)
+            entry.end.append(hi)
+            if served.surely(lo, math.inf) + out <= limit and last_sent < hi + window:
+                return True
     return False
 
 

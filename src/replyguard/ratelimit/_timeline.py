@@ -40,11 +40,12 @@ class Counter:
         return cls(sorted(c.sent for c in items), sorted(c.received for c in items))
 
     def possibly(self, lo: float, hi: float) -> int:
-        """Calls possibly processed in [lo, hi): received >= lo and sent < hi."""
-        if hi <= lo:
+        """Calls possibly processed in [lo, hi]: received >= lo and sent <= hi (a call sent at
+        the instant another was answered may have been processed before it)."""
+        if hi < lo:
             return 0
         # A call received before lo was also sent before hi, so the two counts subtract.
-        return bisect.bisect_left(self.sent, hi) - bisect.bisect_left(self.received, lo)
+        return bisect.bisect_right(self.sent, hi) - bisect.bisect_left(self.received, lo)
 
 
 class Timeline:
@@ -72,9 +73,12 @@ class Timeline:
                 if seen >= limits.limit:
                     self.over_limit.add(i)
         self.refused = {i for i, c in enumerate(self.calls) if c.status == 429} | self.over_limit
-        self.nonrefused = [
-            i for i, c in enumerate(self.calls) if i not in self.refused and self._limited(c)
-        ]
+        self.nonrefused = sorted(
+            (i for i, c in enumerate(self.calls) if i not in self.refused and self._limited(c)),
+            key=lambda i: self.calls[i].sent,
+        )
+        self.nonrefused_sent = [self.calls[i].sent for i in self.nonrefused]
+        self.longest = max((c.received - c.sent for c in self.calls), default=0.0)
         self.all_counter = Counter.of(self.calls[i] for i in self.nonrefused)
         self.events = sorted({t for c in self.calls for t in (c.sent, c.received)})
         self._token_counter: dict[str, Counter] = {}
@@ -172,8 +176,11 @@ class Timeline:
         account = self.account[c.token]
         if account not in self._busy:
             self._busy[account] = Counter.of(self.calls[j] for j in self.tokens_of_account(account))
-        # The call itself is not counted: it was not sent before its own send time.
-        return self._busy[account].possibly(c.sent - span, c.sent) == 0
+        # Calls sent with it or after it are not before it (nor is the call itself).
+        before = self._busy[account].possibly(c.sent - span, c.sent)
+        sent = self._busy[account].sent
+        at_once = bisect.bisect_right(sent, c.sent) - bisect.bisect_left(sent, c.sent)
+        return before - at_once == 0
 
     def tokens_of_account(self, account: str) -> list[int]:
         """Every call of the account's tokens."""
