@@ -41,9 +41,6 @@ INTERVAL = WINDOW / LIMIT
 RATE_RULES = "ratelimit.*"
 CHECK_TIMEOUT = 400
 
-#: Until the rate-limit model (issue 18) is merged, the suite, the load judge and the
-#: fingerprint know no buckets and blame a 503 page on other rules.
-NEEDS_MODEL = pytest.mark.xfail(reason="needs the rate-limit model (rlmodel/rlsuite)", strict=False)
 
 BUCKETS = ["fault:ratelimit.token-bucket", "gateway:tuned"]
 CONFORMING = [
@@ -154,7 +151,6 @@ def _violations(output: str) -> list[str]:
 # -- buckets: more than the limit within a window -------------------------------------------
 
 
-@NEEDS_MODEL
 @pytest.mark.timeout(CHECK_TIMEOUT + 60)
 @pytest.mark.parametrize("mode", ["exhaustive", "paid"])
 @pytest.mark.parametrize("target", BUCKETS, indirect=True)
@@ -167,7 +163,6 @@ def test_check_fails_a_bucket_on_the_limit_naming_it(
     assert "bucket" in checked.evidence("ratelimit.limit").lower(), checked.output[-3000:]
 
 
-@NEEDS_MODEL
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("target", BUCKETS, indirect=True)
 def test_load_fails_a_bucket_naming_it(target: Path) -> None:
@@ -178,7 +173,6 @@ def test_load_fails_a_bucket_naming_it(target: Path) -> None:
     assert "shared between tokens" not in output
 
 
-@NEEDS_MODEL
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("target", BUCKETS, indirect=True)
 def test_fingerprint_names_the_bucket_its_burst_and_refill(target: Path, tmp_path: Path) -> None:
@@ -225,7 +219,6 @@ def test_fingerprint_passes_a_conforming_limiter(target: Path, tmp_path: Path) -
 # -- over the limit a 503 page: named once, never counted as served -------------------------
 
 
-@NEEDS_MODEL
 @pytest.mark.timeout(CHECK_TIMEOUT + 60)
 @pytest.mark.parametrize("target", OVER_LIMIT_503, indirect=True)
 def test_check_names_a_503_page_once(target: Path, tmp_path: Path) -> None:
@@ -238,7 +231,6 @@ def test_check_names_a_503_page_once(target: Path, tmp_path: Path) -> None:
     assert "contract.no-server-error" in failing, failing
 
 
-@NEEDS_MODEL
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("target", OVER_LIMIT_503, indirect=True)
 def test_load_counts_no_503_as_served(target: Path) -> None:
