@@ -202,7 +202,11 @@ def shape(tl: Timeline, found: LimitFindings, never: list[int]) -> Shape:
     if token is None:
         return Shape(Finding(UNKNOWN, "no calls"), None, None, None, none)
     burst = _burst(tl, token)
-    size = burst[0] if burst else None
+    quiet = burst is not None and tl.quiet_before(burst[1], tl.limits.window + tl.limits.early)
+    # Served from the run's own start only bounds a bucket's burst from below: a window may
+    # have been partly used before the run.
+    size = burst[0] if burst and quiet else None
+    bucket_size = burst[0] if burst else None
     if never:
         q = never[0]
         return Shape(
@@ -264,7 +268,9 @@ def shape(tl: Timeline, found: LimitFindings, never: list[int]) -> Shape:
                 f"{slots}; {len(b.calls)} served within {b.span:.1f}s of a burst's first call "
                 "(a token or leaky bucket, GCRA or a sliding counter)"
             )
-            return Shape(Finding(TOKEN_BUCKET, text, (b.calls[0], s)), size, refill, None, none)
+            return Shape(
+                Finding(TOKEN_BUCKET, text, (b.calls[0], s)), bucket_size, refill, None, none
+            )
         return Shape(
             Finding(
                 SLIDING_LOG,
