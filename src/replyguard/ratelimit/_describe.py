@@ -319,7 +319,12 @@ def scope(tl: Timeline, found: LimitFindings) -> tuple[Finding, list[int], list[
     """The scope, with the refusals that show a shared limit and the calls that show a token's
     own one."""
     limits = tl.limits
-    short = [r for r in found.unjustified if r.own_slack < limits.limit]
+    # A token's own bucket, empty at a refusal, was refilled about `limit` times in the window
+    # before it and spent them: at least limit - 1 of its own calls there. Fewer, or fewer
+    # than `limit` even over one more slot's time, is another token's doing.
+    short = [
+        r for r in found.unjustified if r.own_slack < limits.limit or r.own <= limits.limit - 2
+    ]
     account = [r for r in short if r.account >= limits.limit]
     everyone = [r for r in short if r.account < limits.limit <= r.everyone]
     if account:
