@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from replyguard.fingerprint import Probe, ProbePlan, fingerprint, run_probes
+from replyguard.spec import load_rules
 
 LIMIT, WINDOW, LATENCY = 5, 2.0, 0.004
 ROLES = frozenset({"primary", "secondary", "other_account", "low_balance"})
@@ -175,3 +176,50 @@ def test_no_limit() -> None:
 
     items = run(Unlimited())
     assert items["limit"][1] == "fail"
+
+
+class Bucket(Sim):
+    """A per-token token bucket (burst 5, one slot every window / 5), the 429 body as
+    documented with a constant retry_after: a gateway's limiter."""
+
+    def decide(self, key: str, t: float) -> tuple[bool, float]:
+        tokens, at = self.bucket.get(key, (float(LIMIT), t))
+        tokens = min(LIMIT, tokens + (t - at) / (self.window / LIMIT))
+        self.bucket[key] = (tokens - 1 if tokens >= 1 else tokens, t)
+        return (True, 0.0) if tokens >= 1 else (False, self.window)
+
+    def __init__(self, window: float) -> None:
+        super().__init__(retry="constant")
+        self.window = window
+        self.bucket: dict[str, tuple[float, float]] = {}
+
+
+@pytest.mark.parametrize("window", [60.0, WINDOW])
+def test_token_bucket_is_named_with_its_burst_and_refill(
+    window: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(f"{__name__}.WINDOW", window)
+    sim = Bucket(window)
+    probes = run_probes(ProbePlan(LIMIT, window, ROLES), sim.send, sim.sleep, sim.clock)
+    fp = fingerprint(probes, LIMIT, window)
+    assert fp.assessment is not None
+    d = fp.assessment.limiter
+    assert d.family.value == "token bucket"
+    assert d.burst == LIMIT
+    assert d.refill == pytest.approx(window / LIMIT, rel=0.1)
+    assert fp.item("family").value.startswith("token bucket, burst 5, one slot every")
+    assert fp.item("limit").outcome == "fail"
+    assert "a token bucket, burst 5" in fp.item("limit").evidence
+    assert fp.item("scope") == fp.item("scope").__class__(
+        "scope", "token", fp.item("scope").evidence, "verdict", "pass", "ratelimit.per-token"
+    )
+    assert not fp.passed
+
+
+def test_every_rule_a_fingerprint_names_is_in_the_catalogue() -> None:
+    catalogue = load_rules()
+    for sim in (Sim(), Sim(kind="never"), Sim(scope="account"), Bucket(WINDOW)):
+        probes = run_probes(ProbePlan(LIMIT, WINDOW, ROLES), sim.send, sim.sleep, sim.clock)
+        for item in fingerprint(probes, LIMIT, WINDOW).items:
+            assert item.rule == "" or item.rule in catalogue, item
+            assert (item.level == "verdict") == bool(item.rule), item

@@ -10,6 +10,9 @@ import pytest
 
 from load import judge as j
 from load.judge import Observation, Settings
+from replyguard.ratelimit import Call
+from replyguard.spec import load_rules
+from tests.unit.ratelimit_sim import Answer
 
 LIMIT_RULE = "ratelimit.limit"
 PER_TOKEN = "ratelimit.per-token"
@@ -259,3 +262,75 @@ def test_rows_round_trip_and_lines_name_violations() -> None:
     text = "\n".join(verdict.lines())
     assert "FAIL" in text
     assert f"VIOLATION {LIMIT_RULE}: " in text
+
+
+def _observations(calls: list[Call]) -> list[Observation]:
+    return [
+        Observation(
+            c.token,
+            c.sent,
+            c.received,
+            c.status,
+            c.retry_after if isinstance(c.retry_after, int) else None,
+            "Too Many Attempts." if c.status == 429 else None,
+            None,
+            c.status == 429,
+            "isolation",
+            content_type=c.content_type,
+        )
+        for c in calls
+    ]
+
+
+def _bucket_run(answer: Answer) -> list[Observation]:
+    from tests.unit.ratelimit_sim import Client, TokenBucket, run
+
+    # Two tokens of one account, each with its own bucket (burst 5, one slot per window / 5),
+    # users polling after a refusal as a gateway's clients do.
+    clients = [Client(t, 0.01 * n, 0.1) for n, t in enumerate(["primary", "secondary"] * 5)]
+    calls = run(TokenBucket(LIMIT, WINDOW / LIMIT), clients, duration=8, answer=answer)
+    return _observations(calls)
+
+
+def test_a_token_bucket_is_named_as_a_bucket_never_as_sharing() -> None:
+    from tests.unit.ratelimit_sim import constant_429
+
+    verdict = j.judge(_bucket_run(constant_429(int(WINDOW))), ISOLATION)
+    assert LIMIT_RULE in verdict.counts, verdict.lines()
+    assert "a token bucket" in verdict.examples[LIMIT_RULE]
+    assert PER_TOKEN not in verdict.counts, verdict.lines()
+    assert verdict.limiter[0].startswith("token bucket")
+
+
+def test_a_503_over_the_limit_is_never_served() -> None:
+    from tests.unit.ratelimit_sim import html_503
+
+    obs = _bucket_run(html_503)
+    verdict = j.judge(obs, ISOLATION)
+    refused = sum(1 for o in obs if o.status == 503)
+    assert refused
+    assert verdict.counts["ratelimit.status-429"] == refused
+    assert verdict.counts["contract.no-server-error"] == refused
+    served = sum(1 for o in obs if o.status == 200)
+    assert verdict.figures["primary: served"] + verdict.figures["secondary: served"] == served
+    assert PER_TOKEN not in verdict.counts
+    assert not {"ratelimit.body", "ratelimit.recovers"} & set(verdict.counts)
+
+
+def test_every_key_is_a_catalogue_rule_or_a_load_check() -> None:
+    from tests.unit.ratelimit_sim import html_503
+
+    catalogue = load_rules()
+    runs = [
+        simulate(FixedWindow(limit=LIMIT + 1), {"primary": 10}),
+        simulate(FixedWindow(shared=True), {"primary": 6, "secondary": 6}),
+        simulate(FixedWindow(retry_after=lambda left: 1), {"primary": 10}),
+        _bucket_run(html_503),
+        [*simulate(FixedWindow(), {"primary": 4}), Observation("primary", 9, 9.1, j.NO_ANSWER)],
+    ]
+    keys = set()
+    for obs in runs:
+        verdict = j.judge(obs, ISOLATION, gave_up=1, messages=2)
+        keys |= set(verdict.counts)
+    assert keys
+    assert all(k in catalogue or k in j.CHECKS for k in keys), keys

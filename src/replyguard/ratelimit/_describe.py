@@ -202,7 +202,11 @@ def shape(tl: Timeline, found: LimitFindings, never: list[int]) -> Shape:
     if token is None:
         return Shape(Finding(UNKNOWN, "no calls"), None, None, None, none)
     burst = _burst(tl, token)
-    size = burst[0] if burst else None
+    quiet = burst is not None and tl.quiet_before(burst[1], tl.limits.window + tl.limits.early)
+    # Served from the run's own start only bounds a bucket's burst from below: a window may
+    # have been partly used before the run.
+    size = burst[0] if burst and quiet else None
+    bucket_size = burst[0] if burst else None
     if never:
         q = never[0]
         return Shape(
@@ -264,7 +268,9 @@ def shape(tl: Timeline, found: LimitFindings, never: list[int]) -> Shape:
                 f"{slots}; {len(b.calls)} served within {b.span:.1f}s of a burst's first call "
                 "(a token or leaky bucket, GCRA or a sliding counter)"
             )
-            return Shape(Finding(TOKEN_BUCKET, text, (b.calls[0], s)), size, refill, None, none)
+            return Shape(
+                Finding(TOKEN_BUCKET, text, (b.calls[0], s)), bucket_size, refill, None, none
+            )
         return Shape(
             Finding(
                 SLIDING_LOG,
@@ -313,7 +319,12 @@ def scope(tl: Timeline, found: LimitFindings) -> tuple[Finding, list[int], list[
     """The scope, with the refusals that show a shared limit and the calls that show a token's
     own one."""
     limits = tl.limits
-    short = [r for r in found.unjustified if r.own_slack < limits.limit]
+    # A token's own bucket, empty at a refusal, was refilled about `limit` times in the window
+    # before it and spent them: at least limit - 1 of its own calls there. Fewer, or fewer
+    # than `limit` even over one more slot's time, is another token's doing.
+    short = [
+        r for r in found.unjustified if r.own_slack < limits.limit or r.own <= limits.limit - 2
+    ]
     account = [r for r in short if r.account >= limits.limit]
     everyone = [r for r in short if r.account < limits.limit <= r.everyone]
     if account:
