@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from load.judge import CUT, NO_ANSWER, Observation
+from replyguard.ratelimit import rate_limit_headers
 
 __all__ = ["Recorder", "RecordingTransport", "RequestCap", "RequestCapReached", "RequestEvent"]
 
@@ -136,8 +137,20 @@ class RecordingTransport(httpx.BaseTransport):
 
     def _observation(self, response: httpx.Response, sent: float, received: float) -> Observation:
         status = response.status_code
+        # Every answer's rate-limit headers and content type: IETF RateLimit fields on a served
+        # call, a gateway's text/html 503 over the limit (the model names both).
+        headers = rate_limit_headers(response.headers)
+        content_type = response.headers.get("content-type", "")
         if status != 429:
-            return Observation(self._token, sent, received, status, scenario=self._scenario)
+            return Observation(
+                self._token,
+                sent,
+                received,
+                status,
+                scenario=self._scenario,
+                headers=headers,
+                content_type=content_type,
+            )
         try:
             body: Any = json.loads(response.content)
         except ValueError:
@@ -154,6 +167,8 @@ class RecordingTransport(httpx.BaseTransport):
             response.headers.get("retry-after"),
             is_object,
             self._scenario,
+            headers,
+            content_type,
         )
 
     def _record(self, observation: Observation) -> None:
