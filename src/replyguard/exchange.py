@@ -37,7 +37,7 @@ def _masked_headers(
     """The headers with the credential masked, and the profile role of the token sent.
 
     Recorded already masked: an Exchange may be printed in a traceback or a report. With the
-    profile's tokens known (``roles``: each token's role, by the token), a bearer that is none
+    profile's tokens known (``roles``: each token's name in a reproduction), a bearer that is none
     of them (a made-up token of a 401 test) is kept, so its reproduction sends what the test
     sent.
     """
@@ -78,7 +78,7 @@ class Exchange:
     ) -> Exchange:
         """Record an httpx response together with the request that produced it.
 
-        ``roles``: the profile's tokens' roles by token (``Tokens.roles_by_token``), to name
+        ``roles``: the profile's tokens' roles by token (``Tokens.reproduction_roles``), to name
         the role of the token sent (None: mask any).
         """
         request = response.request

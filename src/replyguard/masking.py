@@ -54,13 +54,14 @@ def mask_secrets(text: str, secrets: Iterable[str | None]) -> str:
 
 
 def token_variable(role: str | None) -> str:
-    """The shell variable a reproduction reads a profile token from, by the token's role.
+    """The shell variable a reproduction reads a profile token from, by the token's role in a
+    reproduction (``Tokens.reproduction_roles``).
 
-    The account's two tokens share ``REPLYGUARD_TOKEN`` (the documents tie nothing but the
-    limit to a token, and the suite sends most calls on whichever has room); the low-balance
-    and other-account tokens answer differently, so they have their own.
+    The account's tokens ("" or None) share ``REPLYGUARD_TOKEN`` (the documents tie nothing but
+    the limit to a token, and the suite sends most calls on whichever has room); the
+    low-balance and other-account tokens answer differently, so they have their own.
     """
-    if role in (None, "primary", "secondary"):
+    if not role:
         return TOKEN_VARIABLE
     return f"{TOKEN_VARIABLE}_{role.upper()}"
 

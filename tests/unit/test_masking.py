@@ -100,10 +100,12 @@ def _exchange(token: str) -> Exchange:
         headers={"Authorization": f"Bearer {token}"},
         content=b"{}",
     )
-    return Exchange.from_response(httpx.Response(402, request=request), TOKENS.roles_by_token())
+    return Exchange.from_response(httpx.Response(402, request=request), TOKENS.reproduction_roles())
 
 
-TOKENS = Tokens(primary=TOKEN, secondary=TOKEN + "2", low_balance=TOKEN + "3")
+TOKENS = Tokens(
+    primary=TOKEN, secondary=TOKEN + "2", low_balance=TOKEN + "3", pool=(TOKEN + "4",)
+)
 
 
 @pytest.mark.parametrize(
@@ -112,6 +114,7 @@ TOKENS = Tokens(primary=TOKEN, secondary=TOKEN + "2", low_balance=TOKEN + "3")
         (TOKEN, "$REPLYGUARD_TOKEN"),
         (TOKEN + "2", "$REPLYGUARD_TOKEN"),  # the account's second token: same answers
         (TOKEN + "3", "$REPLYGUARD_TOKEN_LOW_BALANCE"),  # a 402 needs the low-balance token
+        (TOKEN + "4", "$REPLYGUARD_TOKEN"),  # a pool token: the account's too
     ],
 )
 def test_a_reproduction_reads_the_variable_of_the_role_it_was_sent_with(

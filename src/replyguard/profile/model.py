@@ -135,10 +135,15 @@ class Tokens:
         value: str | None = getattr(self, name)
         return value
 
-    def roles_by_token(self) -> dict[str, str]:
-        """Each token's role, by the token (what names the role of a token seen on the wire)."""
-        roles = dict.fromkeys((*TOKEN_ROLES, *self.account_roles()))
-        return {token: role for role in roles if (token := self.role(role))}
+    def reproduction_roles(self) -> dict[str, str]:
+        """Each token's name in a reproduction, by the token: "" for the account's tokens
+        (primary, secondary, the pool: they share ``$REPLYGUARD_TOKEN``, as the documents tie
+        nothing but the limit to a token), else its role (low_balance, other_account)."""
+        account = set(self.account_roles())
+        roles = dict.fromkeys((*TOKEN_ROLES, *account))
+        return {
+            token: "" if role in account else role for role in roles if (token := self.role(role))
+        }
 
 
 @dataclass(slots=True, frozen=True)

@@ -84,7 +84,7 @@ class ApiSession:
         #: The account's token roles, the pool's included.
         self._account_roles = target.tokens.account_roles()
         #: Each token's role by the token: an exchange's reproduction names the variable.
-        self._roles = target.tokens.roles_by_token()
+        self._roles = target.tokens.reproduction_roles()
         #: The roles "any" chooses between: the pool when the profile has one, so primary and
         #: secondary stay for the rate-limit tests that name them; else primary and secondary.
         pool = tuple(r for r in self._account_roles if r.startswith(f"{POOL_ROLE}."))
