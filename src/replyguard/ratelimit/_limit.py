@@ -80,6 +80,13 @@ class _Resets:
         self.first_answer = answered[:]
         for k in range(len(answered) - 2, -1, -1):
             self.first_answer[k] = min(answered[k], self.first_answer[k + 1])
+        # The token's served calls by send time, with the suffix minimum of their answers: the
+        # earliest-answered served call sent at or after a given instant.
+        served = sorted((tl.calls[i].sent, tl.calls[i].received) for i in tl.served(token))
+        self.served_sent = [s for s, _ in served]
+        self.served_answer = [a for _, a in served]
+        for k in range(len(served) - 2, -1, -1):
+            self.served_answer[k] = min(self.served_answer[k], self.served_answer[k + 1])
         self.cache: dict[tuple[float, int], bool] = {}
 
     def possible(self, r: float, before: int = 0) -> bool:
@@ -93,11 +100,19 @@ class _Resets:
         ok = True
         if k < len(self.sent):
             q_answer = self.first_answer[k]
+            end = r + limits.shortest_window
             # The window opened at r lasts at least the shortest window: a refusal surely in it
             # needs `limit` counted calls (never refusals, the first ones) between r and it.
             # Counting every token's calls keeps a shared window from looking refuted.
-            if q_answer < r + limits.shortest_window:
+            if q_answer < end:
                 ok = self.tl.all_counter.possibly(r, q_answer) - before >= limits.limit
+                # A refusal means the window was full, whoever filled it: it serves the token
+                # nothing more until it resets. A served call surely after the refusal and
+                # surely inside the window rules the reset out (else other tokens' calls that
+                # "filled" it would explain the refusal while the fit counts the token alone).
+                m = bisect.bisect_right(self.served_sent, q_answer)
+                if ok and m < len(self.served_sent) and self.served_answer[m] < end:
+                    ok = False
         self.cache[key] = ok
         return ok
 
