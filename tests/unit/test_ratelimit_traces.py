@@ -89,3 +89,20 @@ def test_the_primary_tokens_calls_alone_give_the_same_verdict() -> None:
     a = rl.assess(alone, LIMITS, fresh=True)
     assert a.verdicts["ratelimit.limit"].failed
     assert a.limiter.family.value == rl.TOKEN_BUCKET
+
+
+def test_answers_that_counted_without_a_reply_take_the_remaining_slots() -> None:
+    # The secondary's last reply showed 3 remaining, then three 422s showed 2, 1, 0 and the
+    # next call was refused: the header agrees (the embedded reference answers the same way).
+    a = rl.assess(recorded(TOKEN_BUCKET_RUN, headers=True), LIMITS, fresh=True)
+    finding = a.limiter.headers["X-RateLimit-*"]
+    assert finding.value == "agrees", finding.evidence
+
+
+def test_a_remaining_slot_shown_right_before_a_refusal_disagrees() -> None:
+    # Without the 422s between, the reply that showed 3 was the last thing before the 429.
+    trace = tuple(t for t in TOKEN_BUCKET_RUN if not (t[0] == "secondary" and t[3] == 422))
+    a = rl.assess(recorded(trace, headers=True), LIMITS, fresh=True)
+    finding = a.limiter.headers["X-RateLimit-*"]
+    assert finding.value == "disagrees"
+    assert "the last call served before a refusal showed '3'" in finding.evidence
