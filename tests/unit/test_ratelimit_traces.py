@@ -1,8 +1,15 @@
-"""The rate-limit model on traces recorded from real runs (issue #18), call for call."""
+"""The rate-limit model on traces recorded from real runs (issue #18), call for call, and on
+simulated traces shaped like the suite's: a burst, polls until served again, a second token of
+the account that spends its own limit meanwhile."""
 
 from __future__ import annotations
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from replyguard import ratelimit as rl
+from tests.unit.ratelimit_sim import Client, Gcra, NginxLimitReq, TokenBucket, run
+from tests.unit.test_ratelimit_model import clients_strategy, conforming
 
 # `replyguard check --rules 'ratelimit.*'` against `serve --fault ratelimit.token-bucket
 # --window 2`: the report's ratelimit.calls as (role, sent, received, status, valid,
@@ -106,3 +113,109 @@ def test_a_remaining_slot_shown_right_before_a_refusal_disagrees() -> None:
     finding = a.limiter.headers["X-RateLimit-*"]
     assert finding.value == "disagrees"
     assert "the last call served before a refusal showed '3'" in finding.evidence
+
+
+# -- simulated: the second token's calls never explain the first one's bucket ---------------
+
+
+def suite_shaped(calls: list[rl.Call]) -> list[rl.Call]:
+    """The calls as the suite makes them: the primary stops one call after it is served again
+    following a refusal, every other token at its first refusal (per-token limits only: the
+    calls left out changed no other token's answers)."""
+    out: list[rl.Call] = []
+    refused: set[str] = set()
+    left: int | None = None
+    for c in calls:
+        if c.token != "primary":
+            if c.token not in refused:
+                out.append(c)
+                refused |= {c.token} if c.status == 429 else set()
+            continue
+        if left is not None:
+            if left:
+                out.append(c)
+                left -= 1
+            continue
+        out.append(c)
+        if c.status == 429:
+            refused.add(c.token)
+        elif c.served and c.token in refused:
+            left = 1
+    return out
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kind=st.sampled_from(["bucket", "gcra", "nginx"]),
+    window=st.sampled_from((60.0, 2.0)),
+    poll=st.floats(0.02, 0.1),
+    latency=st.floats(0.0, 0.5),
+    start=st.floats(0, 100),
+    seed=st.integers(0, 2**16),
+    other_start=st.floats(0, 0.2),
+    other_poll=st.floats(0.001, 0.1),
+)
+def test_bucket_traces_with_a_second_token_always_fail(
+    kind: str,
+    window: float,
+    poll: float,
+    latency: float,
+    start: float,
+    seed: int,
+    other_start: float,
+    other_poll: float,
+) -> None:
+    limiter = {
+        "bucket": TokenBucket(5, window / 5),
+        "gcra": Gcra(5, window / 5),
+        "nginx": NginxLimitReq(5, 4, scale=window / 60),
+    }[kind]
+    at = start * window / 60
+    clients = [
+        Client("primary", at, poll * window),
+        Client("secondary", at + other_start * window, other_poll * window),
+    ]
+    calls = run(
+        limiter,
+        clients,
+        duration=at + 2 * window,
+        latency=latency * window / 60,
+        seed=seed,
+        accounts={"primary": "a", "secondary": "a"},
+    )
+    a = rl.assess(suite_shaped(calls), rl.Limits(5, window), fresh=True)
+    assert a.verdicts["ratelimit.limit"].failed, a.verdicts["ratelimit.limit"].observed
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    family=st.sampled_from(["first hit", "whole-second timer", "clock", "sliding log"]),
+    window=st.sampled_from((60.0, 2.0)),
+    specs=clients_strategy,
+    latency=st.floats(0.0, 0.5),
+    seed=st.integers(0, 2**16),
+    fresh=st.booleans(),
+)
+def test_conforming_windows_shared_by_the_account_never_fail_the_limit(
+    family: str,
+    window: float,
+    specs: list[tuple[str, float, float, bool, float]],
+    latency: float,
+    seed: int,
+    fresh: bool,
+) -> None:
+    # Laravel keys by user: both tokens fill one window. That is ratelimit.per-token's to
+    # judge; the limit itself holds. (Never cut short: in a shared window every call counts.)
+    clients = [Client(t, s * window, p * window, h, g * window) for t, s, p, h, g in specs]
+    calls = run(
+        conforming(window)[family],
+        clients,
+        duration=4 * window,
+        latency=latency * window / 60,
+        seed=seed,
+        key=lambda token: "a",
+        accounts={"primary": "a", "secondary": "a"},
+        max_calls=3000,
+    )
+    a = rl.assess(calls, rl.Limits(5, window), fresh=fresh)
+    assert not a.verdicts["ratelimit.limit"].failed, a.verdicts["ratelimit.limit"].observed
