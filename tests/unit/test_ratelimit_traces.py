@@ -45,14 +45,17 @@ LIMITS = rl.Limits(5, 2.0)
 
 
 def recorded(
-    trace: tuple[tuple[str, float, float, int, bool, str | None], ...], *, headers: bool = False
+    trace: tuple[tuple[str, float, float, int, bool, str | None], ...],
+    *,
+    headers: bool = False,
+    retry_after: int = 2,
 ) -> list[rl.Call]:
     """The model's calls as the suite hands them over (bodies as the reference answers)."""
     calls = []
     for role, sent, received, status, valid, remaining in trace:
         kind = rl.VALID if valid else (rl.NO_TOKEN if role == "none" else rl.INVALID)
         body = (
-            {"message": "Too Many Attempts.", "retry_after": 2}
+            {"message": "Too Many Attempts.", "retry_after": retry_after}
             if status == 429
             else {"success": True, "reply": "x"}
             if status == 200
@@ -219,3 +222,31 @@ def test_conforming_windows_shared_by_the_account_never_fail_the_limit(
     )
     a = rl.assess(calls, rl.Limits(5, window), fresh=fresh)
     assert not a.verdicts["ratelimit.limit"].failed, a.verdicts["ratelimit.limit"].observed
+
+
+# `replyguard check` on the embedded reference (5 per 1 s): the primary token's burst, its
+# refusal, and its next calls 8 s later (the suite judged other rules meanwhile).
+REFERENCE_RUN = (
+    ("primary", 0.0, 0.004, 200, True, "4"),
+    ("primary", 0.004, 0.005, 200, True, "3"),
+    ("primary", 0.005, 0.006, 200, True, "2"),
+    ("primary", 0.006, 0.007, 200, True, "1"),
+    ("primary", 0.007, 0.008, 200, True, "0"),
+    ("primary", 0.008, 0.008, 429, True, "0"),
+    ("primary", 8.048, 8.05, 200, True, "4"),
+    ("primary", 8.052, 8.053, 200, True, "3"),
+    ("primary", 8.054, 8.055, 200, True, "2"),
+    ("primary", 8.056, 8.057, 200, True, "1"),
+    ("primary", 8.057, 8.058, 200, True, "0"),
+)
+
+
+def test_a_return_long_after_the_refusal_leaves_the_family_unknown_and_says_why() -> None:
+    calls = recorded(REFERENCE_RUN, headers=True, retry_after=1)
+    a = rl.assess(calls, rl.Limits(5, 1.0), fresh=True)
+    assert not a.failed
+    family = a.limiter.family
+    assert family.value == rl.UNKNOWN
+    # Slots did come back: only not soon enough after the refusal to tell the family.
+    assert "served again 8.04s after its refusal at +0.01s" in family.evidence
+    assert a.limiter.headers["X-RateLimit-*"].value == "agrees"

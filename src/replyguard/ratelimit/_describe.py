@@ -285,6 +285,17 @@ def shape(tl: Timeline, found: LimitFindings, never: list[int]) -> Shape:
             f"at once; no slot came back alone"
         )
         return Shape(Finding(FIXED_WINDOW, text, (r.served,)), size, None, window, anchor)
+    back = returns(tl, token)
+    if back:
+        # Served again, but later than half a window (every family is full again after a
+        # quiet window) or with too few calls after it to tell one slot from all of them.
+        r = back[0]
+        gap = tl.calls[r.served].sent - tl.calls[r.refusal].received
+        text = (
+            f"[{token}] served again {gap:.2f}s after its refusal at {tl.at(r.refusal)}: "
+            "too late or too few calls to tell one slot coming back from all of them"
+        )
+        return Shape(Finding(UNKNOWN, text, (r.served,)), size, None, None, none)
     return Shape(Finding(UNKNOWN, "no slot was seen coming back"), size, None, None, none)
 
 
