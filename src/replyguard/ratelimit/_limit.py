@@ -7,6 +7,11 @@ reset is ruled out at an instant when a refusal followed it, within the shortest
 ``limit`` calls could have been counted. Slots handed back one by one (a token bucket, GCRA, a
 sliding counter) leave such refusals between the extra calls, and fail; a first-hit or a
 clock-anchored window, a sliding log and Laravel's whole-second timer never do.
+
+The windows may be the token's own, its account's or every token's. Each scope is fitted as
+one hypothesis: the calls that may fill its windows (and explain its refusals) are the calls
+its windows hold, so another token's calls never explain a refusal the token's own windows
+then ignore.
 """
 
 from __future__ import annotations
