@@ -135,7 +135,7 @@ def _limit(
             else f"no fixed window's reset explains more than {limits.limit}"
         )
         observed = (
-            f"[{b.token}] {len(b.calls)} served within {b.span:.0f}s after a burst "
+            f"[{b.token}] {len(b.calls)} served within {b.span:.3g}s after a burst "
             f"(first at {tl.at(b.calls[0])}): {what}"
         )
         return Judgement(rule, FAIL, expected, observed, b.calls)

@@ -291,6 +291,17 @@ def shape(tl: Timeline, found: LimitFindings, never: list[int]) -> Shape:
             f"at once; no slot came back alone"
         )
         return Shape(Finding(FIXED_WINDOW, text, (r.served,)), size, None, window, anchor)
+    back = returns(tl, token)
+    if back:
+        # Served again, but later than half a window (every family is full again after a
+        # quiet window) or with too few calls after it to tell one slot from all of them.
+        r = back[0]
+        gap = tl.calls[r.served].sent - tl.calls[r.refusal].received
+        text = (
+            f"[{token}] served again {gap:.2f}s after its refusal at {tl.at(r.refusal)}: "
+            "too late or too few calls to tell one slot coming back from all of them"
+        )
+        return Shape(Finding(UNKNOWN, text, (r.served,)), size, None, None, none)
     return Shape(Finding(UNKNOWN, "no slot was seen coming back"), size, None, None, none)
 
 
@@ -623,13 +634,21 @@ def _remaining(tl: Timeline, limit_name: str, name: str) -> Finding | None:
             problems.append((i, f"{limit_name} {value!r} (documented: {tl.limits.limit})"))
             break
     for token in tl.tokens:
-        seq = [i for i in tl.tokens[token] if calls[i].served or i in tl.refused]
-        for a, b in itertools.pairwise(seq):
-            if calls[a].served and b in tl.refused:
+        # The last answer before a refusal may be one that counted without being served (a
+        # 422 the limiter counts showing 2, 1, 0 after the last reply showed 3).
+        # Only an answer surely given before the refusal was processed speaks for the count.
+        shown = [
+            i for i in tl.tokens[token] if i in tl.refused or calls[i].header(name) is not None
+        ]
+        for a, b in itertools.pairwise(shown):
+            if a not in tl.refused and b in tl.refused and calls[a].received <= calls[b].sent:
                 value = calls[a].header(name)
                 if value is not None and value.strip() != "0":
-                    problems.append((a, f"the last call served before a refusal showed {value!r}"))
-            elif calls[a].served and calls[b].served:
+                    what = "served" if calls[a].served else f"answered {calls[a].status}"
+                    problems.append((a, f"the last call {what} before a refusal showed {value!r}"))
+        seq = [i for i in tl.tokens[token] if calls[i].served or i in tl.refused]
+        for a, b in itertools.pairwise(seq):
+            if calls[a].served and calls[b].served:
                 x, y = calls[a].header(name), calls[b].header(name)
                 numbers = (
                     x is not None and y is not None and x.strip().isdigit() and y.strip().isdigit()

@@ -7,6 +7,11 @@ reset is ruled out at an instant when a refusal followed it, within the shortest
 ``limit`` calls could have been counted. Slots handed back one by one (a token bucket, GCRA, a
 sliding counter) leave such refusals between the extra calls, and fail; a first-hit or a
 clock-anchored window, a sliding log and Laravel's whole-second timer never do.
+
+The windows may be the token's own, its account's or every token's. Each scope is fitted as
+one hypothesis: the calls that may fill its windows (and explain its refusals) are the calls
+its windows hold, so another token's calls never explain a refusal the token's own windows
+then ignore.
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from replyguard.ratelimit._timeline import Timeline
+from replyguard.ratelimit._timeline import Counter, Timeline
 
 __all__ = ["Burst", "LimitFindings", "Refusal", "find"]
 
@@ -69,21 +75,33 @@ class LimitFindings:
 
 
 class _Resets:
-    """Where a fixed window of one token could have reset."""
+    """Where the fixed window of a group of tokens sharing it (one token, its account, every
+    token) could have reset."""
 
-    def __init__(self, tl: Timeline, token: str) -> None:
+    def __init__(self, tl: Timeline, members: frozenset[str], counted: Counter) -> None:
         self.tl = tl
-        refusals = tl.refusals(token)
-        self.sent = [tl.calls[i].sent for i in refusals]
+        self.counted = counted
+        calls = tl.calls
+        refusals = sorted(
+            (i for t in members for i in tl.refusals(t)), key=lambda i: (calls[i].sent, i)
+        )
+        self.sent = [calls[i].sent for i in refusals]
         # Suffix minimum of the answer times: the earliest-answered refusal sent at or after r.
-        answered = [tl.calls[i].received for i in refusals]
+        answered = [calls[i].received for i in refusals]
         self.first_answer = answered[:]
         for k in range(len(answered) - 2, -1, -1):
             self.first_answer[k] = min(answered[k], self.first_answer[k + 1])
+        # The group's served calls by send time, with the suffix minimum of their answers: the
+        # earliest-answered served call sent at or after a given instant.
+        served = sorted((calls[i].sent, calls[i].received) for i in _served_of(tl, members))
+        self.served_sent = [a for a, _ in served]
+        self.served_answer = [b for _, b in served]
+        for k in range(len(served) - 2, -1, -1):
+            self.served_answer[k] = min(self.served_answer[k], self.served_answer[k + 1])
         self.cache: dict[tuple[float, int], bool] = {}
 
     def possible(self, r: float, before: int = 0) -> bool:
-        """No refusal rules out a reset at ``r`` when ``before`` of the token's calls answered
+        """No refusal rules out a reset at ``r`` when ``before`` of the group's calls answered
         across r are taken as processed before it (they cannot fill the new window)."""
         key = (r, before)
         if key in self.cache:
@@ -93,21 +111,32 @@ class _Resets:
         ok = True
         if k < len(self.sent):
             q_answer = self.first_answer[k]
+            end = r + limits.shortest_window
             # The window opened at r lasts at least the shortest window: a refusal surely in it
-            # needs `limit` counted calls (never refusals, the first ones) between r and it.
-            # Counting every token's calls keeps a shared window from looking refuted.
-            if q_answer < r + limits.shortest_window:
-                ok = self.tl.all_counter.possibly(r, q_answer) - before >= limits.limit
+            # needs `limit` of the group's counted calls (never refusals) between r and it.
+            if q_answer < end:
+                ok = self.counted.possibly(r, q_answer) - before >= limits.limit
+                # A refusal means the window was full: it serves the group nothing more until
+                # it resets, whatever filled it (a 422 that counted is never served, so the
+                # served calls alone would not show the window over-full).
+                m = bisect.bisect_right(self.served_sent, q_answer)
+                if ok and m < len(self.served_sent) and self.served_answer[m] < end:
+                    ok = False
         self.cache[key] = ok
         return ok
 
 
-class _Served:
-    """One token's served calls, for counts over spans."""
+def _served_of(tl: Timeline, tokens: Iterable[str]) -> list[int]:
+    """The served calls of ``tokens``."""
+    return [i for t in tokens for i in tl.served(t)]
 
-    def __init__(self, tl: Timeline, token: str) -> None:
+
+class _Served:
+    """Served calls (one token's, or a group's), for counts over spans."""
+
+    def __init__(self, tl: Timeline, items: list[int]) -> None:
         calls = tl.calls
-        self.items = sorted(tl.served(token), key=lambda i: calls[i].sent)
+        self.items = sorted(items, key=lambda i: calls[i].sent)
         self.sent = [calls[i].sent for i in self.items]
         by_answer = sorted(self.items, key=lambda i: calls[i].received)
         self.received = [calls[i].received for i in by_answer]
@@ -163,8 +192,8 @@ class _Starts:
     end: list[float] = field(default_factory=list)
 
 
-def _windows_fit(tl: Timeline, token: str, resets: _Resets) -> bool:
-    """Whether fixed windows hold every served call of the token: each window lasts between
+def _windows_fit(tl: Timeline, members: frozenset[str], resets: _Resets) -> bool:
+    """Whether fixed windows hold every served call of the group: each window lasts between
     the shortest window and the window, starts with all slots back (no refusal rules it out)
     and serves at most ``limit``; the first may have opened before the run.
 
@@ -172,7 +201,7 @@ def _windows_fit(tl: Timeline, token: str, resets: _Resets) -> bool:
     earlier side while that has room, else carried into the later window (``carried``).
     """
     limits = tl.limits
-    served = _Served(tl, token)
+    served = _Served(tl, _served_of(tl, members))
     if not served.items:
         return True
     shortest, window, limit = limits.shortest_window, limits.window, limits.limit
@@ -231,7 +260,29 @@ def _windows_fit(tl: Timeline, token: str, resets: _Resets) -> bool:
     return False
 
 
-def _bursts(tl: Timeline, token: str, findings: LimitFindings) -> None:
+def _explained(tl: Timeline, token: str, fits: dict[frozenset[str], bool]) -> bool:
+    """Whether fixed windows explain every call the token was served, in one of the scopes
+    its window may have: its own, its account's, every token's. A scope is one hypothesis
+    throughout: the calls that fill its windows are the ones its windows count, so another
+    token's calls never explain a refusal that the token's own fit then ignores.
+    (A shared window is ratelimit.per-token's to judge, not this rule's.)"""
+    account = tl.account[token]
+    scopes = (
+        (frozenset((token,)), tl.token_counter(token)),
+        (frozenset(t for t, a in tl.account.items() if a == account), tl.account_counter(token)),
+        (frozenset(tl.tokens), tl.all_counter),
+    )
+    for members, counted in scopes:
+        if members not in fits:
+            fits[members] = _windows_fit(tl, members, _Resets(tl, members, counted))
+        if fits[members]:
+            return True
+    return False
+
+
+def _bursts(
+    tl: Timeline, token: str, findings: LimitFindings, fits: dict[frozenset[str], bool]
+) -> None:
     limits = tl.limits
     served = tl.served(token)
     if len(served) <= limits.limit:
@@ -246,7 +297,7 @@ def _bursts(tl: Timeline, token: str, findings: LimitFindings) -> None:
             over.append(Burst(token, tuple(burst), span))
     if not over:
         return
-    if _windows_fit(tl, token, _Resets(tl, token)):
+    if _explained(tl, token, fits):
         findings.explained += len(over)
         return
     # The first burst over the limit, as a client meets it, is the evidence.
@@ -330,8 +381,9 @@ def _one_by_one(tl: Timeline, token: str, findings: LimitFindings) -> None:
 def find(tl: Timeline) -> LimitFindings:
     """Bursts over the limit, refusals with and without a full window, one-by-one slots."""
     findings = LimitFindings()
+    fits: dict[frozenset[str], bool] = {}
     for token in tl.tokens:
-        _bursts(tl, token, findings)
+        _bursts(tl, token, findings, fits)
         _refusals(tl, token, findings)
         _one_by_one(tl, token, findings)
     findings.over.sort(key=lambda b: (-len(b.calls), b.span))
