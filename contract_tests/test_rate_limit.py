@@ -260,7 +260,27 @@ def recovery(api: ApiSession, target: Target, burst: Burst) -> Recovery | None:
     if served is not None and served.sent < first_hit.sent + shortest:
         api.generate_reply(_payload(target, "poll"), token="primary", paced=False, probe=True)
         polls.append(api.calls.calls[-1])
+    if served is not None and target.safety.exhaustive:
+        _second_burst(api, target)
     return Recovery(refused.received, usable, polls)
+
+
+def _second_burst(api: ApiSession, target: Target) -> None:
+    """On a free target, ``limit`` more calls right after the recovery's reply (bounded; until
+    one is refused): the new window gets ``limit + 1`` calls as the first did.
+
+    One burst of ``limit + 1`` replies in a blink could be a clock-anchored window's reset
+    between its first two calls, and the model gives it that benefit of the doubt; a second
+    burst one window later cannot be explained by the same reset. A paid target skips it: up
+    to ``limit`` more billed calls.
+    """
+    limit = target.rate_limit.limit
+    if api.budget.remaining("generate_reply") < limit:
+        return  # the cap leaves no room: the first burst alone is judged
+    for _ in range(limit):
+        api.generate_reply(_payload(target, "burst-2"), token="primary", paced=False, probe=True)
+        if not api.calls.calls[-1].served:
+            break
 
 
 @rule("ratelimit.recovers")

@@ -49,7 +49,13 @@ class _ReplyguardUser(User):
         self.target: TargetInfo = STATE.targets[self.target_name]
         index = getattr(self.environment.runner, "worker_index", 0) or 0
         roles = STATE.roles.get(self.scenario) or self.roles
-        self.role = roles[(STATE.user_serial + index) % len(roles)]
+        serial = STATE.user_serial + index
+        self.role = roles[serial % len(roles)]
+        # The first user on each token polls a refused token every window/10 instead of
+        # sleeping the whole retry_after (a refusal is free): a limiter that hands slots back
+        # one by one (a token bucket, GCRA, nginx limit_req) shows itself before the window
+        # is over, which clients that all wait retry_after never see.
+        self.prober = serial < len(roles)
         self.customer = f"load-{self.scenario}-{index}-{STATE.user_serial}"
         STATE.user_serial += 1
         self.transport = RecordingTransport(
@@ -102,7 +108,8 @@ class _ReplyguardUser(User):
             gevent.sleep(_FALLBACK_WAIT)
             return
         if response.status_code == 429:
-            gevent.sleep(_retry_after(response))
+            wait = _retry_after(response)
+            gevent.sleep(min(wait, self.target.window / 10) if self.prober else wait)
 
 
 def _retry_after(response: httpx.Response) -> float:

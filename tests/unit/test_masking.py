@@ -103,9 +103,7 @@ def _exchange(token: str) -> Exchange:
     return Exchange.from_response(httpx.Response(402, request=request), TOKENS.reproduction_roles())
 
 
-TOKENS = Tokens(
-    primary=TOKEN, secondary=TOKEN + "2", low_balance=TOKEN + "3", pool=(TOKEN + "4",)
-)
+TOKENS = Tokens(primary=TOKEN, secondary=TOKEN + "2", low_balance=TOKEN + "3", pool=(TOKEN + "4",))
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,7 @@ from replyguard.suite.outcomes import outcome_of
 from replyguard.suite.selection import SelectionError, check_rule_globs
 from replyguard.suite.server_errors import server_error_outcome
 from replyguard.suite.session import ApiSession
+from replyguard.suite.token_state import TokenState
 from replyguard.verdicts import DESELECTED, Outcome
 
 __all__ = ["PLUGIN_NAME", "SuitePlugin", "rule_ids"]
@@ -77,7 +78,11 @@ class SuitePlugin:
         )
         self.log = ObservationLog(secrets=config.target.secrets(), bodies=self.bodies)
         self.session = api or ApiSession(
-            config.target, Budget.for_target(config.target.safety), bounds=config.bounds
+            config.target,
+            Budget.for_target(config.target.safety),
+            bounds=config.bounds,
+            # A run soon after another one against the target waits out the windows it left.
+            state=TokenState(config.gate.remember_dir),
         )
         self.started = time.monotonic()
         self.session.guard.start()

@@ -150,6 +150,14 @@ class Pacer:
             if log:
                 log[-1] = max(log[-1], self._clock())
 
+    def seed(self, key: str, ago: float) -> None:
+        """An earlier run sent on ``key`` ``ago`` seconds ago (``suite.token_state``): its
+        window may still hold calls, so :meth:`quiet` waits it out too. Not a step of the
+        plan's replay: the rehearsal's target is fresh."""
+        if 0 <= ago < self.window + self.margin:
+            with self._lock:
+                self._log(key).appendleft(self._clock() - ago)
+
     def quiet_delay(self, key: str) -> float:
         """Seconds :meth:`quiet` would wait on ``key`` now."""
         log = self._log(key)

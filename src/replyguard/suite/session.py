@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ from replyguard.suite.budget import Budget
 from replyguard.suite.calls import CallLog
 from replyguard.suite.guard import TransportGuard
 from replyguard.suite.pacing import Pacer
+from replyguard.suite.token_state import TokenState, token_key
 from replyguard.suite.transport import TargetUnreachable
 from replyguard.suite.unicode_mix import kinds_in
 from replyguard.wire import retry_after_seconds
@@ -50,6 +52,7 @@ class ApiSession:
         pacer: Pacer | None = None,
         transport: httpx.BaseTransport | None = None,
         bounds: Bounds | None = None,
+        state: TokenState | None = None,
     ) -> None:
         self.target = target
         self.budget = budget
@@ -81,6 +84,9 @@ class ApiSession:
         #: Every generate-reply call of the run, whichever test sent it: the rate-limit
         #: model's input (replyguard.suite.calls).
         self.calls = CallLog()
+        #: The last send on each token, by token_key: the next run's first window (on close).
+        self._last_sent: dict[str, float] = {}
+        self._state = state
         #: The account's token roles, the pool's included.
         self._account_roles = target.tokens.account_roles()
         #: Each token's role by the token: an exchange's reproduction names the variable.
@@ -89,9 +95,22 @@ class ApiSession:
         #: secondary stay for the rate-limit tests that name them; else primary and secondary.
         pool = tuple(r for r in self._account_roles if r.startswith(f"{POOL_ROLE}."))
         self._any_roles = pool or self._account_roles
+        if state is not None:
+            self._resume(state)
 
     def close(self) -> None:
         self._http.close()
+        if self._state is not None:
+            self._state.write(self._last_sent)
+
+    def _resume(self, state: TokenState) -> None:
+        """Start each token's pacing from the last run's last send on it (suite.token_state)."""
+        known = state.read()
+        now = time.time()
+        for token in self._roles:  # every token of the profile
+            last = known.get(token_key(self.target.base_url, token))
+            if last is not None:
+                self.pacer.seed(self._bucket(token), now - last)
 
     @property
     def last(self) -> Exchange | None:
@@ -171,6 +190,8 @@ class ApiSession:
             elif limited and not probe:
                 self.pacer.record(key)
             sent = self.calls.now()
+            if limited and secret and raw_token is None:
+                self._last_sent[token_key(self.target.base_url, secret)] = sent
             try:
                 exchange = self.guard.post(
                     self._http,
