@@ -11,6 +11,7 @@ from typing import Literal
 
 from load.judge import NOT_OVERLOADED, Verdict
 from replyguard.exit_codes import ExitCode
+from replyguard.spec import load_rules
 
 __all__ = [
     "INCONCLUSIVE",
@@ -19,6 +20,7 @@ __all__ = [
     "exit_code",
     "is_inconclusive",
     "result_of",
+    "violation_detail",
     "violations",
 ]
 
@@ -36,6 +38,13 @@ def is_inconclusive(kind: str) -> bool:
 def violations(verdict: Verdict) -> dict[str, int]:
     """The verdict's real violations: its counts without the inconclusive kinds."""
     return {k: n for k, n in verdict.counts.items() if not is_inconclusive(k)}
+
+
+def violation_detail(kind: str, example: str) -> str:
+    """What a violation row says: the catalogue's words for a documented rule, then what the
+    run saw (the id alone means nothing to a QA engineer); a ``load.*`` check, its example."""
+    rule = load_rules().get(kind)
+    return f"documented: {rule.rule} Seen: {example}" if rule else example
 
 
 def result_of(verdict: Verdict) -> Result:

@@ -22,7 +22,14 @@ from load.judge import (
     UNDOCUMENTED,
     Verdict,
 )
-from load.result import INCONCLUSIVE, advice, is_inconclusive, result_of, violations
+from load.result import (
+    INCONCLUSIVE,
+    advice,
+    is_inconclusive,
+    result_of,
+    violation_detail,
+    violations,
+)
 from load.runtime import STATE, TargetInfo
 from replyguard.report.timeline import Mark, timeline_svg
 
@@ -195,7 +202,7 @@ def verdict_rows(
             {
                 "item": kind if inconclusive else f"violation: {kind}",
                 "result": f"{INCONCLUSIVE} ({count}x)" if inconclusive else f"{count}x",
-                "detail": STATE.mask(verdict.examples[kind]),
+                "detail": violation_detail(kind, STATE.mask(verdict.examples[kind])),
             }
         )
     for kind, count in sorted(verdict.observed.items()):

@@ -98,12 +98,15 @@ def nginx_config(
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
     hidden = "\n".join(f"        proxy_hide_header {name};" for name in _UPSTREAM_HEADERS)
-    # Streamed both ways: no request or response is ever written to a temp file, and no body
-    # size limit of nginx's own stands in front of the application's.
+    # The request is read whole before it goes upstream: streamed, an answer the application
+    # sends before reading the body (a 401, a 422) leaves nginx still reading it, and nginx then
+    # closes the client's keep-alive connection after an answer that said keep-alive, so the
+    # client's next request on it is dropped unanswered. Bodies stay in memory (the buffer
+    # holds the suite's largest) and no size limit of nginx's own stands in front of the
+    # application's; answers are streamed.
     proxy = f"""        proxy_pass http://{upstream};
         proxy_http_version 1.1;
         proxy_set_header Connection "";
-        proxy_request_buffering off;
         proxy_buffering off;"""
     tuned = (
         """        limit_req_status 429;
@@ -132,6 +135,7 @@ http {{
     access_log {folder / "access.log"};
 {temp}
     client_max_body_size 0;
+    client_body_buffer_size 16m;
     limit_req_zone $http_authorization zone=per_token:1m rate={nginx_rate(limit, window)};
     server {{
         listen 127.0.0.1:{port};

@@ -245,4 +245,6 @@ def test_browser_names_the_violation_of_a_faulty_server(browser: Any, tmp_path: 
     )
     assert re.search(r"Verdict\s+FAIL", text), text
     assert "violation: ratelimit.limit" in text
+    # The rule in the catalogue's words beside its id, for a QA engineer reading the tab.
+    assert "documented: generate-reply accepts exactly 5 requests per" in text
     assert marks["limit-window.over"] > 0, marks  # the plot shows the limit broken

@@ -28,14 +28,40 @@ pytestmark = [
 ]
 
 CASES = [
-    # A generate-reply failure: an emoji identifier (quoted in the line) is a 500.
-    ("reply.emoji-identifier-500", "reply.customer-identifier.echo", "", "generate-reply"),
+    # (fault, the failing rule, the rules selected, -k, what the line shows)
+    # A generate-reply failure: an emoji identifier (quoted in the line) is a 500, which fails
+    # the documents' "no 5xx" rule (issue 19), not the echo the one test run was judging.
+    (
+        "reply.emoji-identifier-500",
+        "contract.no-server-error",
+        "reply.customer-identifier.echo,contract.no-server-error",
+        "test_identifier_echoed_exactly",
+        "generate-reply",
+    ),
     # A create-assistant failure: a 422 whose errors are a flat list.
-    ("assistant.errors-flat-list", "assistant.validation.error-shape", "", "user/assistant"),
+    (
+        "assistant.errors-flat-list",
+        "assistant.validation.error-shape",
+        "assistant.validation.error-shape",
+        "",
+        "user/assistant",
+    ),
     # Sent with the low-balance token: its line reads $REPLYGUARD_TOKEN_LOW_BALANCE.
-    ("reply.error-envelope-without-success", "reply.error.shape", "balance", "_LOW_BALANCE"),
+    (
+        "reply.error-envelope-without-success",
+        "reply.error.shape",
+        "reply.error.shape",
+        "balance",
+        "_LOW_BALANCE",
+    ),
     # Sent with a made-up token (no secret): its line sends that token, not the real one.
-    ("auth.redirect-to-login", "auth.invalid-token", "wrong_token", "not-a-token"),
+    (
+        "auth.redirect-to-login",
+        "auth.invalid-token",
+        "auth.invalid-token",
+        "wrong_token",
+        "not-a-token",
+    ),
 ]
 ROLES = {"primary": "", "low_balance": "_LOW_BALANCE", "other_account": "_OTHER_ACCOUNT"}
 
@@ -46,9 +72,11 @@ def _answer(curl_output: str) -> tuple[int, str]:
     return int(head.split()[1]), body
 
 
-@pytest.mark.parametrize(("fault", "rule", "keyword", "shown"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("fault", "rule", "selected", "keyword", "shown"), CASES, ids=[c[0] for c in CASES]
+)
 def test_the_printed_curl_reproduces_the_failure(
-    tmp_path: Path, fault: str, rule: str, keyword: str, shown: str
+    tmp_path: Path, fault: str, rule: str, selected: str, keyword: str, shown: str
 ) -> None:
     with running_reference(tmp_path / "ref", window=1, extra_args=["--fault", fault]) as ref:
         tokens = [str(t) for t in ref.profile["tokens"].values()]
@@ -56,7 +84,7 @@ def test_the_printed_curl_reproduces_the_failure(
         result = subprocess.run(
             [
                 *(sys.executable, "-m", "replyguard.cli", "check"),
-                *("--target", str(ref.profile_path), "--rules", rule, "--format", "plain"),
+                *("--target", str(ref.profile_path), "--rules", selected, "--format", "plain"),
                 *("--report-json", str(out / "r.json"), "--report-html", str(out / "r.html")),
                 *("--report-md", str(out / "r.md")),
                 *(("-k", keyword) if keyword else ()),

@@ -71,7 +71,8 @@ def test_piped_output_is_one_line_per_rule_at_any_width(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     lines = done.stdout.strip().splitlines()
-    # Only what did not pass, the left-out rules in one line, then the summary.
+    # Only what did not pass, the left-out rules in one line, the limiter in one line (its
+    # items one a line in the table and the reports), then the summary.
     assert lines[-1].startswith(tuple("0123456789"))
     assert " passed, 0 failed, 0 errors" in lines[-1]
     assert any(line.endswith("rules not selected for this run") for line in lines)

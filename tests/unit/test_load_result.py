@@ -8,9 +8,11 @@ from types import SimpleNamespace
 import pytest
 
 from load import judge as j
+from load.judge import NO_RESPONSE
 from load.options import WEB_HOST, web_ui_exposure
-from load.result import INCONCLUSIVE, advice, exit_code, result_of
+from load.result import INCONCLUSIVE, advice, exit_code, result_of, violation_detail
 from replyguard.exit_codes import ExitCode
+from replyguard.spec import get_rule
 
 
 def _verdict(*kinds: str) -> j.Verdict:
@@ -66,3 +68,12 @@ def test_another_address_needs_a_login_or_the_opt_in(host: str) -> None:
     assert web_ui_exposure(_options(web_host=host, web_login=True)) is None
     assert web_ui_exposure(_options(web_host=host, replyguard_open_web_ui=True)) is None
     assert web_ui_exposure(_options(web_host=host, headless=True)) is None
+
+
+def test_a_violation_row_names_the_rule_in_the_catalogue_s_words() -> None:
+    seen = "[primary] 6 served within 0s after a burst"
+    assert violation_detail("ratelimit.limit", seen) == (
+        f"documented: {get_rule('ratelimit.limit').rule} Seen: {seen}"
+    )
+    # A check of the load run's own (no catalogue rule) keeps its example alone.
+    assert violation_detail(NO_RESPONSE, "[primary] no HTTP answer") == "[primary] no HTTP answer"

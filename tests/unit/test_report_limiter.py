@@ -48,6 +48,22 @@ def test_plain_and_table_name_the_limiter() -> None:
         assert "family: token bucket (6 served within 12.5 s)" in text
 
 
+def test_plain_names_the_limiter_in_one_line_and_the_table_item_by_item() -> None:
+    report = _report()
+    report["ratelimit"]["limiter"]["anchor"] = {"value": "unknown", "evidence": "no window seen"}
+    out = io.StringIO()
+    print_report(report, "plain", stream=out)
+    lines = out.getvalue().splitlines()
+    (line,) = [line for line in lines if "RATE LIMIT" in line]
+    # Piped output is one line a finding: what the calls decided, then what they left unknown.
+    assert "; scope: token (the second token was served);" in line
+    assert line.endswith("; unknown: anchor")
+    assert not any(line.lstrip().startswith(("family:", "scope:", "anchor:")) for line in lines)
+    table = io.StringIO()
+    print_report(report, "table", stream=table)
+    assert "anchor: unknown (no window seen)" in table.getvalue()
+
+
 def test_json_keeps_the_section() -> None:
     out = io.StringIO()
     print_report(_report(), "json", stream=out)

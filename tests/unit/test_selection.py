@@ -95,3 +95,17 @@ def test_a_keyword_that_selects_nothing_names_the_closest_tests() -> None:
     assert "closest: test_refusal_is_429" in line
     watch.selected = 3
     assert watch.keyword_problem("test_refusal_is_492") is None
+
+
+def test_a_run_stopped_by_the_breaker_or_the_time_limit_is_not_a_ctrl_c() -> None:
+    # pytest stops a session with ``shouldstop`` by raising Session.Interrupted, a
+    # KeyboardInterrupt: that is replyguard's own stop (exit 2, its reason), not the user's.
+    watch = SelectionWatch()
+    with pytest.raises(KeyboardInterrupt) as stop:
+        raise pytest.Session.Interrupted("the target is unreliable: …")
+    watch.pytest_keyboard_interrupt(stop)
+    assert not watch.interrupted
+    with pytest.raises(KeyboardInterrupt) as ctrl_c:
+        raise KeyboardInterrupt
+    watch.pytest_keyboard_interrupt(ctrl_c)
+    assert watch.interrupted

@@ -134,19 +134,26 @@ def test_the_model_reads_each_call_as_what_it_was_meant_to_be() -> None:
 
 
 def test_a_gateway_page_is_not_billed_but_the_apps_own_5xx_is() -> None:
+    target = parse_target(_TARGET, env={})
+    limit = target.rate_limit.limit
+    reply = {"success": True, "reply": "Hi", "conversation_id": "c"}
     answers = iter(
         [
+            *(httpx.Response(200, json=reply) for _ in range(limit)),
+            # Over the limit: a gateway's refusal page (only there is a 503 page an answer).
             httpx.Response(503, text="<html><body>503 Service Temporarily Unavailable</body>"),
             httpx.Response(500, json={"message": "Server Error"}),
         ]
     )
-    target = parse_target(_TARGET, env={})
     session = ApiSession(target, Budget(), transport=httpx.MockTransport(lambda r: next(answers)))
     try:
+        for _ in range(limit):
+            session.generate_reply(_BODY, token="primary", paced=False)
+        assert session.budget.billed == limit
+        assert session.generate_reply(_BODY, token="primary", paced=False).status == 503
+        assert session.budget.billed == limit
         session.generate_reply(_BODY, token="primary", paced=False)
-        assert session.budget.billed == 0
-        session.generate_reply(_BODY, token="primary", paced=False)
-        assert session.budget.billed == 1  # the app answered: it may have made the reply
+        assert session.budget.billed == limit + 1  # the app answered: it may have made the reply
     finally:
         session.close()
 

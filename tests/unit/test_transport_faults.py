@@ -212,6 +212,32 @@ def test_a_gateway_page_is_a_fault_that_still_fails_only_no_server_error() -> No
     assert "502" in verdicts["contract.no-server-error"].failures[0]["observed"]
 
 
+def test_over_the_limit_only_a_503_page_is_the_limiters_refusal() -> None:
+    # An unpaced burst on one token, as the rate-limit tests send it (issue 18 and 20): within
+    # the limit any gateway page is a blip; over it a 503 page is nginx limit_req's refusal
+    # (judged by ratelimit.status-429), and a 502 is still a blip.
+    statuses = iter([503, 422, 502, 422, 422, 503, 502])
+
+    def burst(request: httpx.Request) -> httpx.Response:
+        status = next(statuses)
+        if status == 422:
+            return httpx.Response(422, json={"message": "invalid", "errors": {}})
+        page = f"<html><body><h1>{status}</h1></body></html>"
+        return httpx.Response(status, headers={"content-type": "text/html"}, text=page)
+
+    session = _session(burst)
+    answered: list[int | str] = []
+    try:
+        for _ in range(7):
+            try:
+                answered.append(session.generate_reply({}, token="primary", paced=False).status)
+            except TransportFaultError as fault:
+                answered.append(f"fault {fault.fault.status}")
+    finally:
+        session.close()
+    assert answered == ["fault 503", 422, "fault 502", 422, 422, 503, "fault 502"]
+
+
 def test_the_api_s_own_json_500_is_its_answer_not_a_fault() -> None:
     def server_error(request: httpx.Request) -> httpx.Response:
         return httpx.Response(500, json={"message": "Server Error"})

@@ -171,6 +171,12 @@ def run_check(choices: Choices) -> int:
     if report.get("interrupted"):
         _error("interrupted (Ctrl-C): the reports hold the rules judged before it")
         return ExitCode.INTERRUPTED
+    partial = report.get("partial")
+    if partial:
+        # Stopped by the breaker or the time limit: its reason is the run's one line (exit 2),
+        # and says more than "nothing was tested", which the stop explains.
+        _error(partial["reason"])
+        return exit_code(report)
     nothing = nothing_tested(report, load_rules())
     if nothing:
         _error(nothing)
@@ -265,10 +271,9 @@ def run_suite(
             if item["verdict"] == "not tested" and item["reason"] == NO_TEST:
                 item["reason"] = "not reached: the run was interrupted (Ctrl-C)"
         return plugin.report
-    stopped = plugin.session.guard.stopped
-    if plugin.report is not None and stopped is not None:
-        # The breaker or the time limit (issue 20): one line, and the report so far.
-        _error(str(stopped))
+    if plugin.report is not None and plugin.session.guard.stopped is not None:
+        # The breaker or the time limit (issue 20): the report so far, marked partial; its
+        # one line comes after the report (run_check).
         return plugin.report
     if plugin.report is None or code not in (
         pytest.ExitCode.OK,

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Mapping
 from typing import IO, Any
 
+from replyguard.ratelimit import UNKNOWN
 from replyguard.report.common import is_local, requests_text, transport_summary
 from replyguard.report.junit import failure_text
 from replyguard.report.limiter import limiter_items, limiter_summary
@@ -148,11 +149,29 @@ def _print_plain(report: Mapping[str, Any], out: IO[str]) -> None:
         out.write(f"OBSERVED where the documents are silent, this target: {observed}\n")
     if left_out:
         out.write(f"{left_out} rules not selected for this run\n")
-    out.write("".join(f"{line}\n" for line in _limiter_lines(report)))
+    limiter = _limiter_line(report)
+    if limiter:
+        out.write(limiter + "\n")
     out.write(_created_line(report))
     out.write(transport_line(report))
     out.write(summary_line(report) + "\n")
     out.flush()
+
+
+def _limiter_line(report: Mapping[str, Any]) -> str:
+    """The limiter in one line, for piped output (one line per finding): what the run's calls
+    decided, with its evidence, then the names of what they left unknown. The table, the JSON,
+    the HTML and the Markdown keep one item a line."""
+    summary = limiter_summary(report)
+    if not summary:
+        return ""
+    items = limiter_items(report)
+    known = [f"{name}: {value} ({evidence})" for name, value, evidence in items if value != UNKNOWN]
+    unknown = [name for name, value, _ in items if value == UNKNOWN]
+    parts = [f"RATE LIMIT this target: {summary}", *known]
+    if unknown:
+        parts.append(f"unknown: {', '.join(unknown)}")
+    return "; ".join(parts)
 
 
 def _limiter_lines(report: Mapping[str, Any]) -> list[str]:

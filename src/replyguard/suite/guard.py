@@ -35,6 +35,9 @@ __all__ = ["TransportGuard"]
 #: A request that cannot have reached the API: three attempts, 0.25 s then 0.5 s (jittered).
 CONNECT_RETRY = RetryPolicy(max_attempts=3, base=0.25, cap=2.0, jitter=True)
 
+#: The status of a gateway limiter's own refusal page (nginx ``limit_req``'s default).
+LIMITER_PAGE_STATUS = 503
+
 
 class TransportGuard:
     """One run's bounds and transport faults; what ``ApiSession`` asks before and after a send."""
@@ -125,8 +128,10 @@ class TransportGuard:
         """Send once (again only when it cannot have reached the API); faults raise.
 
         ``roles``: the profile's tokens' roles by token, for the exchange's reproduction.
-        ``over_limit``: a call sent over the rate limit on purpose, where a gateway's 5xx page
-        is the limiter's answer to judge, not a fault of the network.
+        ``over_limit``: a call sent over the rate limit on purpose, where a gateway's 503 page
+        is the limiter's answer to judge, not a fault of the network. Only a 503: nginx's
+        ``limit_req`` refuses with it by default, while a 502 or 504 says the upstream failed,
+        which no limiter answers (a blip there would otherwise fail a rate-limit rule).
         """
         __tracebackhide__ = True  # its arguments hold the token
         for attempt in range(self.retry.max_attempts):
@@ -158,7 +163,8 @@ class TransportGuard:
                 raise AssertionError("unreachable") from None  # _record always raises
             exchange = Exchange.from_response(response, roles)
             exchange.sent_at, exchange.answered_at = started, self._clock()
-            spoiled = None if over_limit else gateway_fault(exchange)
+            refusal = over_limit and exchange.status == LIMITER_PAGE_STATUS
+            spoiled = None if refusal else gateway_fault(exchange)
             if spoiled is not None:
                 fault = TransportFault(
                     spoiled[0], operation, spoiled[1], True, self.test, exchange.status, exchange

@@ -97,8 +97,11 @@ class SelectionWatch:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.selected = len(session.items)
 
-    def pytest_keyboard_interrupt(self, excinfo: object) -> None:
-        self.interrupted = True
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        # pytest raises Session.Interrupted (a KeyboardInterrupt) for ``session.shouldstop``
+        # too: that is the breaker or the time limit stopping the run, not the user's Ctrl-C.
+        if not excinfo.errisinstance(pytest.Session.Interrupted):
+            self.interrupted = True
 
     def keyword_problem(self, keyword: str | None) -> str | None:
         """The line for a ``-k`` expression that selected no test."""

@@ -185,6 +185,9 @@ class ApiSession:
                 self.exchanges.append(replayed)
                 return replayed
             self.budget.spend(operation, billable=billable)
+            # Over the limit by the token's own calls (or a poll of a refused token): only
+            # there can a gateway's page be the limiter's refusal rather than a blip.
+            over_limit = limited and not paced and (probe or self.pacer.delay(key) > 0)
             if limited and paced:
                 self.pacer.acquire(key, choices=choices)
             elif limited and not probe:
@@ -204,10 +207,10 @@ class ApiSession:
                     sent=self.budget.total,
                     key=seen,
                     roles=self._roles,
-                    # A rate-limit test's unpaced call may be over the limit on purpose: a
-                    # gateway's 5xx page there is the limiter's refusal (ratelimit.status-429
-                    # names it), not a transport fault.
-                    over_limit=limited and not paced,
+                    # A rate-limit test's unpaced call over the limit on purpose: a gateway's
+                    # 503 page there is the limiter's refusal (ratelimit.status-429 names it),
+                    # not a transport fault. Anywhere else it is a fault like any other.
+                    over_limit=over_limit,
                 )
             finally:
                 if limited:
