@@ -45,6 +45,12 @@ def test_a_json_answer_is_the_api(status: int, body: bytes) -> None:
     assert preflight(_target(), transport=_answering(status, "application/json", body)) is None
 
 
+def test_a_json_401_with_the_wrong_content_type_is_the_api() -> None:
+    # The API with a wrong Content-Type: contract.content-type judges it, the run goes on.
+    transport = _answering(401, "text/plain", b'{"message": "Unauthenticated."}')
+    assert preflight(_target(), transport=transport) is None
+
+
 def test_a_redirect_to_login_is_the_api() -> None:
     transport = _answering(302, "text/html", b"Redirecting", Location="https://x/login")
     assert preflight(_target(), transport=transport) is None
