@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from replyguard.profile import Target
+from replyguard.profile import Role, Target
 from replyguard.testing import (
     FAIL,
     PASS,
@@ -114,15 +114,17 @@ def burst(api: ApiSession, target: Target) -> Burst:
         2 * limit + 3 + most_polls(target.rate_limit.window_seconds),
         billable=limit + 2,
     )
-    api.fresh_window("primary")
+    api.fresh_window(Role.PRIMARY)
     if target.tokens.secondary:
-        api.fresh_window("secondary")
+        api.fresh_window(Role.SECONDARY)
     answers: list[Exchange] = []
     # ``limit + 1`` calls; while they are all served, more (bounded): a sixth reply alone could
     # be a fixed window's reset between the fifth and sixth call, which the model gives the
     # benefit of the doubt, but not a refusal right after it nor eleven in a blink.
     while len(answers) <= limit or (len(answers) <= 2 * limit and _is_reply(answers[-1])):
-        answers.append(api.generate_reply(_payload(target, "burst"), token="primary", paced=False))
+        answers.append(
+            api.generate_reply(_payload(target, "burst"), token=Role.PRIMARY, paced=False)
+        )
     return Burst(answers, limit)
 
 
@@ -131,7 +133,7 @@ def second_token(api: ApiSession, target: Target, burst: Burst) -> Exchange | No
     """The second token's first call, sent while the first token is throttled."""
     if not target.tokens.secondary:
         return None
-    return api.generate_reply(_payload(target, "other-token"), token="secondary", paced=False)
+    return api.generate_reply(_payload(target, "other-token"), token=Role.SECONDARY, paced=False)
 
 
 @pytest.fixture(scope="session")
@@ -251,14 +253,14 @@ def recovery(api: ApiSession, target: Target, burst: Burst) -> Recovery | None:
     for at in poll_times(refused.received, window=window, retry_after=usable, now=api.calls.now()):
         # A keyed pause: the plan's replay waits until the token has room, as the run will.
         api.honour_retry_after(at - api.calls.now())
-        api.generate_reply(_payload(target, "poll"), token="primary", paced=False, probe=True)
+        api.generate_reply(_payload(target, "poll"), token=Role.PRIMARY, paced=False, probe=True)
         polls.append(api.calls.calls[-1])
         if polls[-1].served:
             break
     served = next((c for c in polls if c.served), None)
     shortest = Limits(target.rate_limit.limit, window).shortest_window
     if served is not None and served.sent < first_hit.sent + shortest:
-        api.generate_reply(_payload(target, "poll"), token="primary", paced=False, probe=True)
+        api.generate_reply(_payload(target, "poll"), token=Role.PRIMARY, paced=False, probe=True)
         polls.append(api.calls.calls[-1])
     if served is not None and target.safety.exhaustive:
         _second_burst(api, target)
@@ -278,7 +280,7 @@ def _second_burst(api: ApiSession, target: Target) -> None:
     if api.budget.remaining("generate_reply") < limit:
         return  # the cap leaves no room: the first burst alone is judged
     for _ in range(limit):
-        api.generate_reply(_payload(target, "burst-2"), token="primary", paced=False, probe=True)
+        api.generate_reply(_payload(target, "burst-2"), token=Role.PRIMARY, paced=False, probe=True)
         if not api.calls.calls[-1].served:
             break
 
@@ -312,7 +314,7 @@ def test_served_again_after_retry_after(
     # Served before retry_after (the wait it asked for was longer than needed), or the polls
     # ended before it: one call exactly where retry_after says the token is free again.
     api.honour_retry_after(due - api.calls.now())
-    exchange = api.generate_reply(_payload(target, "recover"), token="primary", paced=False)
+    exchange = api.generate_reply(_payload(target, "recover"), token=Role.PRIMARY, paced=False)
     expect(
         "ratelimit.recovers",
         _is_reply(exchange),
@@ -432,7 +434,7 @@ def test_refused_calls_count_on_the_second_token(
         )
     counting.judged = True
     try:
-        _prove_counting(api, target, burst, "secondary", used=1, first=second_token)
+        _prove_counting(api, target, burst, Role.SECONDARY, used=1, first=second_token)
     except pytest.skip.Exception:
         counting.judged = False  # inconclusive here: a fresh window of the primary may judge it
         raise
@@ -447,5 +449,5 @@ def test_refused_calls_count_on_a_fresh_window(
     # the first one's bucket. A window of its own, last, after every other call.
     if counting.judged:
         pytest.skip("judged in the burst's window, on the second token")
-    api.fresh_window("primary")
-    _prove_counting(api, target, burst, "primary", used=0)
+    api.fresh_window(Role.PRIMARY)
+    _prove_counting(api, target, burst, Role.PRIMARY, used=0)

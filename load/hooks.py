@@ -39,6 +39,7 @@ from replyguard.config import ConfigError, read_choices
 from replyguard.exit_codes import ExitCode
 from replyguard.profile import ProfileError
 from replyguard.reference.launch import ReferenceStartError, running_reference
+from replyguard.spec import rate_limit
 
 __all__ = ["install"]
 
@@ -155,7 +156,7 @@ def _resolve_targets(environment: Environment) -> dict[str, TargetInfo]:
         elif profile:
             targets["throughput"] = targets["rate-limit"]
         else:
-            targets["throughput"] = _embedded(THROUGHPUT_LIMIT, 60)
+            targets["throughput"] = _embedded(THROUGHPUT_LIMIT, rate_limit().window_seconds)
     return targets
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from replyguard import ratelimit as rl
 from replyguard.fingerprint._probe import Probe
+from replyguard.profile import Role
 
 __all__ = ["ROLE_ACCOUNTS", "Fingerprint", "Item", "calls_of", "fingerprint"]
 
@@ -123,7 +124,8 @@ class _Analysis:
             return None
         index = self.p.index(served)
         before = next(
-            (q for q in reversed(self.p[:index]) if q.role == "primary" and q.status == 429), None
+            (q for q in reversed(self.p[:index]) if q.role == Role.PRIMARY and q.status == 429),
+            None,
         )
         lo = before.sent if before is not None else served.sent
         return lo, served.received, served
@@ -186,7 +188,7 @@ class _Analysis:
             index = self.p.index(reset[2])
             run: list[Probe] = []
             for q in reversed(self.p[:index]):
-                if q.role != "primary" or q.kind != "valid":
+                if q.role != Role.PRIMARY or q.kind != "valid":
                     continue
                 if q.status != 429:
                     break
@@ -195,7 +197,7 @@ class _Analysis:
         return out
 
     def reset_header(self) -> Item:
-        throttled = [p for p in self.p if p.status == 429 and p.role == "primary"]
+        throttled = [p for p in self.p if p.status == 429 and p.role == Role.PRIMARY]
         resets = [
             (q, hi)
             for run, _, hi in self.lockouts()
@@ -288,11 +290,11 @@ def _close(value: Any, expected: Any, tolerance: float) -> bool:
 
 
 #: The account of each probe role: the primary and secondary tokens are one account's.
-ROLE_ACCOUNTS = {
-    "primary": "own",
-    "secondary": "own",
-    "other_account": "other",
-    "low_balance": "low-balance",
+ROLE_ACCOUNTS: dict[str, str] = {
+    Role.PRIMARY: "own",
+    Role.SECONDARY: "own",
+    Role.OTHER_ACCOUNT: "other",
+    Role.LOW_BALANCE: "low-balance",
     "invalid": "unknown-token",
 }
 _KINDS = {

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from replyguard.profile.model import (
+    ACCOUNT_ROLES,
     DEFAULT_MAX_BILLED_CALLS,
     DEFAULT_MAX_REQUESTS,
     MODES,
@@ -319,7 +320,7 @@ class _Reader:
         raw = table.get("pool") or []
         if not isinstance(raw, list):
             raise self.fail("tokens.pool", "expected a list of tokens")
-        named = {self.string(table, f"tokens.{role}") for role in ("primary", "secondary")} - {None}
+        named = {self.string(table, f"tokens.{role}") for role in ACCOUNT_ROLES} - {None}
         pool: list[str] = []
         for index, item in enumerate(raw):
             key = f"tokens.pool[{index}]"

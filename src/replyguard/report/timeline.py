@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from replyguard.profile import TOKEN_ROLES
 from replyguard.ratelimit import Limits
 
 __all__ = ["MAX_MARKS", "Mark", "limit_windows", "timeline_svg"]
@@ -74,7 +75,7 @@ def limit_windows(
 
 
 def _lanes(marks: Sequence[Mark]) -> list[str]:
-    order = {"primary": 0, "secondary": 1, "low_balance": 2, "other_account": 3}
+    order: dict[str, int] = {role: rank for rank, role in enumerate(TOKEN_ROLES)}
     return sorted({m.lane for m in marks}, key=lambda lane: (order.get(lane, 9), lane))
 
 

@@ -12,6 +12,8 @@ import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from replyguard.spec import rate_limit
+
 __all__ = [
     "AREA_RUNS",
     "EXPECTATIONS",
@@ -53,7 +55,7 @@ def _e(
     fault: str, *expect: str, run: tuple[str, ...] | None = None, window: int | None = None
 ) -> Expectation:
     area = fault.split(".", 1)[0]
-    limit = 5 if area == "ratelimit" else UNPACED_LIMIT
+    limit = rate_limit().limit if area == "ratelimit" else UNPACED_LIMIT
     return Expectation(fault, expect, run or AREA_RUNS[area], limit, window)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from replyguard.exchange import Exchange
+from replyguard.profile import Role
 from replyguard.ratelimit import (
     BAD_TOKEN,
     INVALID,
@@ -34,7 +35,11 @@ if TYPE_CHECKING:
 __all__ = ["assess_run", "model_calls", "ratelimit_section"]
 
 #: The account each token role belongs to (the profile's primary account has two tokens).
-_ACCOUNTS = {"primary": "account", "secondary": "account", "low_balance": "low-balance"}
+_ACCOUNTS: dict[str, str] = {
+    Role.PRIMARY: "account",
+    Role.SECONDARY: "account",
+    Role.LOW_BALANCE: "low-balance",
+}
 
 
 def _kind(call: CallRecord, api: ApiSession) -> str:
@@ -48,7 +53,7 @@ def _kind(call: CallRecord, api: ApiSession) -> str:
     body = _request_json(call.exchange)
     # The body would be a valid call on an own assistant: one rule of validity (the session's).
     if not isinstance(body, dict) or not api.billable(
-        "primary", {**body, "assistant_id": api.target.assistants.own}
+        Role.PRIMARY, {**body, "assistant_id": api.target.assistants.own}
     ):
         return INVALID
     return NO_BALANCE if call.role == "low_balance" else MISSING_ASSISTANT
