@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 
 from replyguard.config import RunConfig
+from replyguard.engine import suite_fixtures
 from replyguard.engine.judge import aggregate, untested_reason
+from replyguard.engine.suite_fixtures import SUITE
 from replyguard.exchange import Exchange, bodies_dir
-from replyguard.profile import Target
 from replyguard.spec import Rule, load_rules
 from replyguard.suite.budget import Budget
 from replyguard.suite.fault_report import server_error_exchanges, transport_section
@@ -95,6 +96,11 @@ class SuitePlugin:
     # -- hooks ---------------------------------------------------------------------------
 
     def pytest_configure(self, config: pytest.Config) -> None:
+        # The fixtures are module functions that find this run's plugin in the config's stash
+        # (pytest 10 drops session fixtures defined as methods of a plugin object).
+        config.stash[SUITE] = self
+        if not config.pluginmanager.is_registered(suite_fixtures):
+            config.pluginmanager.register(suite_fixtures, "replyguard-suite-fixtures")
         config.addinivalue_line(
             "markers", "rule(*ids): the rules of openapi/rules.yaml this test proves"
         )
@@ -245,32 +251,3 @@ class SuitePlugin:
 
     def _selected(self, rule: str) -> bool:
         return not self.config.rules or any(fnmatch.fnmatchcase(rule, g) for g in self.config.rules)
-
-    # -- fixtures ------------------------------------------------------------------------
-
-    @pytest.fixture(scope="session")
-    def run_config(self) -> RunConfig:
-        """The resolved run configuration."""
-        return self.config
-
-    @pytest.fixture(scope="session")
-    def target(self) -> Target:
-        """The target under test."""
-        return self.config.target
-
-    @pytest.fixture(scope="session")
-    def api(self) -> ApiSession:
-        """The paced, budgeted session every test sends through."""
-        return self.session
-
-    @pytest.fixture(scope="session")
-    def observations(self) -> ObservationLog:
-        """Where tests record what the target does in the documents' silent zones."""
-        return self.log
-
-    @pytest.fixture(scope="session")
-    def st_schema(self) -> Any:
-        """The schemathesis schema of the contract narrowed to the target."""
-        from replyguard.suite.schemas import schemathesis_schema
-
-        return schemathesis_schema(self.config.target)
