@@ -262,22 +262,24 @@ def recovery(api: ApiSession, target: Target, burst: Burst) -> Recovery | None:
     if served is not None and served.sent < first_hit.sent + shortest:
         api.generate_reply(_payload(target, "poll"), token=Role.PRIMARY, paced=False, probe=True)
         polls.append(api.calls.calls[-1])
-    if served is not None and target.safety.exhaustive:
-        _second_burst(api, target)
+    over = burst.refusal is None or burst.answers.index(burst.refusal) > burst.limit
+    if served is not None and (target.safety.exhaustive or over):
+        _second_burst(api, target, billed=not target.safety.exhaustive)
     return Recovery(refused.received, usable, polls)
 
 
-def _second_burst(api: ApiSession, target: Target) -> None:
-    """On a free target, ``limit`` more calls right after the recovery's reply (bounded; until
-    one is refused): the new window gets ``limit + 1`` calls as the first did.
+def _second_burst(api: ApiSession, target: Target, *, billed: bool) -> None:
+    """``limit`` more calls right after the recovery's reply (bounded; until one is refused):
+    the new window gets ``limit + 1`` calls as the first did.
 
     One burst of ``limit + 1`` replies in a blink could be a clock-anchored window's reset
     between its first two calls, and the model gives it that benefit of the doubt; a second
-    burst one window later cannot be explained by the same reset. A paid target skips it: up
-    to ``limit`` more billed calls.
+    burst one window later cannot be explained by the same reset. A free target always gets
+    it; a paid one only when its first burst served more than ``limit`` (a conforming target
+    costs nothing more), within the billed-call cap.
     """
     limit = target.rate_limit.limit
-    if api.budget.remaining("generate_reply") < limit:
+    if api.budget.remaining("generate_reply", billable=billed) < limit:
         return  # the cap leaves no room: the first burst alone is judged
     for _ in range(limit):
         api.generate_reply(_payload(target, "burst-2"), token=Role.PRIMARY, paced=False, probe=True)
